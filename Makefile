@@ -1,0 +1,59 @@
+# The README's two commands are `make run` and `make test`; each does all of its own set-up.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Rasa 3.6 runs on Python 3.8-3.10 only; find a 3.10 even where pyenv's shim hides it.
+PYTHON310 ?= $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python3.10 /usr/local/bin/python3.10 /usr/bin/python3.10; do \
+	if $$p -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1; then command -v $$p || echo $$p; break; fi; done)
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := $(VENV)/bin/rasa
+STAMP := $(VENV)/.installed
+MODEL := models/assistant.tar.gz
+TRAINING_INPUTS := $(shell find data -type f 2>/dev/null) domain.yml config.yml
+
+export PYTHONDONTWRITEBYTECODE := 1
+# Rasa and TensorFlow are chatty at start-up; keep real warnings, drop the noise.
+export TF_CPP_MIN_LOG_LEVEL := 2
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+
+.PHONY: help install migrate train run test test-fast bench clean
+
+help:
+	@echo "make run   - install, migrate, train if needed, and serve backend (8080), actions (5055), Rasa (5005)"
+	@echo "make test  - install, train if needed, and run every test (SQLite and PostgreSQL)"
+	@echo "make bench - run the benchmarks under bench/"
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -n "$(PYTHON310)" || { echo "Python 3.10 not found (Rasa 3.6 needs 3.8-3.10)"; exit 1; }
+	test -x $(PY) || $(PYTHON310) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip==24.3.1 wheel==0.45.1
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $@
+
+install: $(STAMP)
+
+var:
+	mkdir -p var/outbox
+
+migrate: $(STAMP) | var
+	$(PY) -m backend migrate
+
+# Train only when the training data, domain or pipeline changed since the last model.
+$(MODEL): $(STAMP) $(TRAINING_INPUTS)
+	$(RASA) train --fixed-model-name assistant --out models --quiet
+	touch $@
+
+train: $(MODEL)
+
+run: $(STAMP) migrate $(MODEL)
+	$(PY) -m scripts.run_all
+
+test: $(STAMP) $(MODEL) | var
+	$(PY) -m pytest -q -p no:cacheprovider
+
+bench: $(STAMP) $(MODEL)
+	for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) models var .pytest_cache
