@@ -1,0 +1,379 @@
+"""E-mails to requesters (sv, nb, en) and to staff (en), as plain text.
+
+Each e-mail carries only what it is for: a code e-mail holds the code and the reference, a "message
+waiting" e-mail holds no message text. Codes are never put in subjects (subjects show on lock screens).
+Dates are written the way each language writes them and in the case's local time zone.
+
+`render(template, language, **context) -> (subject, body)`; unknown language -> English, unknown
+template -> KeyError, missing context -> ValueError naming the missing fields.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+
+from backend.deadlines import zone_for
+
+__all__ = [
+    "CASE_TYPE_NAMES",
+    "LANGUAGES",
+    "TEMPLATES",
+    "case_type_name",
+    "format_date",
+    "format_datetime",
+    "normalize_language",
+    "render",
+    "supervisory_authority",
+]
+
+LANGUAGES = ("sv", "nb", "en")
+DEFAULT_LANGUAGE = "en"
+
+_MONTHS: dict[str, tuple[str, ...]] = {
+    "sv": ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september",
+           "oktober", "november", "december"),
+    "nb": ("januar", "februar", "mars", "april", "mai", "juni", "juli", "august", "september",
+           "oktober", "november", "desember"),
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December"),
+}
+
+CASE_TYPE_NAMES: dict[str, dict[str, str]] = {
+    "sv": {
+        "access": "begäran om tillgång till personuppgifter (registerutdrag)",
+        "rectification": "begäran om rättelse av personuppgifter",
+        "erasure": "begäran om radering av personuppgifter",
+        "restriction": "begäran om begränsning av behandling",
+        "objection": "invändning mot behandling av personuppgifter",
+        "portability": "begäran om dataportabilitet",
+        "consent_withdrawal": "återkallelse av samtycke",
+        "application_withdrawal": "återkallelse av jobbansökan",
+        "recruitment_consent_withdrawal": "återkallelse av samtycke till rekryteringsdatabasen",
+        "incident": "anmälan om personuppgiftsincident",
+        "misconduct": "anmälan om missförhållanden",
+        "complaint": "klagomål om hur vi hanterar personuppgifter",
+    },
+    "nb": {
+        "access": "forespørsel om innsyn i personopplysninger",
+        "rectification": "forespørsel om retting av personopplysninger",
+        "erasure": "forespørsel om sletting av personopplysninger",
+        "restriction": "forespørsel om begrenset behandling",
+        "objection": "protest mot behandling av personopplysninger",
+        "portability": "forespørsel om dataportabilitet",
+        "consent_withdrawal": "tilbaketrekking av samtykke",
+        "application_withdrawal": "tilbaketrekking av jobbsøknad",
+        "recruitment_consent_withdrawal": "tilbaketrekking av samtykke til rekrutteringsdatabasen",
+        "incident": "melding om avvik (brudd på personopplysningssikkerheten)",
+        "misconduct": "varsel om kritikkverdige forhold",
+        "complaint": "klage på hvordan vi behandler personopplysninger",
+    },
+    "en": {
+        "access": "request for access to personal data",
+        "rectification": "request to correct personal data",
+        "erasure": "request to erase personal data",
+        "restriction": "request to restrict processing",
+        "objection": "objection to the processing of personal data",
+        "portability": "request for data portability",
+        "consent_withdrawal": "withdrawal of consent",
+        "application_withdrawal": "withdrawal of a job application",
+        "recruitment_consent_withdrawal": "withdrawal of consent to the recruitment database",
+        "incident": "personal data incident report",
+        "misconduct": "report of misconduct",
+        "complaint": "complaint about how we handle personal data",
+    },
+}
+
+_SIGNATURE = {
+    "sv": "Vänliga hälsningar\nIntegritetsteamet",
+    "nb": "Vennlig hilsen\nPersonvernteamet",
+    "en": "Kind regards\nThe privacy team",
+}
+
+_AUTOMATED_NOTE = {
+    "sv": "Det här är ett automatiskt meddelande. Svara inte på det; använd assistenten på vår webbplats "
+          "eller i Teams om du har frågor.",
+    "nb": "Dette er en automatisk melding. Ikke svar på den; bruk assistenten på nettsiden vår eller i "
+          "Teams hvis du har spørsmål.",
+    "en": "This is an automated message. Please do not reply; use the assistant on our website or in "
+          "Teams if you have questions.",
+}
+
+
+def normalize_language(language: str | None) -> str:
+    """"sv-SE" -> "sv", "no"/"nn"/"nb-NO" -> "nb" (we write Bokmål), anything else -> "en"."""
+    base = (language or "").strip().lower().replace("_", "-").split("-")[0]
+    if base in ("no", "nn"):
+        return "nb"
+    return base if base in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def case_type_name(case_type: str, language: str) -> str:
+    """The case type in words; the raw type name for an unknown type rather than failing an e-mail."""
+    return CASE_TYPE_NAMES[normalize_language(language)].get(case_type, case_type.replace("_", " "))
+
+
+def _local(dt: datetime | date, country: str | None) -> datetime | date:
+    if isinstance(dt, datetime):
+        if dt.tzinfo is None or dt.utcoffset() is None:
+            raise ValueError("format_date needs a timezone-aware datetime")
+        return dt.astimezone(zone_for(country))
+    if isinstance(dt, date):
+        return dt
+    raise TypeError(f"expected a datetime or date, got {type(dt).__name__}")
+
+
+def format_date(dt: datetime | date, language: str, country: str | None = None) -> str:
+    """The local date as each language writes it: sv "24 november 2026", nb "24. november 2026",
+    en "24 November 2026". Aware datetimes are converted to the country's zone first."""
+    local = _local(dt, country)
+    lang = normalize_language(language)
+    month = _MONTHS[lang][local.month - 1]
+    if lang == "nb":
+        return f"{local.day}. {month} {local.year}"
+    return f"{local.day} {month} {local.year}"
+
+
+def format_datetime(dt: datetime, language: str, country: str | None = None) -> str:
+    """Local date and time with the zone abbreviation: sv "24 november 2026 kl. 09.00 (CET)",
+    nb "24. november 2026 kl. 09.00 (CET)", en "24 November 2026, 09:00 (CET)"."""
+    local = _local(dt, country)
+    if not isinstance(local, datetime):
+        raise TypeError("format_datetime needs a datetime")
+    lang = normalize_language(language)
+    day = format_date(local, lang, country)
+    zone = local.tzname() or ""
+    if lang in ("sv", "nb"):
+        return f"{day} kl. {local:%H.%M} ({zone})"
+    return f"{day}, {local:%H:%M} ({zone})"
+
+
+_AUTHORITIES: dict[str, dict[str, str]] = {
+    "NO": {"sv": "Datatilsynet i Norge", "nb": "Datatilsynet",
+           "en": "Datatilsynet (the Norwegian Data Protection Authority)"},
+    "SE": {"sv": "Integritetsskyddsmyndigheten (IMY)", "nb": "Integritetsskyddsmyndigheten (IMY) i Sverige",
+           "en": "IMY (the Swedish Authority for Privacy Protection)"},
+    "DK": {"sv": "Datatilsynet i Danmark", "nb": "Datatilsynet i Danmark",
+           "en": "Datatilsynet (the Danish Data Protection Agency)"},
+}
+_ANY_AUTHORITY = {"sv": "dataskyddsmyndigheten", "nb": "datatilsynsmyndigheten",
+                  "en": "the data protection authority"}
+
+
+def supervisory_authority(country: str | None, language: str) -> str:
+    """The supervisory authority of the case's country, named in the reader's language."""
+    lang = normalize_language(language)
+    names = _AUTHORITIES.get((country or "").strip().upper())
+    return names[lang] if names else _ANY_AUTHORITY[lang]
+
+
+def _minutes(value: object, language: str) -> str:
+    minutes = int(value)  # type: ignore[call-overload]
+    words = {
+        "sv": ("minut", "minuter"),
+        "nb": ("minutt", "minutter"),
+        "en": ("minute", "minutes"),
+    }[language]
+    return f"{minutes} {words[0] if minutes == 1 else words[1]}"
+
+
+# --- templates -----------------------------------------------------------------------------------
+# Each builder gets the language (already normalised) and the context and returns (subject, body
+# without signature). They are small functions rather than format strings because optional parts
+# (a due date that is not set yet) change whole sentences.
+
+Builder = Callable[[str, Mapping[str, object]], tuple[str, str]]
+
+
+def _verification_code(lang: str, c: Mapping[str, object]) -> tuple[str, str]:
+    code, ref, minutes = c["code"], c["reference"], _minutes(c["minutes_valid"], lang)
+    if lang == "sv":
+        return (
+            f"Din verifieringskod för ärende {ref}",
+            f"Hej!\n\nHär är din kod för att bekräfta ärende {ref}:\n\n    {code}\n\n"
+            f"Skriv in koden i chatten. Den gäller i {minutes}.\n\n"
+            "Har du inte bett om någon kod kan du bortse från det här mejlet.",
+        )
+    if lang == "nb":
+        return (
+            f"Bekreftelseskoden din for sak {ref}",
+            f"Hei!\n\nHer er koden for å bekrefte sak {ref}:\n\n    {code}\n\n"
+            f"Skriv inn koden i chatten. Den gjelder i {minutes}.\n\n"
+            "Har du ikke bedt om en kode, kan du se bort fra denne e-posten.",
+        )
+    return (
+        f"Your verification code for case {ref}",
+        f"Hello,\n\nHere is your code to confirm case {ref}:\n\n    {code}\n\n"
+        f"Enter it in the chat. It is valid for {minutes}.\n\n"
+        "If you did not ask for a code, you can ignore this e-mail.",
+    )
+
+
+def _case_received(lang: str, c: Mapping[str, object]) -> tuple[str, str]:
+    ref = c["reference"]
+    kind = case_type_name(str(c["case_type"]), lang)
+    due = c.get("due_at")
+    due_text = format_date(due, lang, c.get("country")) if due is not None else None  # type: ignore[arg-type]
+    if lang == "sv":
+        lines = [f"Hej!\n\nVi har tagit emot ditt ärende: {kind}.\n\nÄrendenummer: {ref}"]
+        if due_text:
+            lines.append(f"Du får svar från oss senast den {due_text}.")
+        lines.append("Spara ärendenumret. Med det kan du fråga assistenten hur ärendet går.")
+        return f"Vi har tagit emot ditt ärende {ref}", "\n\n".join(lines)
+    if lang == "nb":
+        lines = [f"Hei!\n\nVi har mottatt saken din: {kind}.\n\nSaksnummer: {ref}"]
+        if due_text:
+            lines.append(f"Du får svar fra oss senest {due_text}.")
+        lines.append("Ta vare på saksnummeret. Med det kan du spørre assistenten hvordan saken går.")
+        return f"Vi har mottatt saken din {ref}", "\n\n".join(lines)
+    lines = [f"Hello,\n\nWe have received your case: {kind}.\n\nReference: {ref}"]
+    if due_text:
+        lines.append(f"You will hear from us by {due_text} at the latest.")
+    lines.append("Please keep the reference. With it you can ask the assistant how your case is going.")
+    return f"We have received your case {ref}", "\n\n".join(lines)
+
+
+def _status_code(lang: str, c: Mapping[str, object]) -> tuple[str, str]:
+    code, ref, minutes = c["code"], c["reference"], _minutes(c["minutes_valid"], lang)
+    if lang == "sv":
+        return (
+            f"Kod för att se status på ärende {ref}",
+            f"Hej!\n\nDu har bett om att få se hur ärende {ref} går. Din kod är:\n\n    {code}\n\n"
+            f"Skriv in koden i chatten. Den gäller i {minutes}.\n\n"
+            "Har du inte bett om koden kan du bortse från det här mejlet; ingen kan se ärendet utan den.",
+        )
+    if lang == "nb":
+        return (
+            f"Kode for å se status for sak {ref}",
+            f"Hei!\n\nDu har bedt om å se hvordan sak {ref} går. Koden din er:\n\n    {code}\n\n"
+            f"Skriv inn koden i chatten. Den gjelder i {minutes}.\n\n"
+            "Har du ikke bedt om koden, kan du se bort fra denne e-posten; ingen kan se saken uten den.",
+        )
+    return (
+        f"Code to see the status of case {ref}",
+        f"Hello,\n\nYou asked to see how case {ref} is going. Your code is:\n\n    {code}\n\n"
+        f"Enter it in the chat. It is valid for {minutes}.\n\n"
+        "If you did not ask for it, you can ignore this e-mail; nobody can see the case without the code.",
+    )
+
+
+def _extension_notice(lang: str, c: Mapping[str, object]) -> tuple[str, str]:
+    ref, reason = c["reference"], str(c["reason"]).strip()
+    new_due = format_date(c["new_due_at"], lang, c.get("country"))  # type: ignore[arg-type]
+    authority = supervisory_authority(c.get("country"), lang)  # type: ignore[arg-type]
+    if lang == "sv":
+        return (
+            f"Ärende {ref}: vi behöver mer tid",
+            f"Hej!\n\nVi behöver mer tid för att hantera ditt ärende {ref}. "
+            f"Du får svar senast den {new_due}.\n\nSkälet är:\n{reason}\n\n"
+            "Dataskyddsförordningen (artikel 12.3) tillåter en sådan förlängning när en begäran är "
+            "komplicerad eller när vi har fått många begäranden. Du har rätt att klaga hos "
+            f"{authority} om du inte är nöjd med hur vi hanterar ärendet.",
+        )
+    if lang == "nb":
+        return (
+            f"Sak {ref}: vi trenger mer tid",
+            f"Hei!\n\nVi trenger mer tid til å behandle saken din {ref}. "
+            f"Du får svar senest {new_due}.\n\nBegrunnelsen er:\n{reason}\n\n"
+            "Personvernforordningen (artikkel 12 nr. 3) tillater en slik forlengelse når en forespørsel "
+            "er sammensatt eller vi har mottatt mange forespørsler. Du kan klage til "
+            f"{authority} hvis du ikke er fornøyd med hvordan vi behandler saken.",
+        )
+    return (
+        f"Case {ref}: we need more time",
+        f"Hello,\n\nWe need more time to handle your case {ref}. "
+        f"You will hear from us by {new_due} at the latest.\n\nThe reason is:\n{reason}\n\n"
+        "The GDPR (Article 12(3)) allows this extension when a request is complex or we have received "
+        f"many requests. You can complain to {authority} if you are not satisfied "
+        "with how we handle your case.",
+    )
+
+
+def _staff_message(lang: str, c: Mapping[str, object]) -> tuple[str, str]:
+    ref = c["reference"]
+    if lang == "sv":
+        return (
+            f"Nytt meddelande i ärende {ref}",
+            f"Hej!\n\nDu har fått ett nytt meddelande från oss i ärende {ref}.\n\n"
+            "Av säkerhetsskäl skickar vi inte meddelandet med e-post. Fråga assistenten om status för "
+            "ärendet, så kan du läsa det när du har bekräftat att ärendet är ditt.",
+        )
+    if lang == "nb":
+        return (
+            f"Ny melding i sak {ref}",
+            f"Hei!\n\nDu har fått en ny melding fra oss i sak {ref}.\n\n"
+            "Av sikkerhetshensyn sender vi ikke meldingen på e-post. Spør assistenten om status for "
+            "saken, så kan du lese den når du har bekreftet at saken er din.",
+        )
+    return (
+        f"New message in case {ref}",
+        f"Hello,\n\nThere is a new message from us in case {ref}.\n\n"
+        "For your security we do not send the message by e-mail. Ask the assistant for the status of "
+        "your case and you can read it once you have confirmed that the case is yours.",
+    )
+
+
+_CLOCK_LABELS = {
+    "due_at": "Answer due",
+    "authority_notification_due_at": "Authority notification due (72 h)",
+    "acknowledge_due_at": "Acknowledgement due",
+    "feedback_due_at": "Feedback due",
+}
+
+
+def _staff_new_case(lang: str, c: Mapping[str, object]) -> tuple[str, str]:
+    # Staff e-mails are always English and carry no personal data: the case is read in the staff view.
+    ref, case_type = c["reference"], str(c["case_type"])
+    country = c.get("country")
+    lines = [f"A new case has been filed.\n\nReference: {ref}\nType: {case_type_name(case_type, 'en')}"]
+    due_lines: list[str] = []
+    if c.get("due_summary"):
+        due_lines.append(str(c["due_summary"]))
+    clocks = dict(c.get("clocks") or {})  # type: ignore[call-overload]
+    if c.get("due_at") is not None:
+        clocks.setdefault("due_at", c["due_at"])
+    for name, value in clocks.items():
+        if value is None:
+            continue
+        label = _CLOCK_LABELS.get(name, name.replace("_", " "))
+        due_lines.append(f"{label}: {format_datetime(value, 'en', country)}")  # type: ignore[arg-type]
+    if due_lines:
+        lines.append("\n".join(due_lines))
+    lines.append("Open the case in the staff pages to work on it.")
+    return f"New case {ref} ({case_type})", "\n\n".join(lines)
+
+
+TEMPLATES: dict[str, tuple[Builder, tuple[str, ...], bool]] = {
+    # name: (builder, required context, addressed to the requester)
+    "verification_code": (_verification_code, ("code", "minutes_valid", "reference"), True),
+    "case_received": (_case_received, ("reference", "case_type"), True),
+    "status_code": (_status_code, ("code", "minutes_valid", "reference"), True),
+    "extension_notice": (_extension_notice, ("reference", "new_due_at", "reason"), True),
+    "staff_message": (_staff_message, ("reference",), True),
+    "staff_new_case": (_staff_new_case, ("reference", "case_type"), False),
+}
+
+
+def render(template: str, language: str, **context: object) -> tuple[str, str]:
+    """(subject, body) of an e-mail.
+
+    Context per template:
+    - verification_code: code, minutes_valid, reference
+    - case_received: reference, case_type, due_at (aware datetime or None), country
+    - status_code: code, minutes_valid, reference
+    - extension_notice: reference, new_due_at, reason, country
+    - staff_message: reference (the message itself is never e-mailed)
+    - staff_new_case: reference, case_type, and any of due_summary (str), due_at, clocks
+      (dict name -> aware datetime, as from deadlines.clocks_for), country; always English
+    """
+    builder, required, to_requester = TEMPLATES[template]  # KeyError for unknown templates
+    missing = [name for name in required if context.get(name) is None]
+    if missing:
+        raise ValueError(f"template {template!r} is missing context: {', '.join(missing)}")
+    lang = normalize_language(language) if to_requester else "en"
+    subject, body = builder(lang, context)
+    if to_requester:
+        body = f"{body}\n\n{_SIGNATURE[lang]}\n\n{_AUTOMATED_NOTE[lang]}\n"
+    else:
+        body = f"{body}\n"
+    return subject, body
