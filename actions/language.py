@@ -1,0 +1,144 @@
+"""Keeps the conversation's `language` slot (sv/nb/en) sticky on every user turn.
+
+How it runs in Rasa 3.6 (rasa/core/actions/action.py, ActionExtractSlots.run): after each user message
+`action_extract_slots` walks the slot mappings; a `type: custom` mapping with no `action:` is skipped, and
+at the end, if the domain lists `action_validate_slot_mappings`, that action is called once with the new
+message on the tracker. The rasa_sdk `ValidationAction` below answers to that name and fills each global
+slot that has an `extract_<slot>` method (rasa_sdk/forms.py), so one HTTP round trip per turn serves
+`language` and `is_staff`. A mapping with `action: action_set_language` also works (`ActionSetLanguage`),
+but costs a second round trip per turn once `action_validate_slot_mappings` exists anyway.
+
+Order of evidence (bot.language.choose_language): an explicit switch request (`language_requested`
+entity, or the text); a language the user's own earlier request pinned; the channel/widget setting in
+`tracker.latest_message["metadata"]` (`language` or `locale`); the `language_detected` entity for a message
+long enough to count; otherwise the previous language.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Mapping, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import ValidationAction
+from rasa_sdk.types import DomainDict
+
+from bot.language import (
+    LANGUAGES,
+    Detection,
+    choose_language,
+    language_from_metadata,
+    requested_language,
+)
+
+LANGUAGE_SLOT = "language"
+STAFF_SLOT = "is_staff"
+ENTITY_DETECTED = "language_detected"
+ENTITY_REQUESTED = "language_requested"
+
+
+def _entity_value(entities: Any, name: str) -> Optional[Dict[str, Any]]:
+    for entity in entities or []:
+        if isinstance(entity, Mapping) and entity.get("entity") == name and entity.get("value") in LANGUAGES:
+            return dict(entity)
+    return None
+
+
+def _requested_in(event: Mapping[str, Any]) -> Optional[str]:
+    """The explicit switch request in one user event (entity from the NLU component, else the text)."""
+    parse_data = event.get("parse_data") or {}
+    found = _entity_value(parse_data.get("entities"), ENTITY_REQUESTED)
+    if found:
+        return str(found["value"])
+    return requested_language(event.get("text") or "")
+
+
+def _user_events(tracker: Tracker) -> List[Dict[str, Any]]:
+    return [e for e in tracker.events if isinstance(e, Mapping) and e.get("event") == "user"]
+
+
+def _is_pinned(earlier_user_events: List[Dict[str, Any]], previous: Optional[str], metadata: Any) -> bool:
+    """True when the user's latest explicit request set `previous` and the widget setting has not changed
+    since: the channel default, which the widget sends with every message, must not undo the request."""
+    for event in reversed(earlier_user_events):
+        requested = _requested_in(event)
+        if requested:
+            return requested == previous and language_from_metadata(event.get("metadata")) == (
+                language_from_metadata(metadata)
+            )
+    return False
+
+
+def language_for_turn(tracker: Tracker) -> Optional[str]:
+    """The `language` slot value after the latest user message."""
+    latest = tracker.latest_message or {}
+    text = latest.get("text") or ""
+    metadata = latest.get("metadata") or {}
+    entities = latest.get("entities") or []
+
+    users = _user_events(tracker)
+    earlier = users[:-1] if users else []
+    # With no earlier user message the slot holds only the domain's initial value, not a user's choice.
+    previous = tracker.get_slot(LANGUAGE_SLOT) if earlier else None
+
+    requested_entity = _entity_value(entities, ENTITY_REQUESTED)
+    detected_entity = _entity_value(entities, ENTITY_DETECTED)
+    detection = None
+    if detected_entity:
+        confidence = detected_entity.get("confidence_entity") or 1.0
+        detection = Detection(str(detected_entity["value"]), float(confidence), {})
+    return choose_language(
+        previous,
+        text,
+        metadata,
+        requested=str(requested_entity["value"]) if requested_entity else None,
+        detection=detection,
+        pinned=_is_pinned(earlier, previous, metadata),
+    )
+
+
+def is_staff_for_turn(tracker: Tracker) -> bool:
+    """Staff only when the channel itself says so (the Teams channel puts `metadata.is_staff`); the
+    website widget's metadata is the client's and must not be trusted for this, so only `True` counts."""
+    metadata = (tracker.latest_message or {}).get("metadata") or {}
+    return isinstance(metadata, Mapping) and metadata.get("is_staff") is True
+
+
+class ValidateSlotMappings(ValidationAction):
+    """`action_validate_slot_mappings`: fills global slots with custom mappings on every user turn."""
+
+    def name(self) -> Text:
+        return "action_validate_slot_mappings"
+
+    async def extract_language(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        chosen = language_for_turn(tracker)
+        # Only emit an event when the value changes, so the tracker is not filled with repeats.
+        return {} if chosen == tracker.get_slot(LANGUAGE_SLOT) else {LANGUAGE_SLOT: chosen}
+
+    async def validate_language(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        # Any other setter (a story, a colleague's action) may only put sv/nb/en in the slot.
+        return {LANGUAGE_SLOT: value if value in LANGUAGES else None}
+
+    async def extract_is_staff(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        staff = is_staff_for_turn(tracker)
+        return {} if staff == bool(tracker.get_slot(STAFF_SLOT)) else {STAFF_SLOT: staff}
+
+
+class ActionSetLanguage(Action):
+    """`action_set_language`, for a `type: custom` mapping with `action: action_set_language` instead."""
+
+    def name(self) -> Text:
+        return "action_set_language"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        chosen = language_for_turn(tracker)
+        return [] if chosen == tracker.get_slot(LANGUAGE_SLOT) else [SlotSet(LANGUAGE_SLOT, chosen)]
