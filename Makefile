@@ -31,7 +31,19 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $@
 
-install: $(STAMP)
+# The website widget's one npm dependency (socket.io-client), installed from the lock file.
+WEB_DEPS := web/node_modules/.package-lock.json
+$(WEB_DEPS): web/package.json web/package-lock.json
+	npm ci --prefix web --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Browser tests drive Debian's Chromium through Playwright (never `playwright install`).
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi
+
+install: $(STAMP) $(WEB_DEPS)
 
 var:
 	mkdir -p var/outbox
@@ -46,10 +58,10 @@ $(MODEL): $(STAMP) $(TRAINING_INPUTS)
 
 train: $(MODEL)
 
-run: $(STAMP) migrate $(MODEL)
+run: $(STAMP) $(WEB_DEPS) migrate $(MODEL)
 	$(PY) -m scripts.run_all
 
-test: $(STAMP) $(MODEL) | var
+test: $(STAMP) $(WEB_DEPS) $(CHROMIUM) $(MODEL) | var
 	$(PY) -m pytest -q -p no:cacheprovider
 
 bench: $(STAMP) $(MODEL)

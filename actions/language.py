@@ -34,6 +34,7 @@ from bot.language import (
 
 LANGUAGE_SLOT = "language"
 STAFF_SLOT = "is_staff"
+TRUSTED_STAFF_CHANNEL = "teams"
 ENTITY_DETECTED = "language_detected"
 ENTITY_REQUESTED = "language_requested"
 
@@ -101,6 +102,11 @@ def language_for_turn(tracker: Tracker) -> Optional[str]:
 def is_staff_for_turn(tracker: Tracker) -> bool:
     """Staff only when the channel itself says so (the Teams channel puts `metadata.is_staff`); the
     website widget's metadata is the client's and must not be trusted for this, so only `True` counts."""
+    # Other channels (REST, the widget) pass client-written metadata straight through, so an
+    # `is_staff` there is a claim, not a fact: only the Teams channel, which verified the token and
+    # tenant, may set it.
+    if tracker.get_latest_input_channel() != TRUSTED_STAFF_CHANNEL:
+        return False
     metadata = (tracker.latest_message or {}).get("metadata") or {}
     return isinstance(metadata, Mapping) and metadata.get("is_staff") is True
 

@@ -356,10 +356,12 @@ DOMAIN: Dict[str, Any] = {
 }
 
 
-def _user(text: str, metadata: Optional[Dict[str, Any]] = None, entities: Optional[List[Dict[str, Any]]] = None) -> Dict[str, Any]:
+def _user(text: str, metadata: Optional[Dict[str, Any]] = None, entities: Optional[List[Dict[str, Any]]] = None,
+          input_channel: str = "rest") -> Dict[str, Any]:
     return {
         "event": "user",
         "text": text,
+        "input_channel": input_channel,
         "parse_data": {"text": text, "intent": {"name": "x", "confidence": 1.0}, "entities": entities or [],
                        "metadata": metadata or {}},
         "metadata": metadata or {},
@@ -373,7 +375,8 @@ class Conversation:
         self.events: List[Dict[str, Any]] = []
         self.slots: Dict[str, Any] = {"language": initial_language, "is_staff": None}
 
-    async def say(self, text: str, metadata: Optional[Dict[str, Any]] = None, with_nlu: bool = True) -> List[Dict[str, Any]]:
+    async def say(self, text: str, metadata: Optional[Dict[str, Any]] = None, with_nlu: bool = True,
+                  input_channel: str = "rest") -> List[Dict[str, Any]]:
         from rasa_sdk import Tracker
         from rasa_sdk.executor import CollectingDispatcher
 
@@ -386,7 +389,7 @@ class Conversation:
             message = Message.build(text=text)
             _component().process([message])
             entities = list(message.get("entities") or [])
-        event = _user(text, metadata, entities)
+        event = _user(text, metadata, entities, input_channel)
         self.events.append(event)
         tracker = Tracker(
             sender_id="test",
@@ -485,13 +488,21 @@ async def test_action_emits_nothing_when_language_unchanged() -> None:
 
 async def test_action_is_staff_only_from_channel_metadata_true() -> None:
     chat = Conversation()
-    await chat.say("var finns kandidatdata?", metadata={"is_staff": True, "locale": "sv-SE"})
+    await chat.say("var finns kandidatdata?", metadata={"is_staff": True, "locale": "sv-SE"}, input_channel="teams")
     assert chat.slots["is_staff"] is True
     assert chat.language == "sv"
-    await chat.say("where is candidate data kept?", metadata={"is_staff": "true"})
+    await chat.say("where is candidate data kept?", metadata={"is_staff": "true"}, input_channel="teams")
     assert chat.slots["is_staff"] is False  # only a real boolean True from the channel counts
-    await chat.say("where is candidate data kept?")
+    await chat.say("where is candidate data kept?", input_channel="teams")
     assert chat.slots["is_staff"] is False
+
+
+async def test_action_is_staff_claim_from_other_channels_is_ignored() -> None:
+    # The REST channel and the widget pass client-written metadata through: a claim, not a fact.
+    for channel in ("rest", "socketio", "web"):
+        chat = Conversation()
+        await chat.say("where is candidate data kept?", metadata={"is_staff": True}, input_channel=channel)
+        assert chat.slots["is_staff"] is not True, channel
 
 
 async def test_action_set_language_alternative() -> None:

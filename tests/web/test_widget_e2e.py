@@ -1,0 +1,186 @@
+"""End to end through the page: a Swedish rights request filed in the browser widget against real Rasa, the
+action server and the case backend, confirmed with the code from the e-mail outbox.
+
+Marked e2e and skipped without a trained model (models/assistant.tar.gz, `make train`). The conversation
+driver below answers by what the bot asks (e-mail, code, confirmation), because the form wording belongs to
+the flows; adjust its cues when the flows land. Not yet run against a trained model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import os
+import re
+import secrets
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, AsyncIterator, Dict, List, Optional
+
+import aiohttp
+import pytest
+
+from tests.web.conftest import ROOT, Recorder, new_page, screenshot_path, serve_page
+
+pytestmark = pytest.mark.e2e
+
+MODEL = ROOT / "models" / "assistant.tar.gz"
+REFERENCE = re.compile(r"\b[A-Z]{3}-\d{4}-[A-Z0-9]{4}-[A-Z0-9]{4}\b")
+REQUESTER_EMAIL = "anna.e2e@example.se"
+MAX_TURNS = 12
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def wait_http(url: str, proc: subprocess.Popen, timeout: float) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    async with aiohttp.ClientSession() as http:
+        while asyncio.get_running_loop().time() < deadline:
+            if proc.poll() is not None:
+                raise AssertionError(f"{proc.args[:3]} exited with {proc.returncode}")
+            try:
+                async with http.get(url) as response:
+                    if response.status < 500:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.5)
+    raise AssertionError(f"{url} not up within {timeout} s")
+
+
+@pytest.fixture
+async def stack(tmp_path: Path) -> AsyncIterator[Dict[str, Any]]:
+    if not MODEL.is_file():
+        pytest.skip(f"{MODEL.relative_to(ROOT)} missing: run `make train` first (the flows are not trained yet)")
+    from cryptography.fernet import Fernet
+
+    from tests.web.test_rasa_channel import ENTER_ROOM_BUG, stock_channel_has_enter_room_bug
+
+    if stock_channel_has_enter_room_bug():
+        pytest.fail(ENTER_ROOM_BUG)
+
+    ports = {name: free_port() for name in ("backend", "actions", "rasa")}
+    outbox = tmp_path / "outbox"
+    outbox.mkdir()
+    env = dict(os.environ)
+    env.update(
+        APP_ENV="development",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'backend.db'}",
+        OUTBOX_DIR=str(outbox),
+        BACKEND_SERVICE_TOKEN=secrets.token_urlsafe(32),
+        FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
+        BLIND_INDEX_KEY=secrets.token_urlsafe(32),
+        BACKEND_URL=f"http://127.0.0.1:{ports['backend']}",
+        SMTP_HOST="",
+    )
+    endpoints = tmp_path / "endpoints.yml"
+    endpoints.write_text(
+        f'action_endpoint:\n  url: "http://127.0.0.1:{ports["actions"]}/webhook"\n'
+        f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{tmp_path / "trackers.db"}"\n'
+        'lock_store:\n  type: "in_memory"\n',
+        encoding="utf-8",
+    )
+    bin_dir = Path(sys.executable).parent
+    logs = {name: open(tmp_path / f"{name}.log", "wb") for name in ports}
+    procs: List[subprocess.Popen] = []
+    try:
+        subprocess.run([sys.executable, "-m", "backend", "migrate"], cwd=ROOT, env=env, check=True)
+        commands = {
+            "backend": [sys.executable, "-m", "backend", "serve", "--host", "127.0.0.1", "--port", str(ports["backend"])],
+            "actions": [str(bin_dir / "rasa"), "run", "actions", "--port", str(ports["actions"])],
+            "rasa": [
+                str(bin_dir / "rasa"), "run", "--model", str(MODEL), "--interface", "127.0.0.1",
+                "--port", str(ports["rasa"]), "--endpoints", str(endpoints),
+                "--credentials", str(ROOT / os.environ.get("RASA_CREDENTIALS", "credentials.yml")),
+            ],
+        }
+        for name, command in commands.items():
+            procs.append(subprocess.Popen(command, cwd=ROOT, env=env, stdout=logs[name], stderr=subprocess.STDOUT))
+        await wait_http(f"http://127.0.0.1:{ports['backend']}/healthz", procs[0], 60)
+        await wait_http(f"http://127.0.0.1:{ports['actions']}/health", procs[1], 120)
+        await wait_http(f"http://127.0.0.1:{ports['rasa']}/webhooks/socketio/", procs[2], 300)
+        yield {"ports": ports, "outbox": outbox, "rasa_url": f"http://127.0.0.1:{ports['rasa']}"}
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        for log in logs.values():
+            log.close()
+
+
+def latest_code(outbox: Path) -> Optional[str]:
+    """The one-time code from the newest e-mail: it stands alone on an indented line."""
+    files = sorted(outbox.glob("*.eml"), key=lambda p: p.stat().st_mtime)
+    if not files:
+        return None
+    message = email.message_from_bytes(files[-1].read_bytes(), policy=email.policy.default)
+    body = message.get_body(preferencelist=("plain",)).get_content()
+    match = re.search(r"^ {4}(\S+)\s*$", body, flags=re.M)
+    return match.group(1) if match else None
+
+
+async def test_swedish_access_request_filed_through_the_page(
+    browser: Any, stack: Dict[str, Any], recorder: Recorder
+) -> None:
+    # The page as the backend will serve it (backend/app.py wires setup_web_routes); served here directly so
+    # this test does not depend on that wiring.
+    runner, site = await serve_page(stack["rasa_url"])
+    page = await new_page(browser, recorder)
+    try:
+        await page.goto(site + "/")
+        await page.click(".pc-launcher")
+        await page.wait_for_selector('.pc-status[data-state="online"]', timeout=20_000)
+        await page.select_option(".pc-language", "sv")
+
+        async def say(text: str) -> None:
+            await page.fill(".pc-input", text)
+            await page.press(".pc-input", "Enter")
+
+        seen = 0
+        await say("Hej! Jag vill få ut en kopia av alla personuppgifter ni har om mig.")
+        reference = None
+        for _ in range(MAX_TURNS):
+            bubbles = page.locator(".pc-msg-bot .pc-bubble")
+            await page.wait_for_function(
+                "n => document.querySelectorAll('.pc-msg-bot').length > n", arg=seen, timeout=30_000
+            )
+            await asyncio.sleep(1.0)  # let a multi-part answer arrive completely
+            texts = await bubbles.all_text_contents()
+            seen = len(texts)
+            latest = " ".join(texts[-3:]).lower()
+            found = REFERENCE.search(" ".join(texts[-3:]))
+            if found and ("registrerat" in latest or "svar" in latest or "senast" in latest):
+                reference = found.group(0)
+                break
+            replies = page.locator(".pc-quick-reply")
+            if "kod" in latest and "e-post" in latest and (code := latest_code(stack["outbox"])):
+                await say(code)
+            elif "e-post" in latest:
+                await say(REQUESTER_EMAIL)
+            elif "namn" in latest:
+                await say("Anna Testsson")
+            elif await replies.count():
+                titles = [t.lower() for t in await replies.all_text_contents()]
+                pick = next((i for i, t in enumerate(titles) if t.startswith(("ja", "stämmer", "bekräfta"))), 0)
+                await replies.nth(pick).click()
+            else:
+                await say("Ja")
+        await page.screenshot(path=screenshot_path("e2e_access_request_sv"))
+        assert reference, "no case reference after the conversation; see the screenshot and tmp logs"
+        assert latest_code(stack["outbox"]), "no verification e-mail in the outbox"
+        assert await page.get_attribute(".pc-root", "lang") == "sv"
+    finally:
+        await page.context.close()
+        await runner.cleanup()
+    assert recorder.non_local() == []
