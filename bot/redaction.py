@@ -1,0 +1,457 @@
+"""Redaction of personal data from conversation text and JSON-like values (pure functions, no I/O).
+
+Used by the tracker store (bot/tracker_store.py) before anything is written, by its log filter, and by
+anyone who needs to show or store a message without the personal data in it.
+
+What is found and what replaces it:
+
+| kind | placeholder | how it is recognised |
+| --- | --- | --- |
+| e-mail address | `[email]` | `local@domain.tld` |
+| bearer / basic token, JWT | `[token]` | `Bearer xyz...`, `eyJ....` |
+| anonymous receipt | `[receipt]` | exactly 16 digits, optionally grouped by spaces or dashes |
+| national ID number | `[national-id]` | SE personnummer/samordningsnummer, NO fødselsnummer/D-nummer, DK CPR (see below) |
+| phone number | `[phone]` | `+CC ...`/`00CC ...`; SE numbers starting with 0; NO/DK 8-digit shapes; after "tel/phone" |
+| one-time code | `[code]` | a 6-digit message on its own; 6 digits after "code/kod/kode"; any 5-8 digit group when
+|   |   | the caller says a code was asked for (`expect_code=True`) |
+
+National ID numbers. A candidate (6 or 8 digits, optional `-`/`+`/space, then 4 or 5 digits) is redacted when
+python-stdnum's validator accepts it (`stdnum.se.personnummer`, `stdnum.no.fodselsnummer`, `stdnum.dk.cpr`;
+samordningsnummer, day + 60, are checked here with stdnum's Luhn because stdnum's personnummer rejects them).
+Decision on candidates whose checksum fails: they are ALSO redacted when they are written the way an ID is
+written (a separator between the date part and the serial, or the 12-digit YYYYMMDDNNNN form) and the date
+part is a real date. A mistyped ID number is still somebody's ID number minus one digit; the measured cost of
+this rule on ordinary numbers (dates, amounts, case references, years, phone numbers) is zero, see
+tests/bot/test_redaction.py::test_id_policy_measurement and docs/TRANSCRIPTS.md. Bare digit runs whose
+checksum fails are not treated as IDs (they may still be phone numbers).
+
+Over-redaction guard rails: case references such as `PRV-2026-7K3Q-9CX9`, ISO and Nordic dates, years,
+times and amounts (`12 500 kr`, `1 250 000`) are left alone; tests measure this.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import re
+from typing import Any, Collection, Dict, FrozenSet, Iterable, List, Mapping, Optional, Tuple
+
+from stdnum import luhn
+from stdnum.dk import cpr as _dk_cpr
+from stdnum.no import fodselsnummer as _no_fnr
+from stdnum.se import personnummer as _se_pnr
+
+__all__ = [
+    "PLACEHOLDERS",
+    "DEFAULT_REDACT_SLOTS",
+    "DEFAULT_CODE_SLOTS",
+    "METADATA_SENSITIVE_KEYS",
+    "Finding",
+    "find_pii",
+    "contains_pii",
+    "redact_text",
+    "redact_value",
+    "redact_slots",
+    "slot_placeholder",
+    "redact_slot_names_from_env",
+    "is_national_id",
+    "looks_like_national_id",
+]
+
+PLACEHOLDERS: Dict[str, str] = {
+    "email": "[email]",
+    "phone": "[phone]",
+    "national_id": "[national-id]",
+    "code": "[code]",
+    "receipt": "[receipt]",
+    "token": "[token]",
+    "name": "[name]",
+    "text": "[free-text]",
+    "other": "[redacted]",
+}
+
+# Slots whose values are never written in clear, whatever they contain. The names match domain.yml; the
+# generic names (email, phone, national_id ...) cover slots other flows may add later.
+DEFAULT_REDACT_SLOTS: FrozenSet[str] = frozenset(
+    {
+        "requester_email",
+        "requester_name",
+        "status_email",
+        "verification_code",
+        "status_code",
+        "status_receipt",
+        "case_description",
+        "national_id",
+        "personnummer",
+        "fodselsnummer",
+        "cpr",
+        "receipt",
+        "email",
+        "phone",
+        "requester_phone",
+    }
+)
+
+# Slots that hold a one-time code: a user message answering them is a code.
+DEFAULT_CODE_SLOTS: FrozenSet[str] = frozenset({"verification_code", "status_code"})
+
+# Keys inside channel metadata (Teams, widget) whose values are personal even when no pattern matches.
+METADATA_SENSITIVE_KEYS: FrozenSet[str] = frozenset(
+    {"name", "email", "mail", "upn", "userprincipalname", "given_name", "givenname", "family_name", "surname",
+     "phone", "national_id", "displayname", "display_name", "username", "user_name"}
+)
+
+
+class Finding(Tuple[str, int, int]):
+    """(kind, start, end) of one piece of personal data in a text."""
+
+    __slots__ = ()
+
+    def __new__(cls, kind: str, start: int, end: int) -> "Finding":
+        return super().__new__(cls, (kind, start, end))
+
+    @property
+    def kind(self) -> str:
+        return self[0]
+
+    @property
+    def start(self) -> int:
+        return self[1]
+
+    @property
+    def end(self) -> int:
+        return self[2]
+
+
+# --------------------------------------------------------------------------------------------- patterns
+
+_TOKEN_RE = re.compile(
+    r"(?i)\b(?:bearer|basic)\s+(?=[A-Za-z0-9\-._~+/]*\d)[A-Za-z0-9\-._~+/]{8,}=*"
+    r"|\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"
+)
+_EMAIL_RE = re.compile(r"(?<![\w.%+-])[\w.%+-]+@(?:[\w-]+\.)+[^\W\d_]{2,}(?![\w-])", re.UNICODE)
+# Exactly 16 digits, single spaces or dashes allowed between them; not part of a longer number.
+_RECEIPT_RE = re.compile(r"(?<![\w-])(?<!\d[ -])(?:\d[ -]?){15}\d(?![ -]?\d)(?![\w-])")
+# ID candidates: 6 or 8 digits, optional separator, 4 or 5 digits; not glued to other digits or words.
+_ID_RE = re.compile(r"(?<![\w+\-/.])(?<!\d )(\d{6}|\d{8})([-+ ]?)(\d{4,5})(?![\w\-/])(?! ?\d)")
+# Phones. International prefix: total digit count is checked in code (8-15).
+_PHONE_INTL_RE = re.compile(r"(?<![\w+\-/.])(?<!\d )(?:\+|00)[1-9][\d \-().]{5,22}\d(?!\d)")
+# Numbers with a national trunk 0 (Sweden and most of the world): 8-11 digits, single separators.
+_PHONE_TRUNK_RE = re.compile(r"(?<![\w\-/.,+])(?<!\d )\(?0[1-9]\d{0,3}\)?(?:[ -]?\d){5,9}(?![\w\-/.]?\d)")
+# Norway and Denmark: 8 digits, written bare or in the usual groupings.
+_PHONE_8_RE = re.compile(
+    r"(?<![\w\-/.,+])(?<!\d )"
+    r"(?:[2-9]\d{7}|[2-9]\d \d{2} \d{2} \d{2}|[2-9]\d{2} \d{2} \d{3}|[2-9]\d{3} \d{4})"
+    r"(?![\w\-/.,]?\d)(?! \d)"
+)
+_PHONE_KEYWORD_RE = re.compile(
+    r"(?i)\b(?:tel|tlf|telefon(?:nummer|nr)?|mobil(?:nummer|nr)?|mobile|phone|cell)\b[.:]?\D{0,12}?"
+    r"((?:\+|00)?\d(?:[ \-]?\d){6,14})(?!\d)"
+)
+_CODE_WHOLE_RE = re.compile(r"^\s*(?:(?:code|kod|koden|kode|koden)\s*[:=]?\s*)?(\d{3}[ -]?\d{3})\s*[.!]?\s*$", re.I)
+_CODE_KEYWORD_RE = re.compile(
+    r"(?i)\b(?:code|kod|koden|kode|koden|engångskod(?:en)?|engangskode(?:n)?|verifieringskod(?:en)?"
+    r"|verifiseringskode(?:n)?|bekräftelsekod(?:en)?|otp|pin)\b\D{0,20}?(?<!\d)(\d{3}[ -]?\d{3})(?!\d|[\-/.:]\d)"
+)
+_CODE_CONTEXT_RE = re.compile(r"(?<![\w\-/.:,])(\d(?:[ -]?\d){4,7})(?![\w\-/:]|[.,]\d)")
+
+# Our own case references (PRV-2026-7K3Q-9CX9, typed with any separators): never personal data, and their
+# digit groups must not be mistaken for phone numbers or codes.
+_CASE_REFERENCE_RE = re.compile(
+    r"(?i)(?<![\w])(?:PRV|REC|INC|WBL)[\s\-\u2010-\u2015_./]{0,3}\d{4}[\s\-\u2010-\u2015_./]{0,3}"
+    r"[0-9A-Z]{4}[\s\-\u2010-\u2015_./]{0,3}[0-9A-Z]{4}(?![\w])"
+)
+_DATE_LIKE_RE = re.compile(
+    r"^\(?\d{1,4}[-./]\d{1,2}[-./]\d{1,4}\)?$"
+)
+
+
+# --------------------------------------------------------------------------------------- national IDs
+
+def _date_ok(year: int, month: int, day: int) -> bool:
+    try:
+        _dt.date(year, month, day)
+    except ValueError:
+        return False
+    return True
+
+
+def _se_date_part_ok(date_digits: str) -> bool:
+    """YYMMDD or YYYYMMDD, day may carry +60 (samordningsnummer)."""
+    if len(date_digits) == 8:
+        year, rest = int(date_digits[:4]), date_digits[4:]
+        if not 1870 <= year <= _dt.date.today().year:
+            return False
+    else:
+        # YYMMDD: the century is unknown, so only the leap-year question matters for 29 February.
+        year, rest = (2000 if int(date_digits[:2]) % 4 == 0 else 2001), date_digits[2:]
+    month, day = int(rest[:2]), int(rest[2:4])
+    if day > 60:
+        day -= 60
+    return _date_ok(year, month, day)
+
+
+def _ddmmyy_ok(date_digits: str, *, offset: int) -> bool:
+    """DDMMYY (NO/DK); `offset` is the D-number day offset (40 for NO, 0 for DK)."""
+    day, month, yy = int(date_digits[:2]), int(date_digits[2:4]), int(date_digits[4:6])
+    if offset and day > offset:
+        day -= offset
+    return _date_ok(2000 if yy % 4 == 0 else 2001, month, day)
+
+
+def _se_valid(date_digits: str, sep: str, serial: str) -> bool:
+    number = f"{date_digits}{sep if sep in '-+' else '-'}{serial}"
+    if _se_pnr.is_valid(number):
+        return True
+    # Samordningsnummer (day + 60): stdnum's date check rejects them, so check date and Luhn here.
+    ten = (date_digits[-6:] + serial)
+    return int(ten[4:6]) > 60 and _se_date_part_ok(date_digits) and luhn.is_valid(ten)
+
+
+def is_national_id(candidate: str) -> bool:
+    """True when python-stdnum (plus the samordningsnummer rule) accepts `candidate` as a SE/NO/DK ID."""
+    m = _ID_RE.fullmatch(candidate.strip())
+    if not m:
+        return False
+    date_digits, sep, serial = m.groups()
+    return _valid_parts(date_digits, sep, serial)
+
+
+def _valid_parts(date_digits: str, sep: str, serial: str) -> bool:
+    if len(serial) == 4:
+        if sep in ("", "-", "+") and _se_valid(date_digits, sep, serial):
+            return True
+        if len(date_digits) == 6 and sep in ("", "-") and _dk_cpr.is_valid(date_digits + serial):
+            return True
+        return False
+    # 5-digit serial: Norwegian fødselsnummer / D-nummer (11 digits).
+    return len(date_digits) == 6 and sep in ("", " ") and _no_fnr.is_valid(date_digits + serial)
+
+
+def _shaped_parts(date_digits: str, sep: str, serial: str) -> bool:
+    """Written like an ID number with a real date, whatever the checksum says."""
+    if len(serial) == 4:
+        if len(date_digits) == 8:
+            return _se_date_part_ok(date_digits)  # YYYYMMDD[-]NNNN: the 12-digit Swedish form
+        if sep not in ("-", "+"):
+            return False
+        return _se_date_part_ok(date_digits) or _ddmmyy_ok(date_digits, offset=0)
+    return len(date_digits) == 6 and sep == " " and _ddmmyy_ok(date_digits, offset=40)
+
+
+def looks_like_national_id(candidate: str) -> bool:
+    """True for valid IDs and for ID-shaped numbers whose checksum fails (the redaction policy)."""
+    m = _ID_RE.fullmatch(candidate.strip())
+    return bool(m) and (_valid_parts(*m.groups()) or _shaped_parts(*m.groups()))
+
+
+# ------------------------------------------------------------------------------------------- finding
+
+def _digits(s: str) -> str:
+    return re.sub(r"\D", "", s)
+
+
+def _is_date_like(s: str) -> bool:
+    s = s.strip()
+    if _DATE_LIKE_RE.match(s):
+        return True
+    d = _digits(s)
+    if len(d) == 8 and s.isdigit():  # YYYYMMDD or DDMMYYYY written bare
+        if 1900 <= int(d[:4]) <= 2100 and _date_ok(int(d[:4]), int(d[4:6]) or 13, int(d[6:]) or 32):
+            return True
+        if 1900 <= int(d[4:]) <= 2100 and _date_ok(int(d[4:]), int(d[2:4]) or 13, int(d[:2]) or 32):
+            return True
+    return False
+
+
+def _overlaps(spans: List[Finding], start: int, end: int) -> bool:
+    return any(start < f.end and f.start < end for f in spans)
+
+
+def find_pii(text: str, *, expect_code: bool = False, strict_ids: bool = False) -> List[Finding]:
+    """Every piece of personal data in `text`, as non-overlapping (kind, start, end), sorted by start.
+
+    expect_code: the previous bot turn asked for a one-time code, so any 5-8 digit group is one.
+    strict_ids: only checksum-valid ID numbers count (used to measure the policy; production uses False).
+    """
+    if not text:
+        return []
+    found: List[Finding] = []
+    protected = [Finding("reference", m.start(), m.end()) for m in _CASE_REFERENCE_RE.finditer(text)]
+
+    def add(kind: str, start: int, end: int) -> None:
+        if not _overlaps(found, start, end) and not _overlaps(protected, start, end):
+            found.append(Finding(kind, start, end))
+
+    for m in _TOKEN_RE.finditer(text):
+        add("token", m.start(), m.end())
+    for m in _EMAIL_RE.finditer(text):
+        add("email", m.start(), m.end())
+    for m in _RECEIPT_RE.finditer(text):
+        add("receipt", m.start(), m.end())
+    for m in _ID_RE.finditer(text):
+        parts = m.groups()
+        if parts[1] == "" and len(parts[0]) == 6 and parts[0][0] == "0" and len(parts[2]) == 4 \
+                and not _se_valid(*parts):
+            # A bare 0-leading 10-digit number is a Swedish phone number as often as a CPR (which has no
+            # checksum to tell them apart): leave it to the phone rule, which redacts it as [phone].
+            continue
+        if _valid_parts(*parts) or (not strict_ids and _shaped_parts(*parts)):
+            add("national_id", m.start(), m.end())
+    for m in _PHONE_INTL_RE.finditer(text):
+        if 8 <= len(_digits(m.group())) <= 15:
+            add("phone", m.start(), m.end())
+    for m in _PHONE_TRUNK_RE.finditer(text):
+        if 8 <= len(_digits(m.group())) <= 11 and not _is_date_like(m.group()):
+            add("phone", m.start(), m.end())
+    for m in _PHONE_8_RE.finditer(text):
+        if not _is_date_like(m.group()):
+            add("phone", m.start(), m.end())
+    for m in _PHONE_KEYWORD_RE.finditer(text):
+        if not _is_date_like(m.group(1)):
+            add("phone", m.start(1), m.end(1))
+    m = _CODE_WHOLE_RE.match(text)
+    if m:
+        add("code", m.start(1), m.end(1))
+    for m in _CODE_KEYWORD_RE.finditer(text):
+        add("code", m.start(1), m.end(1))
+    if expect_code:
+        for m in _CODE_CONTEXT_RE.finditer(text):
+            if 5 <= len(_digits(m.group(1))) <= 8 and not _is_date_like(m.group(1)):
+                add("code", m.start(1), m.end(1))
+    return sorted(found, key=lambda f: f.start)
+
+
+def contains_pii(text: str, *, expect_code: bool = False) -> bool:
+    """True when `text` holds anything `redact_text` would replace."""
+    return bool(find_pii(text, expect_code=expect_code))
+
+
+def redact_text(text: str, *, expect_code: bool = False, strict_ids: bool = False) -> str:
+    """`text` with each piece of personal data replaced by its typed placeholder (`[email]`, `[phone]` ...)."""
+    if not isinstance(text, str) or not text:
+        return text
+    findings = find_pii(text, expect_code=expect_code, strict_ids=strict_ids)
+    if not findings:
+        return text
+    out: List[str] = []
+    pos = 0
+    for f in findings:
+        out.append(text[pos:f.start])
+        out.append(PLACEHOLDERS[f.kind])
+        pos = f.end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def redact_value(
+    value: Any,
+    *,
+    expect_code: bool = False,
+    skip_keys: Collection[str] = (),
+    sensitive_keys: Collection[str] = (),
+) -> Any:
+    """A copy of a JSON-like value (dicts, lists, strings, numbers) with every string redacted.
+
+    skip_keys: dict keys whose values are kept as they are (structural names such as `event`, `name`).
+    sensitive_keys: dict keys (case-insensitive) whose non-empty values are always replaced (`[redacted]`).
+    Integers are left alone: the IDs and codes we look for arrive as text; an int is a count or an amount.
+    """
+    sensitive = {k.lower() for k in sensitive_keys}
+
+    def walk(v: Any) -> Any:
+        if isinstance(v, str):
+            return redact_text(v, expect_code=expect_code)
+        if isinstance(v, Mapping):
+            out = {}
+            for k, item in v.items():
+                if k in skip_keys:
+                    out[k] = item
+                elif isinstance(k, str) and k.lower() in sensitive and item not in (None, "", [], {}):
+                    out[k] = _placeholder_for_key(k.lower())
+                else:
+                    out[k] = walk(item)
+            return out
+        if isinstance(v, (list, tuple)):
+            return [walk(item) for item in v]
+        return v
+
+    return walk(value)
+
+
+def _placeholder_for_key(key: str) -> str:
+    if "mail" in key or key in ("upn", "userprincipalname"):
+        return PLACEHOLDERS["email"]
+    if "phone" in key:
+        return PLACEHOLDERS["phone"]
+    if "national" in key:
+        return PLACEHOLDERS["national_id"]
+    if "name" in key or key == "surname":
+        return PLACEHOLDERS["name"]
+    return PLACEHOLDERS["other"]
+
+
+# ------------------------------------------------------------------------------------------- slots
+
+def slot_placeholder(slot_name: str) -> str:
+    """The placeholder that stands for a redacted slot's value, typed by what the slot name says it holds."""
+    name = slot_name.lower()
+    if "receipt" in name:
+        return PLACEHOLDERS["receipt"]
+    if "code" in name or name in ("otp", "pin"):
+        return PLACEHOLDERS["code"]
+    if "email" in name or "mail" in name:
+        return PLACEHOLDERS["email"]
+    if "phone" in name:
+        return PLACEHOLDERS["phone"]
+    if name in ("national_id", "personnummer", "fodselsnummer", "cpr") or "national" in name:
+        return PLACEHOLDERS["national_id"]
+    if "name" in name:
+        return PLACEHOLDERS["name"]
+    if "description" in name or "text" in name or "summary" in name:
+        return PLACEHOLDERS["text"]
+    return PLACEHOLDERS["other"]
+
+
+def redact_slots(
+    slots: Mapping[str, Any],
+    redact: Iterable[str] = DEFAULT_REDACT_SLOTS,
+    *,
+    redact_other_values: bool = True,
+) -> Dict[str, Any]:
+    """A copy of `slots` where listed slots with a value become their placeholder, and (by default) every
+    other value has its personal data redacted. None stays None so "not filled" remains visible."""
+    listed = set(redact)
+    out: Dict[str, Any] = {}
+    for name, value in slots.items():
+        if value is None:
+            out[name] = None
+        elif name in listed:
+            out[name] = slot_placeholder(name)
+        elif redact_other_values:
+            out[name] = redact_value(value)
+        else:
+            out[name] = value
+    return out
+
+
+def redact_slot_names_from_env(
+    env: Optional[Mapping[str, str]] = None, default: Iterable[str] = DEFAULT_REDACT_SLOTS
+) -> FrozenSet[str]:
+    """The configured slot list: TRACKER_REDACT_SLOTS="a,b" replaces the default; "+a,-b" edits it."""
+    raw = (env if env is not None else os.environ).get("TRACKER_REDACT_SLOTS", "")
+    return parse_slot_list(raw, default)
+
+
+def parse_slot_list(raw: Any, default: Iterable[str] = DEFAULT_REDACT_SLOTS) -> FrozenSet[str]:
+    """Parse a slot list given as a list or comma string; entries with +/- edit `default`, plain ones replace it."""
+    if raw is None or raw == "":
+        return frozenset(default)
+    items = [s.strip() for s in (raw.split(",") if isinstance(raw, str) else raw) if str(s).strip()]
+    if items and all(s[0] in "+-" for s in items):
+        names = set(default)
+        for s in items:
+            (names.add if s[0] == "+" else names.discard)(s[1:].strip())
+        return frozenset(names)
+    return frozenset(s.lstrip("+") for s in items if not s.startswith("-"))
+
