@@ -1,0 +1,41 @@
+"""The aiohttp application: `create_app(settings) -> web.Application`."""
+
+from __future__ import annotations
+
+import logging
+from typing import Optional
+
+from aiohttp import web
+
+from backend.config import Settings
+from backend.openapi import build_openapi
+from backend.routes import api, staff
+from backend.routes.common import SERVICES_KEY, error_middleware, json_response
+from backend.schemas import MAX_BODY_BYTES
+from backend.services import Services, build_services
+
+log = logging.getLogger("backend.app")
+
+
+def create_app(settings: Settings, services: Optional[Services] = None) -> web.Application:
+    """Build the app. Pass `services` to share one with a test (e.g. with a controllable clock)."""
+    app = web.Application(middlewares=[error_middleware], client_max_size=MAX_BODY_BYTES)
+    owned = services is None
+    app[SERVICES_KEY] = services or build_services(settings)
+    document = build_openapi()
+
+    async def openapi(_request: web.Request) -> web.Response:
+        return json_response(document)
+
+    app.router.add_get("/api/v1/openapi.json", openapi)
+    app.router.add_routes(api.routes)
+    app.router.add_routes(staff.routes)
+
+    async def on_cleanup(app: web.Application) -> None:
+        svc = app[SERVICES_KEY]
+        await svc.drain()  # let pending e-mails finish
+        if owned:
+            svc.close()
+
+    app.on_cleanup.append(on_cleanup)
+    return app

@@ -1,0 +1,1 @@
+"""aiohttp handlers: `api` (service and requester endpoints), `staff` (staff API)."""
