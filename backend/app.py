@@ -7,9 +7,10 @@ from typing import Optional
 
 from aiohttp import web
 
-from backend.config import Settings
+from backend.config import PROJECT_ROOT, Settings
 from backend.openapi import build_openapi
 from backend.routes import api, staff
+from backend.routes.web import setup_web_routes
 from backend.routes.common import SERVICES_KEY, error_middleware, json_response
 from backend.schemas import MAX_BODY_BYTES
 from backend.services import Services, build_services
@@ -30,6 +31,8 @@ def create_app(settings: Settings, services: Optional[Services] = None) -> web.A
     app.router.add_get("/api/v1/openapi.json", openapi)
     app.router.add_routes(api.routes)
     app.router.add_routes(staff.routes)
+    # The public website page with the chat widget (`/`, `/static/...`).
+    setup_web_routes(app, PROJECT_ROOT / "web")
 
     async def on_cleanup(app: web.Application) -> None:
         svc = app[SERVICES_KEY]
