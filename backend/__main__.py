@@ -128,6 +128,10 @@ def build_parser() -> argparse.ArgumentParser:
     purge = sub.add_parser("purge", help="expire unverified cases and enforce retention")
     purge.add_argument("--dry-run", action="store_true", help="count, change nothing")
     purge.set_defaults(func=cmd_purge)
+
+    from backend.cli_alerts import add_alert_commands  # `alerts run`, `alerts digest` (for cron)
+
+    add_alert_commands(sub)
     return parser
 
 

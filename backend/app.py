@@ -10,7 +10,9 @@ from aiohttp import web
 from backend.config import PROJECT_ROOT, Settings
 from backend.openapi import build_openapi
 from backend.routes import api, staff
+from backend.routes.staff_pages import setup_staff_pages
 from backend.routes.web import setup_web_routes
+from backend.scheduler import setup_alert_scheduler
 from backend.routes.common import SERVICES_KEY, error_middleware, json_response
 from backend.schemas import MAX_BODY_BYTES
 from backend.services import Services, build_services
@@ -33,6 +35,11 @@ def create_app(settings: Settings, services: Optional[Services] = None) -> web.A
     app.router.add_routes(staff.routes)
     # The public website page with the chat widget (`/`, `/static/...`).
     setup_web_routes(app, PROJECT_ROOT / "web")
+    # The privacy team's pages under /staff/.
+    setup_staff_pages(app)
+    # Deadline alerts run inside the backend; tests drive the scheduler themselves with their own clock.
+    if settings.app_env != "test":
+        setup_alert_scheduler(app)
 
     async def on_cleanup(app: web.Application) -> None:
         svc = app[SERVICES_KEY]

@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine, pool
 
 from backend.models import Base
+import backend.workspace_models  # noqa: F401  (staff sessions, sent alerts: same metadata)
 
 config = context.config
 target_metadata = Base.metadata

@@ -1,0 +1,79 @@
+"""The alert scheduler inside the backend process: an aiohttp background task that runs the alerts every
+ALERT_INTERVAL_SECONDS (default 300) and the daily digest once its hour has come. ALERTS_ENABLED=false
+turns it off (for example when cron runs `python -m backend alerts run` instead). Running both is safe:
+every alert is claimed in the database before it is sent (backend/services/alerts.py).
+
+Wiring: `setup_alert_scheduler(app)` in `create_app`, after the services are stored in the app.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Optional
+
+from aiohttp import web
+
+from backend.routes.common import SERVICES_KEY
+from backend.services import Services
+from backend.services.alerts import AlertSettings, run_alerts, run_digest
+
+log = logging.getLogger("backend.scheduler")
+
+
+class AlertScheduler:
+    def __init__(self, svc: Services, settings: AlertSettings) -> None:
+        self.svc = svc
+        self.settings = settings
+        self.ticks = 0
+        self._task: Optional[asyncio.Task[None]] = None
+
+    async def tick(self) -> None:
+        """One pass; an error is logged (type only) and the next tick tries again."""
+        try:
+            await run_alerts(self.svc, self.settings)
+            await run_digest(self.svc, self.settings)
+        except Exception as exc:  # noqa: BLE001 - the loop must survive a database hiccup
+            log.error("alert run failed: %s", type(exc).__name__)
+        finally:
+            self.ticks += 1
+
+    async def _loop(self) -> None:
+        while True:
+            await self.tick()
+            await asyncio.sleep(self.settings.interval_seconds)
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._loop(), name="alert-scheduler")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+
+SCHEDULER_KEY = web.AppKey("alert_scheduler", AlertScheduler)
+
+
+def setup_alert_scheduler(app: web.Application, settings: Optional[AlertSettings] = None) -> None:
+    """Start the scheduler with the app and stop it on shutdown (before the services close).
+    Reads ALERT_* from the environment unless `settings` is given; does nothing when disabled."""
+    alert_settings = settings or AlertSettings.from_env(app[SERVICES_KEY].settings)
+    if not alert_settings.enabled:
+        log.info("alert scheduler disabled (ALERTS_ENABLED=false)")
+        return
+    scheduler = AlertScheduler(app[SERVICES_KEY], alert_settings)
+    app[SCHEDULER_KEY] = scheduler
+
+    async def on_startup(_app: web.Application) -> None:
+        scheduler.start()
+
+    async def on_shutdown(_app: web.Application) -> None:
+        await scheduler.stop()
+
+    app.on_startup.append(on_startup)
+    app.on_shutdown.append(on_shutdown)
