@@ -1,0 +1,180 @@
+"""Checks on the NLU training data and the held-out sets (owner: NLU data).
+
+Reads the files with Rasa's own YAML reader, so a file Rasa cannot load fails here too.
+"""
+
+from __future__ import annotations
+
+import collections
+import difflib
+import re
+from pathlib import Path
+
+import pytest
+from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader
+from rasa.shared.nlu.training_data.message import Message
+
+ROOT = Path(__file__).resolve().parent.parent
+NLU_DIR = ROOT / "data" / "nlu"
+HOLDOUT_DIR = ROOT / "tests" / "nlu_holdout"
+CONVERSATION_DOC = ROOT / "docs" / "CONVERSATION.md"
+LANGUAGES = ("sv", "nb", "en")
+# faq/<topic> examples and the faq hold-out files belong to the knowledge-base colleague.
+FAQ_TRAINING_FILES = {"faq.yml", "faq_responses.yml"}
+
+# Two lines this similar (difflib ratio on normalised text) count as a near-copy: a held-out line that
+# close to a training line would measure memory, not generalisation. 0.9 lets "delete my data" and
+# "please delete my data" coexist (0.8) while catching an added full stop or a single changed letter.
+NEAR_COPY_RATIO = 0.9
+# Short lines ("ja", "nei", "ok") are single words; a near-copy test on them is meaningless.
+NEAR_COPY_MIN_LENGTH = 12
+
+
+def normalise(text: str) -> str:
+    """Lower case, no punctuation, single spaces: what makes two chat lines "the same" line."""
+    text = re.sub(r"[^\w\s]", " ", text.lower())
+    return " ".join(text.split())
+
+
+def contract_intents() -> list[str]:
+    """The intent names listed in the public contract in docs/CONVERSATION.md (minus the faq retrieval intent)."""
+    doc = CONVERSATION_DOC.read_text(encoding="utf-8")
+    section = doc.split("## Intents", 1)[1].split("\n## ", 1)[0]
+    section = section.split("is NOT an intent", 1)[0]
+    names = re.findall(r"`([a-z_]+)`", section)
+    # The last backticked name before "is NOT an intent" is the one that is explicitly not an intent.
+    names = [n for n in names if n != "delete_data_ambiguous"]
+    return sorted({n for n in names if n != "faq"})
+
+
+def _read(path: Path) -> list[Message]:
+    return RasaYAMLReader().read(str(path)).intent_examples
+
+
+def _language(message: Message) -> str | None:
+    return ((message.get("metadata") or {}).get("intent") or {}).get("lang")
+
+
+def training_messages() -> list[tuple[Path, Message]]:
+    return [(path, m) for path in sorted(NLU_DIR.glob("*.yml")) for m in _read(path)]
+
+
+def holdout_messages() -> list[tuple[Path, Message]]:
+    return [(path, m) for path in sorted(HOLDOUT_DIR.glob("*.yml")) for m in _read(path)]
+
+
+def test_contract_parser_finds_the_documented_intents() -> None:
+    """Guards the doc parser itself: if it silently found nothing, the coverage test would pass vacuously."""
+    intents = contract_intents()
+    assert "request_erasure" in intents and "bot_challenge" in intents and "thanks" in intents
+    assert len(intents) >= 25
+
+
+def test_every_file_parses_with_rasas_reader() -> None:
+    for path in [*NLU_DIR.glob("*.yml"), *HOLDOUT_DIR.glob("*.yml")]:
+        reader = RasaYAMLReader()
+        reader.read(str(path))
+        assert reader.training_examples or reader.responses or path.name in FAQ_TRAINING_FILES or (
+            "regex" in path.read_text(encoding="utf-8")
+        ), f"{path} holds no examples"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_contract_intent_has_training_examples_in_every_language(language: str) -> None:
+    counts = collections.Counter(
+        m.get("intent") for path, m in training_messages() if path.name not in FAQ_TRAINING_FILES and _language(m) == language
+    )
+    missing = [i for i in contract_intents() if counts[i] == 0]
+    assert not missing, f"no {language} training examples for {missing}"
+    thin = {i: counts[i] for i in contract_intents() if counts[i] < 10}
+    assert not thin, f"fewer than 10 {language} training examples: {thin}"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_contract_intent_has_holdout_examples_in_every_language(language: str) -> None:
+    counts = collections.Counter(
+        m.get("intent") for path, m in holdout_messages() if _language(m) == language and not path.name.startswith("faq")
+    )
+    missing = [i for i in contract_intents() if counts[i] < 4]
+    assert not missing, f"fewer than 4 {language} held-out examples for {missing}"
+
+
+def test_my_training_blocks_declare_their_language() -> None:
+    for path, message in training_messages():
+        if path.name in FAQ_TRAINING_FILES:
+            continue
+        assert _language(message) in LANGUAGES, f"{path.name}: {message.get('text')!r} has no metadata.lang"
+
+
+def test_only_contract_intents_are_trained() -> None:
+    allowed = set(contract_intents()) | {"faq"}
+    unknown = {m.get("intent") for _, m in training_messages()} - allowed
+    assert not unknown, f"intents not in docs/CONVERSATION.md: {unknown}"
+
+
+def test_no_example_appears_under_two_intents_or_twice() -> None:
+    seen: dict[str, tuple[str, str]] = {}
+    clashes: list[str] = []
+    for path, message in training_messages():
+        key = normalise(message.get("text"))
+        label = message.get("intent_response_key") or message.get("intent")
+        if key in seen:
+            clashes.append(f"{message.get('text')!r}: {seen[key]} and {(path.name, label)}")
+        else:
+            seen[key] = (path.name, label)
+    assert not clashes, "duplicate training lines:\n" + "\n".join(clashes)
+
+
+def test_no_holdout_example_is_in_the_training_data() -> None:
+    training = {normalise(m.get("text")) for _, m in training_messages()}
+    leaked = [m.get("text") for _, m in holdout_messages() if normalise(m.get("text")) in training]
+    assert not leaked, f"held-out lines found in data/nlu: {leaked}"
+
+
+def test_no_holdout_example_is_a_near_copy_of_a_training_line() -> None:
+    training = [normalise(m.get("text")) for _, m in training_messages()]
+    near: list[str] = []
+    for _, message in holdout_messages():
+        text = normalise(message.get("text"))
+        if len(text) < NEAR_COPY_MIN_LENGTH:
+            continue
+        matcher = difflib.SequenceMatcher(None, text)
+        for other in training:
+            matcher.set_seq1(other)
+            if matcher.real_quick_ratio() >= NEAR_COPY_RATIO and matcher.ratio() >= NEAR_COPY_RATIO:
+                near.append(f"{message.get('text')!r} ~ {other!r}")
+                break
+    assert not near, "held-out lines too close to training lines:\n" + "\n".join(near)
+
+
+def test_holdout_has_no_duplicates() -> None:
+    counts = collections.Counter(normalise(m.get("text")) for _, m in holdout_messages())
+    assert not [t for t, n in counts.items() if n > 1]
+
+
+def test_normalise_treats_case_and_punctuation_as_equal() -> None:
+    """The leak checks are only as good as this; a broken normaliser would let copies through."""
+    assert normalise("Delete my data, PLS!") == normalise("delete my data pls")
+    assert normalise("slett alt") != normalise("slett alle")
+
+
+def test_regexes_match_the_formats_people_type() -> None:
+    data = RasaYAMLReader().read(str(NLU_DIR / "entities.yml"))
+    patterns = {r["name"]: re.compile(r["pattern"], re.IGNORECASE) for r in data.regex_features}
+    reference = patterns["case_reference"]
+    for typed in ("PRV-2026-7K3Q-9CXM", "prv-2026-7k3q-9cxm", "PRV 2026 7K3Q 9CXM", "inc2026 8D2K7WQF", "WBL-2026-6H9J-3SXA"):
+        assert reference.search(typed), typed
+    for not_a_reference in ("ABC-2026-7K3Q-9CXM", "PRV-26-7K3Q-9CXM", "PRV-2026-7K3Q-9CUM"):
+        assert not reference.fullmatch(not_a_reference), not_a_reference
+    email = patterns["email"]
+    assert email.search("min mejl är anna.lind@gmail.com tack").group(0) == "anna.lind@gmail.com"
+    assert not email.search("skicka till anna.lind at gmail")
+
+
+def test_annotated_entities_are_the_regex_ones() -> None:
+    """RegexEntityExtractor only uses a pattern whose name is also an annotated entity."""
+    entities = collections.Counter(
+        e["entity"] for _, m in training_messages() for e in (m.get("entities") or [])
+    )
+    assert entities["email"] >= 3 and entities["case_reference"] >= 3
+    assert set(entities) <= {"email", "case_reference"}
