@@ -61,7 +61,11 @@ train: $(MODEL)
 run: $(STAMP) $(WEB_DEPS) migrate $(MODEL)
 	$(PY) -m scripts.run_all
 
+# Training data and domain must be consistent, every test story must be predicted exactly, then pytest
+# (unit, API on SQLite and PostgreSQL, browser and end-to-end tests).
 test: $(STAMP) $(WEB_DEPS) $(CHROMIUM) $(MODEL) | var
+	$(RASA) data validate --quiet
+	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out var/test-results/core
 	$(PY) -m pytest -q -p no:cacheprovider
 
 bench: $(STAMP) $(MODEL)
