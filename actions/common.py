@@ -1,0 +1,338 @@
+"""Helpers shared by the flow actions: language, identity data hygiene, parsing of typed answers.
+
+Nothing here talks to the backend or sends messages; these are pure functions so they are easy to test.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import datetime, timedelta, timezone
+from typing import Any, Dict, List, Mapping, Optional, Tuple
+from zoneinfo import ZoneInfo
+
+from email_validator import EmailNotValidError, validate_email
+from stdnum.dk import cpr as dk_cpr
+from stdnum.no import fodselsnummer as no_fnr
+from stdnum.se import personnummer as se_pnr
+
+from actions.texts import COUNTRY_FOR_LANGUAGE, LANGUAGES, TIMEZONE_FOR_COUNTRY
+
+try:  # the language team's shared logic; optional so the flows still work without it
+    from bot.language import language_from_metadata as _language_from_metadata
+except Exception:  # pragma: no cover - only when bot/ is missing
+    _language_from_metadata = None
+
+# Length caps: what the backend accepts (description max 5000) and what a chat answer reasonably is.
+MAX_NAME = 100
+MAX_EMAIL = 254
+MAX_DESCRIPTION = 3000
+MAX_SHORT_TEXT = 300
+MIN_DESCRIPTION_WORDS = 2
+
+
+# ---------------------------------------------------------------------------------------------- language
+
+
+def metadata_language(metadata: Optional[Mapping[str, Any]]) -> Optional[str]:
+    if not metadata:
+        return None
+    if _language_from_metadata is not None:
+        return _language_from_metadata(metadata)
+    for key in ("language", "locale"):
+        value = str(metadata.get(key) or "").lower()[:2]
+        if value in ("sv",):
+            return "sv"
+        if value in ("nb", "no", "nn"):
+            return "nb"
+        if value == "en":
+            return "en"
+    return None
+
+
+def get_lang(tracker: Any) -> str:
+    """The conversation language: the `language` slot (set by the language team's slot mapping), else the
+    channel metadata of the latest message, else English."""
+    slot = tracker.get_slot("language")
+    if slot in LANGUAGES:
+        return slot
+    found = metadata_language((tracker.latest_message or {}).get("metadata"))
+    return found or "en"
+
+
+def country_for(lang: str) -> str:
+    return COUNTRY_FOR_LANGUAGE.get(lang, "NO")
+
+
+def latest_metadata(tracker: Any) -> Dict[str, Any]:
+    metadata = (tracker.latest_message or {}).get("metadata") or {}
+    return metadata if isinstance(metadata, dict) else {}
+
+
+def channel_identity(tracker: Any) -> Tuple[Optional[str], Optional[str]]:
+    """Name and e-mail the Teams channel put in the message metadata (only trusted for staff)."""
+    if not tracker.get_slot("is_staff"):
+        return None, None
+    metadata = latest_metadata(tracker)
+    user = metadata.get("user") if isinstance(metadata.get("user"), dict) else {}
+    name = user.get("name") or metadata.get("name") or metadata.get("user_name")
+    # Teams gives the e-mail when the bot may resolve members, else the UPN (usually the same address).
+    email = user.get("email") or user.get("upn") or metadata.get("email") or metadata.get("user_email")
+    name = str(name).strip()[:MAX_NAME] if name else None
+    email = normalise_email(str(email)) if email else None
+    return name, email
+
+
+def channel_name(tracker: Any) -> str:
+    """The backend's channel value: teams for the Teams channel (or identified staff), else web."""
+    input_channel = (tracker.get_latest_input_channel() or "").lower()
+    if tracker.get_slot("is_staff") or input_channel in ("msteams", "botframework", "teams"):
+        return "teams"
+    return "web"
+
+
+# ---------------------------------------------------------------------------------------------- text
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, for keyword matching ("Återkalla" -> "aterkalla", "søknad" -> "soknad")."""
+    text = text.lower().replace("ø", "o").replace("æ", "ae").replace("ß", "ss")
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+def has_any(text: str, words: List[str]) -> bool:
+    folded = fold(text)
+    return any(fold(word) in folded for word in words)
+
+
+# National ID numbers: Swedish personnummer (YYMMDD-XXXX, YYYYMMDDXXXX, + for 100+), Norwegian
+# fødselsnummer (11 digits), Danish CPR (DDMMYY-XXXX). Candidates are checked with python-stdnum so a
+# random number is not removed; a match is removed from the answer and never echoed or logged.
+_ID_CANDIDATE = re.compile(
+    r"(?<![\d])(?:\d{8}[-+ ]?\d{4}|\d{6}[-+ ]?\d{4,5}|\d{6}\s\d{5})(?![\d])"
+)
+
+
+def _is_national_id(candidate: str, mentions_cpr: bool = False) -> bool:
+    compact = re.sub(r"\s", "", candidate)
+    # Danish CPR numbers have no checksum any more (only a date), so a bare 10-digit number such as a
+    # Swedish mobile number would pass: count it only when written DDMMYY-XXXX or called a CPR number.
+    dk_shaped = bool(re.fullmatch(r"\d{6}-\d{4}", compact)) or (mentions_cpr and len(compact) == 10)
+    checks = (
+        lambda v: se_pnr.is_valid(v),
+        lambda v: no_fnr.is_valid(v),
+        lambda v: dk_shaped and dk_cpr.is_valid(v),
+    )
+    for check in checks:
+        try:
+            if check(compact):
+                return True
+        except Exception:
+            continue
+    return False
+
+
+def strip_national_ids(text: str) -> Tuple[str, bool]:
+    """Remove valid national ID numbers from `text`. Returns (cleaned text, whether one was removed)."""
+    found = False
+    mentions_cpr = "cpr" in text.lower()
+
+    def replace(match: "re.Match[str]") -> str:
+        nonlocal found
+        if _is_national_id(match.group(0), mentions_cpr):
+            found = True
+            return ""
+        return match.group(0)
+
+    cleaned = _ID_CANDIDATE.sub(replace, text)
+    if found:
+        cleaned = re.sub(r"\s{2,}", " ", cleaned).strip(" ,;:-")
+    return cleaned, found
+
+
+def clean_text(value: Any) -> str:
+    text = str(value or "")
+    text = "".join(ch for ch in text if ch == "\n" or unicodedata.category(ch)[0] != "C")
+    return text.strip()
+
+
+_NAME_OK = re.compile(r"^[^\d@<>{}\[\]\\/|=_#$%^*~?!:;]+$")
+
+
+def valid_name(text: str) -> Optional[str]:
+    name = re.sub(r"\s+", " ", text).strip(" .,")
+    if not (2 <= len(name) <= MAX_NAME) or not _NAME_OK.match(name):
+        return None
+    if len(name.split(" ")) > 6 or not any(ch.isalpha() for ch in name):
+        return None
+    return name
+
+
+_EMAIL_IN_TEXT = re.compile(r"[^\s<>()\[\],;:\"']+@[^\s<>()\[\],;:\"']+")
+
+
+def normalise_email(text: str) -> Optional[str]:
+    """The e-mail address in `text`, normalised, or None. No DNS look-up (check_deliverability False)."""
+    match = _EMAIL_IN_TEXT.search(text or "")
+    if not match:
+        return None
+    candidate = match.group(0).strip(".")
+    if len(candidate) > MAX_EMAIL:
+        return None
+    try:
+        result = validate_email(candidate, check_deliverability=False)
+    except EmailNotValidError:
+        return None
+    return result.normalized
+
+
+# Case references: PRV|REC|INC|WBL-YYYY-XXXX-XXXX in Crockford base32 (docs/CONVERSATION.md).
+_REFERENCE = re.compile(
+    r"\b(PRV|REC|INC|WBL)[\s-]?(20\d{2})[\s-]?([0-9A-Z]{4})[\s-]?([0-9A-Z]{4})\b", re.IGNORECASE
+)
+_CROCKFORD = str.maketrans({"O": "0", "I": "1", "L": "1"})
+
+
+def normalise_reference(text: str) -> Optional[str]:
+    match = _REFERENCE.search(text or "")
+    if not match:
+        return None
+    prefix, year, first, second = match.groups()
+    return f"{prefix.upper()}-{year}-{first.upper().translate(_CROCKFORD)}-{second.upper().translate(_CROCKFORD)}"
+
+
+def digits_of(text: str) -> str:
+    return re.sub(r"\D", "", text or "")
+
+
+UNKNOWN_WORDS = ["vet inte", "vet ej", "vet ikke", "vet ikkje", "ingen aning", "aner ikke", "don't know",
+                 "dont know", "do not know", "not sure", "unknown", "osäker", "usikker", "kanske", "kanskje",
+                 "maybe", "ukjent", "okänt", "okand", "?"]
+YES_WORDS = ["ja", "japp", "jo", "yes", "yep", "yeah", "absolut", "stämmer", "stemmer", "correct", "ok", "okej",
+             "greit", "visst", "sure"]
+NO_WORDS = ["nej", "nei", "no", "nope", "inte", "ikke", "not"]
+
+
+def yes_no_unknown(text: str) -> Optional[str]:
+    folded = fold(text).strip(" .!")
+    if not folded:
+        return None
+    if has_any(folded, [w for w in UNKNOWN_WORDS]):
+        return "unknown"
+    tokens = re.findall(r"[a-z']+", folded)
+    if any(tok in [fold(w) for w in NO_WORDS] for tok in tokens):
+        return "no"
+    if any(tok in [fold(w) for w in YES_WORDS] for tok in tokens):
+        return "yes"
+    return None
+
+
+_NUMBER = re.compile(r"\d[\d\s.,]*")
+
+
+def people_count(text: str) -> Optional[str]:
+    """A rough number of people ("about 40", "ca 1 000", "5-10") or "unknown"."""
+    if yes_no_unknown(text) == "unknown":
+        return "unknown"
+    match = _NUMBER.search(text)
+    if match:
+        rest = text[match.start():].strip()
+        return rest[:60]
+    words = {"en": 1, "ett": 1, "one": 1, "två": 2, "to": 2, "two": 2, "tre": 3, "three": 3, "fyra": 4, "fire": 4,
+             "four": 4, "fem": 5, "five": 5, "tio": 10, "ti": 10, "ten": 10, "hundra": 100, "hundre": 100,
+             "hundred": 100, "tusen": 1000, "thousand": 1000, "many": None, "många": None, "mange": None,
+             "alla": None, "alle": None, "all": None}
+    for token in re.findall(r"\w+", text.lower()):
+        if token in words:
+            return text.strip()[:60]
+    return None
+
+
+# ---------------------------------------------------------------------------------------------- dates
+
+_DATEPARSER_LANG = {"sv": "sv", "nb": "nb", "en": "en"}
+_MORNING = re.compile(r"\b(i\s*morse|i\s*morges|this morning|tidigt i dag|tidlig i dag)\b", re.IGNORECASE)
+_EVENING = re.compile(r"\b(i\s*går\s*kväll|i\s*går\s*kveld|igår\s*kväll|yesterday evening|last night|i natt|i natt)\b",
+                      re.IGNORECASE)
+_DAY_BEFORE = re.compile(r"\b(i\s*förrgår|i\s*forgårs|day before yesterday)\b", re.IGNORECASE)
+_CLOCK = re.compile(r"\b(?:kl\.?|klockan|klokka|at)\s*(\d{1,2})(?:[:.](\d{2}))?\b", re.IGNORECASE)
+_WEEKDAYS = {
+    0: ["måndags", "mandag", "monday"], 1: ["tisdags", "tirsdag", "tuesday"], 2: ["onsdags", "onsdag", "wednesday"],
+    3: ["torsdags", "torsdag", "thursday"], 4: ["fredags", "fredag", "friday"], 5: ["lördags", "lørdag", "saturday"],
+    6: ["söndags", "søndag", "sunday"],
+}
+
+
+def _clock(text: str) -> Optional[Tuple[int, int]]:
+    match = _CLOCK.search(text)
+    if not match:
+        bare = re.search(r"\b(\d{1,2})[:.](\d{2})\b", text)
+        if not bare:
+            return None
+        hour, minute = int(bare.group(1)), int(bare.group(2))
+    else:
+        hour, minute = int(match.group(1)), int(match.group(2) or 0)
+        if re.search(r"\bpm\b|p\.m\.", text, re.IGNORECASE) and hour < 12:
+            hour += 12
+    if hour > 23 or minute > 59:
+        return None
+    return hour, minute
+
+
+def parse_aware_at(text: str, lang: str, now: Optional[datetime] = None) -> Tuple[Optional[datetime], bool]:
+    """When the reporter became aware, from free text in the user's language.
+
+    Returns (UTC datetime or None, is_in_future). Relative phrases are read in the local time zone of the
+    user's language; dates prefer the past; a future time is reported as such (never accepted).
+    """
+    import dateparser  # imported lazily: loading its language data takes a moment
+
+    zone = ZoneInfo(TIMEZONE_FOR_COUNTRY.get(country_for(lang), "Europe/Oslo"))
+    now_utc = now or datetime.now(timezone.utc)
+    local_now = now_utc.astimezone(zone)
+    raw = text.strip()
+    clock = _clock(raw)
+
+    def at(day: datetime, default: Tuple[int, int]) -> datetime:
+        hour, minute = clock or default
+        return day.replace(hour=hour, minute=minute, second=0, microsecond=0)
+
+    result: Optional[datetime] = None
+    folded = fold(raw)
+    if _MORNING.search(raw):
+        result = at(local_now, (8, 0))
+    elif _EVENING.search(raw):
+        result = at(local_now - timedelta(days=1), (20, 0))
+    elif _DAY_BEFORE.search(raw):
+        result = at(local_now - timedelta(days=2), (12, 0))
+    elif re.search(r"\b(nu|nå|now|just nu|akkurat nå|just now)\b", raw, re.IGNORECASE) and len(raw) < 20:
+        result = local_now
+    else:
+        for weekday, names in _WEEKDAYS.items():
+            if any(fold(name) in folded for name in names) and re.search(
+                r"\b(i|sist|forrige|förra|last|på|pa)\b", folded
+            ):
+                days_back = (local_now.weekday() - weekday) % 7 or 7
+                result = at(local_now - timedelta(days=days_back), (12, 0))
+                break
+    if result is None:
+        # dateparser does not know "kl." everywhere; give it plain HH:MM.
+        prepared = _CLOCK.sub(lambda m: f"{int(m.group(1)):02d}:{int(m.group(2) or 0):02d}", raw)
+        parsed = dateparser.parse(
+            prepared,
+            languages=[_DATEPARSER_LANG.get(lang, "en"), "en"],
+            settings={
+                "PREFER_DATES_FROM": "past",
+                "RELATIVE_BASE": local_now.replace(tzinfo=None),
+                "TIMEZONE": str(zone),
+                "RETURN_AS_TIMEZONE_AWARE": True,
+            },
+        )
+        if parsed is None:
+            return None, False
+        result = parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
+    result_utc = result.astimezone(timezone.utc)
+    # A few minutes of slack for clocks and "now"; anything later is a future time.
+    if result_utc > now_utc + timedelta(minutes=5):
+        return result_utc, True
+    return min(result_utc, now_utc), False

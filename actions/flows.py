@@ -1,0 +1,456 @@
+"""Actions around the forms: starting a flow, filing the case, confirming the code, stopping, correcting.
+
+Filing (`action_file_case`) keeps one idempotency key per filing attempt in the `idempotency_key` slot:
+the key is created the first time the case is sent and reused on every retry ("try again" after an
+outage), so the backend files the case exactly once. The collected answers stay in their slots until the
+case is filed (the tracker store persists them), and are cleared afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import uuid
+from datetime import datetime, timezone
+from typing import Any, Dict, List, Mapping, Optional, Text
+from zoneinfo import ZoneInfo
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.backend_client import BackendError, BackendUnavailable, get_backend_client
+from actions.common import (
+    MAX_DESCRIPTION,
+    channel_name,
+    country_for,
+    latest_metadata,
+    get_lang,
+    has_any,
+    normalise_reference,
+)
+from actions.flow_config import (
+    ANSWER_SLOTS,
+    CASE_SLOTS,
+    CORRECTABLE_FORMS,
+    RIGHT_INTENTS,
+    answer_fields,
+    case_type_for,
+    needs_email_verification,
+)
+from actions.forms import (
+    APPLICATION_WORDS,
+    DATABASE_WORDS,
+    active_form,
+    clear_field_events,
+    find_field,
+)
+from actions.texts import (
+    CONTACT,
+    FIELD_LABELS,
+    RIGHT_NAMES,
+    TIMEZONE_FOR_COUNTRY,
+    button,
+    format_date,
+    format_datetime,
+    name_of,
+    t,
+)
+
+logger = logging.getLogger(__name__)
+
+DELETE_WORDS = ["radera", "ta bort", "slett", "fjern", "delete", "remove", "erase", "glöm", "glem"]
+WITHDRAW_WORDS = ["återkalla", "dra tillbaka", "ta tillbaka", "trekke", "trekk", "withdraw", "pull"]
+EVERYTHING_WORDS = ["allt", "alla uppgifter", "alt om meg", "alle opplysninger", "everything", "all my data",
+                    "all data"]
+
+START_INTENTS = list(RIGHT_INTENTS) + [
+    "withdraw_application", "report_incident", "report_misconduct", "file_complaint", "check_case_status",
+    "card_submitted",
+]
+
+
+def incident_card_answers(metadata: Mapping[str, Any], lang: str,
+                          now: Optional[datetime] = None) -> Optional[Dict[str, Any]]:
+    """The incident form's answers from a submitted Teams incident card (docs/TEAMS.md), or None when the
+    card is not a valid incident card (then the chat asks the questions instead)."""
+    values = metadata.get("card_values")
+    if metadata.get("card_id") != "incident_report" or metadata.get("card_errors") or not isinstance(values, dict):
+        return None
+    try:
+        zone = ZoneInfo(TIMEZONE_FOR_COUNTRY.get(country_for(lang), "Europe/Oslo"))
+        aware = datetime.fromisoformat(str(values["discovered_local"])).replace(tzinfo=zone).astimezone(timezone.utc)
+        if aware > (now or datetime.now(timezone.utc)):
+            return None  # never a future time: ask in the chat instead
+        try:
+            from bot.channels.cards import _DATA_KIND_LABELS as labels  # the card's own wording
+        except Exception:  # pragma: no cover
+            labels = {}
+        kinds = [labels.get(kind, {}).get(lang, kind) for kind in values.get("data_kinds") or []]
+        people = values.get("people_count")
+        answers = {
+            "case_description": str(values["what_happened"])[:MAX_DESCRIPTION],
+            "incident_aware_at": aware.isoformat(),
+            "incident_data_types": ", ".join(kinds)[:300] or None,
+            "incident_people_count": "unknown" if people is None else str(int(people)),
+            "incident_encrypted": values.get("encrypted") if values.get("encrypted") in ("yes", "no", "unknown") else None,
+            "incident_contained": values.get("contained") if values.get("contained") in ("yes", "no", "unknown") else None,
+            "reporter_anonymous": "yes" if values.get("anonymous") else "no",
+        }
+    except (KeyError, TypeError, ValueError):
+        return None
+    return {k: v for k, v in answers.items() if v is not None}
+
+
+def reset_case_slots(keep: Optional[Dict[str, Any]] = None) -> List[Dict[Text, Any]]:
+    keep = keep or {}
+    return [SlotSet(slot, keep.get(slot)) for slot in CASE_SLOTS]
+
+
+def _entity(tracker: Tracker, name: str) -> Optional[str]:
+    for entity in (tracker.latest_message or {}).get("entities") or []:
+        if entity.get("entity") == name and entity.get("value"):
+            return str(entity["value"])
+    return None
+
+
+def decide_flow(intent: Optional[str], text: str, entities: Dict[str, Optional[str]]) -> Dict[str, Any]:
+    """Which flow a starting message opens, with any answers it already contains.
+
+    "Delete my application" can mean withdrawing the application, leaving the recruitment database or
+    erasing everything: when the message does not say which, the user is asked (flow `choose_delete`).
+    """
+    target = entities.get("withdrawal_target")
+    mentions_database = has_any(text, DATABASE_WORDS)
+    mentions_application = has_any(text, APPLICATION_WORDS)
+    if intent == "withdraw_application":
+        if target in ("application", "database"):
+            return {"flow": "application_withdrawal", "withdrawal_target": target}
+        if mentions_database:
+            return {"flow": "application_withdrawal", "withdrawal_target": "database"}
+        if has_any(text, DELETE_WORDS) and not has_any(text, WITHDRAW_WORDS):
+            return {"flow": "choose_delete"}
+        if mentions_application and has_any(text, WITHDRAW_WORDS):
+            return {"flow": "application_withdrawal", "withdrawal_target": "application"}
+        return {"flow": "application_withdrawal"}
+    if intent == "request_erasure":
+        if mentions_database or (mentions_application and not has_any(text, EVERYTHING_WORDS)):
+            return {"flow": "choose_delete"}
+        return {"flow": "rights", "right": "erasure"}
+    if intent == "withdraw_consent" and mentions_database:
+        return {"flow": "application_withdrawal", "withdrawal_target": "database"}
+    if intent in RIGHT_INTENTS:
+        return {"flow": "rights", "right": RIGHT_INTENTS[intent]}
+    if intent in ("report_incident", "card_submitted"):
+        return {"flow": "incident"}
+    if intent == "report_misconduct":
+        return {"flow": "misconduct"}
+    if intent == "file_complaint":
+        return {"flow": "complaint"}
+    if intent == "check_case_status":
+        reference = entities.get("case_reference")
+        start: Dict[str, Any] = {"flow": "case_status"}
+        found = normalise_reference(reference or text)
+        if found:
+            start["status_reference"] = found
+        return start
+    return {"flow": None}
+
+
+class ActionStartFlow(Action):
+    """Starts the flow the user asked for: clears old answers, explains what will happen, presets slots."""
+
+    def name(self) -> Text:
+        return "action_start_flow"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+        lang = get_lang(tracker)
+        message = tracker.latest_message or {}
+        intent = (message.get("intent") or {}).get("name")
+        text = message.get("text") or ""
+        start = decide_flow(
+            intent,
+            text,
+            {"withdrawal_target": _entity(tracker, "withdrawal_target"),
+             "case_reference": _entity(tracker, "case_reference")},
+        )
+        flow = start.get("flow")
+        if intent == "card_submitted":
+            answers = incident_card_answers(latest_metadata(tracker), lang)
+            if answers is None:
+                dispatcher.utter_message(text=t("card_invalid", lang))
+            else:
+                start.update(answers)
+        logger.info("starting flow %s (intent %s)", flow, intent)
+        if flow == "choose_delete":
+            dispatcher.utter_message(
+                text=t("choose_delete", lang),
+                buttons=[
+                    button(t("btn_delete_application", lang), '/withdraw_application{"withdrawal_target":"application"}'),
+                    button(t("btn_delete_database", lang), '/withdraw_application{"withdrawal_target":"database"}'),
+                    button(t("btn_delete_everything", lang), "/request_erasure"),
+                ],
+            )
+        elif flow == "rights":
+            dispatcher.utter_message(
+                text=t("intro_rights", lang, right_name=name_of(RIGHT_NAMES, start["right"], lang))
+            )
+            if start["right"] == "erasure":
+                dispatcher.utter_message(text=t("intro_rights_erasure_extra", lang))
+        elif flow == "application_withdrawal":
+            dispatcher.utter_message(text=t("intro_withdrawal", lang))
+            if start.get("withdrawal_target"):
+                dispatcher.utter_message(text=t(f"withdrawal_explain_{start['withdrawal_target']}", lang))
+        elif flow in ("incident", "misconduct", "complaint") and not (intent == "card_submitted" and len(start) > 1):
+            dispatcher.utter_message(text=t(f"intro_{flow}", lang))
+        elif flow == "case_status":
+            dispatcher.utter_message(text=t("intro_status", lang))
+        return reset_case_slots(keep=start)
+
+
+def _details(slots: Dict[str, Any]) -> Dict[str, str]:
+    details: Dict[str, str] = {}
+    if slots.get("case_description"):
+        details["description"] = str(slots["case_description"])
+    if slots.get("flow") == "application_withdrawal" and slots.get("application_position"):
+        details["position"] = str(slots["application_position"])
+    if slots.get("flow") == "incident":
+        for key, slot in (("data_types", "incident_data_types"), ("people_affected", "incident_people_count"),
+                          ("encrypted", "incident_encrypted"), ("contained", "incident_contained")):
+            if slots.get(slot) is not None:
+                details[key] = str(slots[slot])
+    return details
+
+
+def build_case_request(tracker: Tracker) -> Dict[str, Any]:
+    """The create_case arguments for the answers in the tracker (same answers -> same body)."""
+    slots = tracker.slots
+    lang = get_lang(tracker)
+    anonymous = slots.get("reporter_anonymous") == "yes"
+    request: Dict[str, Any] = {
+        "case_type": case_type_for(slots),
+        "language": lang,
+        "channel": channel_name(tracker),
+        "country": country_for(lang),
+        "anonymous": anonymous,
+        "details": _details(slots),
+    }
+    if not anonymous:
+        requester: Dict[str, Any] = {"name": slots.get("requester_name"), "email": slots.get("requester_email")}
+        if slots.get("identity_from_channel"):
+            requester["verified_by_channel"] = True
+            request["channel"] = "teams"
+        request["requester"] = requester
+    if slots.get("flow") == "incident" and slots.get("incident_aware_at"):
+        request["aware_at"] = slots["incident_aware_at"]
+    return request
+
+
+def _due_lines(response: Dict[str, Any], flow: Optional[str], lang: str) -> List[str]:
+    """The dates the requester can hold us to, in their language and the case country's time zone."""
+    country = country_for(lang)
+    clocks = response.get("clocks") or {}
+    if flow == "incident":
+        when = clocks.get("authority_notification_due_at") or response.get("due_at")
+        return [t("due_incident", lang, date=format_datetime(when, lang, country))] if when else []
+    if flow == "misconduct":
+        lines = []
+        if clocks.get("acknowledge_due_at"):
+            lines.append(t("due_misconduct", lang, date=format_date(clocks["acknowledge_due_at"], lang, country)))
+        if clocks.get("feedback_due_at"):
+            lines.append(t("due_misconduct_feedback", lang,
+                           date=format_date(clocks["feedback_due_at"], lang, country)))
+        return lines
+    when = response.get("due_at") or clocks.get("due_at")
+    if when:
+        key = "due_rights" if flow == "rights" else "due_generic"
+        return [t(key, lang, date=format_date(when, lang, country))]
+    return []
+
+
+class ActionFileCase(Action):
+    """Files the case the form collected; on an outage keeps everything and offers to try again."""
+
+    def name(self) -> Text:
+        return "action_file_case"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+        lang = get_lang(tracker)
+        flow = tracker.get_slot("flow")
+        if tracker.get_slot("confirm_summary") != "yes" or not case_type_for(tracker.slots):
+            # Nothing confirmed to file (for example "try again" after the case was already filed).
+            dispatcher.utter_message(text=t("nothing_to_retry", lang))
+            return [SlotSet("filing_status", None)]
+        key = tracker.get_slot("idempotency_key") or uuid.uuid4().hex
+        request = build_case_request(tracker)
+        try:
+            response = await get_backend_client().create_case(idempotency_key=key, **request)
+        except BackendUnavailable:
+            logger.warning("filing %s failed: backend unavailable; answers kept for a retry", flow)
+            dispatcher.utter_message(
+                text=t("backend_down", lang),
+                buttons=[button(t("btn_retry", lang), "/retry"),
+                         button(t("btn_cancel", lang), "/stop")],
+            )
+            return [SlotSet("idempotency_key", key), SlotSet("filing_status", "backend_down")]
+        except BackendError as error:
+            logger.warning("filing %s rejected by backend: %s %s", flow, error.status, error.code)
+            dispatcher.utter_message(text=t("filing_failed", lang, contact=CONTACT[lang]))
+            return reset_case_slots(keep={"filing_status": "failed"})
+
+        reference = response.get("reference", "")
+        logger.info("filed case %s (%s)", reference, response.get("status"))
+        if response.get("status") == "awaiting_verification" and needs_email_verification(tracker.slots):
+            dispatcher.utter_message(text=t("code_sent", lang, reference=reference,
+                                            email=tracker.get_slot("requester_email") or ""))
+            return [SlotSet("idempotency_key", key), SlotSet("filed_reference", reference),
+                    SlotSet("filing_status", "awaiting_verification"), SlotSet("verification_code", None)]
+
+        lines = [t("filed_open", lang, reference=reference)]
+        lines += _due_lines(response, flow, lang)
+        if flow == "complaint":
+            lines.append(t("complaint_authority", lang))
+        if response.get("receipt"):
+            lines.append(t("receipt_once", lang, receipt=response["receipt"]))
+        else:
+            lines.append(t("keep_reference", lang))
+        dispatcher.utter_message(text="\n".join(lines))
+        return reset_case_slots(keep={"filing_status": "filed"})
+
+
+class ActionVerificationDone(Action):
+    """After the code form: the reference and the due date, then the answers are cleared."""
+
+    def name(self) -> Text:
+        return "action_verification_done"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+        lang = get_lang(tracker)
+        reference = tracker.get_slot("filed_reference") or ""
+        if tracker.get_slot("verification_code") == "ok":
+            lines = [t("verified", lang, reference=reference)]
+            flow = tracker.get_slot("flow")
+            lines += _due_lines({"due_at": tracker.get_slot("due_at")}, flow, lang)
+            if flow == "complaint":
+                lines.append(t("complaint_authority", lang))
+            lines.append(t("keep_reference", lang))
+            dispatcher.utter_message(text="\n".join(lines))
+        return reset_case_slots(keep={"filing_status": "filed"})
+
+
+class ActionResendCode(Action):
+    def name(self) -> Text:
+        return "action_resend_code"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+        lang = get_lang(tracker)
+        reference = tracker.get_slot("filed_reference")
+        if not reference or tracker.get_slot("filing_status") != "awaiting_verification":
+            dispatcher.utter_message(text=t("nothing_to_resend", lang))
+            return []
+        try:
+            await get_backend_client().resend_code(reference)
+        except BackendUnavailable:
+            dispatcher.utter_message(text=t("status_backend_down", lang))
+            return []
+        except BackendError as error:
+            if error.code == "resend_limited":
+                dispatcher.utter_message(text=t("code_resend_limited", lang))
+            elif error.code == "already_verified":
+                return [SlotSet("verification_code", "ok")]
+            else:
+                dispatcher.utter_message(text=t("nothing_to_resend", lang))
+            return []
+        dispatcher.utter_message(text=t("code_resent", lang))
+        return []
+
+
+class ActionStopFlow(Action):
+    """"Stop" / "avbryt": forget the answers of the current flow. Rules deactivate the form afterwards."""
+
+    def name(self) -> Text:
+        return "action_stop_flow"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+        lang = get_lang(tracker)
+        form = active_form(tracker)
+        if form == "verification_form":
+            dispatcher.utter_message(text=t("verification_stopped", lang,
+                                            reference=tracker.get_slot("filed_reference") or ""))
+        elif form or tracker.get_slot("flow") or tracker.get_slot("filing_status") == "backend_down":
+            dispatcher.utter_message(text=t("stopped", lang))
+        else:
+            dispatcher.utter_message(text=t("nothing_to_stop", lang))
+        return reset_case_slots() + [SlotSet("requested_slot", None)]
+
+
+class ActionRestartForm(Action):
+    """"Start again": clear this form's answers; the form then asks from the first question."""
+
+    def name(self) -> Text:
+        return "action_restart_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+        dispatcher.utter_message(text=t("restarted", get_lang(tracker)))
+        return [SlotSet(slot, None) for slot in ANSWER_SLOTS] + [SlotSet("requested_slot", None)]
+
+
+class ActionCorrectValue(Action):
+    """"The e-mail was wrong": clear the named field (or ask which one); the form asks it again."""
+
+    def name(self) -> Text:
+        return "action_correct_value"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+        lang = get_lang(tracker)
+        form = active_form(tracker)
+        if form not in CORRECTABLE_FORMS:
+            dispatcher.utter_message(response="utter_nothing_to_correct")
+            return []
+        text = (tracker.latest_message or {}).get("text") or ""
+        fields = [f for f in answer_fields(form, tracker.slots) if tracker.get_slot(f) is not None]
+        field = find_field(text, fields) if not text.startswith("/") else None
+        if field:
+            dispatcher.utter_message(text=t("correction_cleared", lang, field=name_of(FIELD_LABELS, field, lang).lower()))
+            return [SlotSet(k, v) for k, v in clear_field_events(field).items()] + [SlotSet("field_to_correct", field)]
+        return [SlotSet("correction_pending", True), SlotSet("field_to_correct", None),
+                SlotSet("confirm_summary", None)]
+
+
+class ActionStatusDone(Action):
+    """After the status form: forget the reference, e-mail, code and receipt (they were only needed once)."""
+
+    def name(self) -> Text:
+        return "action_status_done"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+        return reset_case_slots()
+
+
+class ActionForgetConversation(Action):
+    """"Forget this conversation" (the widget's button sends /forget_conversation): erase the stored
+    conversation through the redacting tracker store (bot/tracker_store.py), forget the answers."""
+
+    def name(self) -> Text:
+        return "action_forget_conversation"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+        lang = get_lang(tracker)
+        try:
+            await asyncio.to_thread(_erase_conversation, tracker.sender_id)
+        except Exception as error:  # the store is not configured, or the database is unreachable
+            logger.warning("could not erase a conversation: %s", type(error).__name__)
+            dispatcher.utter_message(text=t("forget_failed", lang, contact=CONTACT[lang]))
+            return reset_case_slots() + [SlotSet("requested_slot", None)]
+        dispatcher.utter_message(text=t("forgotten", lang))
+        return reset_case_slots() + [SlotSet("requested_slot", None)]
+
+
+def _erase_conversation(sender_id: str) -> bool:
+    # Imported here: it loads Rasa's SQL tracker store, which only this action needs.
+    from bot.tracker_store import store_from_endpoints
+
+    store = store_from_endpoints(os.environ.get("TRACKER_ENDPOINTS", "endpoints.yml"))
+    return store.erase_conversation(sender_id)

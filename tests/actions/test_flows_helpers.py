@@ -1,0 +1,157 @@
+"""Pure helpers of the flows: texts in three languages, dates, national IDs, e-mail, flow decisions."""
+
+from __future__ import annotations
+
+import string
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+import yaml
+
+from actions.common import (
+    normalise_email,
+    normalise_reference,
+    parse_aware_at,
+    people_count,
+    strip_national_ids,
+    valid_name,
+    yes_no_unknown,
+)
+from actions.flow_config import ALL_FORMS, FORM_SLOTS, slots_for_form
+from actions.flows import decide_flow
+from actions.texts import CASE_TYPE_NAMES, FIELD_LABELS, STATUS_NAMES, T, format_date, format_datetime
+
+ROOT = Path(__file__).resolve().parents[2]
+NOW = datetime(2026, 11, 24, 13, 0, tzinfo=timezone.utc)  # 14:00 in Stockholm and Oslo
+
+
+def placeholders(text: str) -> set:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def test_every_text_exists_in_three_languages_with_the_same_placeholders() -> None:
+    for key, entry in T.items():
+        assert set(entry) == {"sv", "nb", "en"}, key
+        assert all(entry[lang].strip() for lang in entry), key
+        assert placeholders(entry["sv"]) == placeholders(entry["nb"]) == placeholders(entry["en"]), key
+    for table in (CASE_TYPE_NAMES, STATUS_NAMES, FIELD_LABELS):
+        for key, entry in table.items():
+            assert set(entry) == {"sv", "nb", "en"}, key
+
+
+def test_domain_responses_have_sv_nb_and_a_final_english_variation() -> None:
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+    for name, variations in domain["responses"].items():
+        conditions = [v.get("condition") for v in variations]
+        assert [c[0]["value"] if c else None for c in conditions] == ["sv", "nb", None], name
+        assert variations[0]["text"] != variations[2]["text"], name
+
+
+@pytest.mark.parametrize("lang,expected", [("sv", "24 november 2026"), ("nb", "24. november 2026"),
+                                           ("en", "24 November 2026")])
+def test_dates_in_the_users_language(lang: str, expected: str) -> None:
+    assert format_date("2026-11-24T10:00:00+00:00", lang) == expected
+    # 23:30 UTC is already the next day in Oslo/Stockholm.
+    assert format_date("2026-11-23T23:30:00+00:00", lang, "SE") == expected
+    assert format_datetime("2026-11-24T08:30:00Z", lang).endswith("09:30")
+
+
+@pytest.mark.parametrize("lang,text,local", [
+    ("sv", "i går", "2026-11-23 14:00"),
+    ("sv", "i går kl 14", "2026-11-23 14:00"),
+    ("sv", "i morse", "2026-11-24 08:00"),
+    ("sv", "förra veckan", "2026-11-17 14:00"),
+    ("sv", "för 2 timmar sedan", "2026-11-24 12:00"),
+    ("sv", "i dag 09:30", "2026-11-24 09:30"),
+    ("sv", "i måndags", "2026-11-23 12:00"),
+    ("nb", "i går kl. 14", "2026-11-23 14:00"),
+    ("nb", "i morges", "2026-11-24 08:00"),
+    ("nb", "forrige uke", "2026-11-17 14:00"),
+    ("nb", "for 2 timer siden", "2026-11-24 12:00"),
+    ("en", "yesterday", "2026-11-23 14:00"),
+    ("en", "2 hours ago", "2026-11-24 12:00"),
+    ("en", "this morning", "2026-11-24 08:00"),
+    ("en", "yesterday at 2 pm", "2026-11-23 14:00"),
+    ("en", "last week", "2026-11-17 14:00"),
+])
+def test_aware_at_phrases(lang: str, text: str, local: str) -> None:
+    moment, future = parse_aware_at(text, lang, now=NOW)
+    assert moment is not None and not future
+    zone = "Europe/Stockholm" if lang == "sv" else "Europe/Oslo"
+    from zoneinfo import ZoneInfo
+
+    assert moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M") == local
+    assert moment.tzinfo is not None and moment <= NOW
+
+
+@pytest.mark.parametrize("lang,text", [("sv", "i morgon"), ("nb", "i morgen kl 10"), ("en", "tomorrow"),
+                                       ("en", "in 3 hours")])
+def test_future_times_are_refused(lang: str, text: str) -> None:
+    moment, future = parse_aware_at(text, lang, now=NOW)
+    assert moment is not None and future
+
+
+def test_nonsense_time_is_not_understood() -> None:
+    assert parse_aware_at("blå banan", "sv", now=NOW) == (None, False)
+
+
+@pytest.mark.parametrize("text,found", [
+    ("mitt personnummer är 811218-9876, tack", True),  # Swedish personnummer (valid checksum)
+    ("19811218-9876", True),
+    ("fødselsnummer 01010750160", True),  # Norwegian
+    ("CPR 010190-1234", True),  # Danish (date-based)
+    ("ring mig på 0701234567", False),  # a phone number whose checksum does not match
+    ("koden är 123456", False),
+    ("order 811218-9875", False),  # wrong check digit
+])
+def test_national_ids_are_removed(text: str, found: bool) -> None:
+    cleaned, removed = strip_national_ids(text)
+    assert removed is found
+    if found:
+        digits = "".join(ch for ch in text if ch.isdigit())
+        assert digits[-4:] not in cleaned
+
+
+def test_email_names_references_and_answers() -> None:
+    assert normalise_email("my e-mail is Anna.S@Example.COM.") == "Anna.S@example.com"
+    assert normalise_email("anna@") is None and normalise_email("no address") is None
+    assert valid_name("Anna Svensson") == "Anna Svensson"
+    assert valid_name("anna@example.com") is None and valid_name("1234") is None
+    assert valid_name("x" * 101) is None
+    assert normalise_reference("prv 2026 7k3q 9cxm") == "PRV-2026-7K3Q-9CXM"
+    assert normalise_reference("PRV-2026-7KOQ-9CXL") == "PRV-2026-7K0Q-9CX1"
+    assert normalise_reference("hello") is None
+    assert yes_no_unknown("vet inte") == "unknown" and yes_no_unknown("ja") == "yes"
+    assert yes_no_unknown("nei") == "no" and yes_no_unknown("don't know") == "unknown"
+    assert people_count("cirka 40") == "40" and people_count("vet ikke") == "unknown"
+    assert people_count("blue") is None
+
+
+@pytest.mark.parametrize("intent,text,expected", [
+    ("request_erasure", "radera min ansökan", "choose_delete"),
+    ("withdraw_application", "delete my application", "choose_delete"),
+    ("withdraw_application", "slett søknaden min", "choose_delete"),
+    ("request_erasure", "radera allt om mig", "rights"),
+    ("withdraw_application", "I want to withdraw my application", "application_withdrawal"),
+    ("withdraw_application", "ta bort mig ur rekryteringsdatabasen", "application_withdrawal"),
+    ("withdraw_consent", "jeg trekker samtykket til rekrutteringsdatabasen", "application_withdrawal"),
+    ("withdraw_consent", "I withdraw my newsletter consent", "rights"),
+    ("report_incident", "data breach", "incident"),
+    ("out_of_scope", "what's the weather", None),
+])
+def test_decide_flow(intent: str, text: str, expected: str) -> None:
+    assert decide_flow(intent, text, {}).get("flow") == expected
+
+
+def test_forms_ask_only_what_the_case_needs() -> None:
+    assert slots_for_form("rights_request_form", {"right": "access"}) == [
+        "right", "requester_name", "requester_email", "confirm_summary"]
+    assert "case_description" in slots_for_form("rights_request_form", {"right": "rectification"})
+    assert "requester_email" not in slots_for_form("incident_form", {"reporter_anonymous": "yes"})
+    assert "application_position" not in slots_for_form("application_withdrawal_form",
+                                                        {"withdrawal_target": "database"})
+    for form in ALL_FORMS:  # the domain lists every slot a validator may ask
+        for slots in ({}, {"right": "objection", "withdrawal_target": "application", "reporter_anonymous": "no",
+                           "status_method": "email"}):
+            assert set(slots_for_form(form, slots)) <= set(FORM_SLOTS[form])

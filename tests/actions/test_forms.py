@@ -1,0 +1,594 @@
+"""The flow actions against the real backend: every form, in sv / nb / en, end to end.
+
+The backend runs as a child process (flow_harness.BackendProcess); codes are read from its outbox.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Iterator
+
+import pytest
+
+from actions.backend_client import set_backend_client
+from tests.actions.flow_harness import BackendProcess, Conversation, use_backend
+
+MONTH_DATE = {
+    "sv": re.compile(r"\b\d{1,2} (januari|februari|mars|april|maj|juni|juli|augusti|september|oktober|november|"
+                     r"december) \d{4}\b"),
+    "nb": re.compile(r"\b\d{1,2}\. (januar|februar|mars|april|mai|juni|juli|august|september|oktober|november|"
+                     r"desember) \d{4}\b"),
+    "en": re.compile(r"\b\d{1,2} (January|February|March|April|May|June|July|August|September|October|November|"
+                     r"December) \d{4}\b"),
+}
+REFERENCE = re.compile(r"\b(?:PRV|REC|INC|WBL)-\d{4}-[0-9A-Z]{4}-[0-9A-Z]{4}\b")
+
+# Per language: what the user types.
+USER = {
+    "sv": {"access": "jag vill ha ett registerutdrag", "name": "Anna Svensson", "email": "anna.svensson@example.se",
+           "yes": "ja", "no": "nej", "change": "ändra", "email_field": "e-post", "dont_know": "vet inte",
+           "when": "i går kl 14", "future": "i morgon kl 10", "resend": "skicka ny kod"},
+    "nb": {"access": "jeg vil ha innsyn", "name": "Kari Nordmann", "email": "kari.nordmann@example.no",
+           "yes": "ja", "no": "nei", "change": "endre", "email_field": "e-post", "dont_know": "vet ikke",
+           "when": "i går kl 14", "future": "i morgen kl 10", "resend": "send ny kode"},
+    "en": {"access": "I want a copy of my data", "name": "Jane Smith", "email": "jane.smith@example.com",
+           "yes": "yes", "no": "no", "change": "change", "email_field": "e-mail", "dont_know": "don't know",
+           "when": "yesterday at 2 pm", "future": "tomorrow at 10", "resend": "send a new code"},
+}
+# A word that only the right language's text contains (the reply really is in the user's language).
+MARKER = {"sv": "Tack", "nb": "Takk", "en": "Thank you"}
+
+
+@pytest.fixture(scope="module")
+def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BackendProcess]:
+    process = BackendProcess(tmp_path_factory.mktemp("flows-backend"))
+    process.migrate()
+    process.start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture(autouse=True)
+async def client(backend: BackendProcess):
+    client = use_backend(backend)
+    yield client
+    await client.close()
+    set_backend_client(None)
+
+
+def unique_email(lang: str) -> str:
+    """The backend caps codes per address per hour, so every conversation gets its own address."""
+    local, domain = USER[lang]["email"].split("@")
+    return f"{local}.{uuid.uuid4().hex[:8]}@{domain}"
+
+
+async def fill_identity(conv: Conversation, lang: str) -> str:
+    email = unique_email(lang)
+    assert await conv.say(USER[lang]["name"]) == "ok"
+    assert await conv.say(email) == "ok"
+    return email
+
+
+async def verify_with_outbox(conv: Conversation, backend: BackendProcess) -> str:
+    reference = conv.slots["filed_reference"]
+    assert conv.active_loop == "verification_form"
+    code = backend.latest_code(reference)
+    assert await conv.say(code) == "ok"
+    return reference
+
+
+@pytest.mark.parametrize("lang", ["sv", "nb", "en"])
+async def test_access_request_end_to_end(backend: BackendProcess, lang: str) -> None:
+    conv = Conversation(lang)
+    await conv.start(USER[lang]["access"], "request_access")
+    assert conv.slots["flow"] == "rights" and conv.slots["right"] == "access"
+    assert conv.active_loop == "rights_request_form"
+    assert conv.slots["requested_slot"] == "requester_name"  # access needs no follow-up question
+    email = await fill_identity(conv, lang)
+    assert conv.slots["requested_slot"] == "confirm_summary"
+    summary = conv.sent[-1]
+    assert email in summary["text"] and USER[lang]["name"] in summary["text"]
+    assert [b["payload"] for b in summary["buttons"]] == ["/affirm", "/correct_value", "/stop"]
+
+    mark = len(conv.sent)
+    assert await conv.say(USER[lang]["yes"], "affirm", 0.99) == "ok"
+    reference = conv.slots["filed_reference"]
+    assert REFERENCE.fullmatch(reference)
+    assert reference in conv.said(mark) and email in conv.said(mark)
+
+    mark = len(conv.sent)
+    await verify_with_outbox(conv, backend)
+    final = conv.said(mark)
+    assert reference in final
+    assert MARKER[lang] in final
+    assert MONTH_DATE[lang].search(final), final
+    # The answers are gone from the slots once the case is filed.
+    assert conv.slots["requester_email"] is None and conv.slots["requester_name"] is None
+    assert conv.slots["filing_status"] == "filed" and conv.active_loop is None
+
+
+@pytest.mark.parametrize("lang", ["sv", "nb", "en"])
+async def test_rectification_asks_follow_up_and_code_errors(backend: BackendProcess, lang: str) -> None:
+    conv = Conversation(lang)
+    await conv.start("fix my address", "request_rectification")
+    assert conv.slots["requested_slot"] == "case_description"
+    assert await conv.say("Storgatan 1, inte 11") == "ok"
+    await fill_identity(conv, lang)
+    await conv.say(USER[lang]["yes"], "affirm", 0.99)
+    reference = conv.slots["filed_reference"]
+    real = backend.latest_code(reference)
+    wrong = "000000" if real != "000000" else "111111"
+
+    mark = len(conv.sent)
+    await conv.say(wrong)
+    assert conv.slots["verification_code"] is None and conv.active_loop == "verification_form"
+    assert re.search(r"\b4\b", conv.said(mark)), conv.said(mark)  # attempts left
+
+    # "Resend the code" right away: the backend allows one new code per minute; the user is told so.
+    mark = len(conv.sent)
+    assert await conv.say(USER[lang]["resend"], "resend_code", 0.99) == "rejected"
+    await conv.interrupt("action_resend_code")
+    assert {"sv": "en gång per minut", "nb": "én gang i minuttet", "en": "once a minute"}[lang] in conv.said(mark)
+    assert conv.slots["requested_slot"] == "verification_code"
+    mark = len(conv.sent)
+    await conv.say(real)
+    assert reference in conv.said(mark) and MONTH_DATE[lang].search(conv.said(mark))
+
+
+@pytest.mark.parametrize("lang", ["sv", "nb", "en"])
+async def test_national_id_is_dropped_and_never_echoed(backend: BackendProcess, lang: str) -> None:
+    conv = Conversation(lang)
+    await conv.start("delete everything", "request_erasure")
+    assert conv.slots["right"] == "erasure"
+    # A valid Swedish personnummer and a valid Norwegian fødselsnummer inside the answers.
+    assert await conv.say("allt, mitt personnummer är 811218-9876") == "ok"
+    assert "811218" not in (conv.slots["case_description"] or "")
+    assert conv.slots["case_description"]
+    mark = len(conv.sent)
+    assert await conv.say(f"{USER[lang]['name']} 01010750160") == "ok"
+    assert conv.slots["requester_name"] == USER[lang]["name"]
+    assert "01010750160" not in conv.said() and "811218-9876" not in conv.said()
+    assert {"sv": "personnummer", "nb": "fødselsnummer", "en": "national ID"}[lang] in conv.said(mark)
+
+
+@pytest.mark.parametrize("lang", ["sv", "nb", "en"])
+async def test_repeated_invalid_answers_explain_and_offer_a_way_out(lang: str) -> None:
+    conv = Conversation(lang)
+    await conv.start("my data", "request_access")
+    await conv.say(USER[lang]["name"])
+    messages = []
+    for _ in range(3):
+        mark = len(conv.sent)
+        await conv.say("not an address")
+        messages.append(conv.sent[mark:])
+        assert conv.slots["requested_slot"] == "requester_email"
+    assert len(messages[0]) == 2  # error + question again
+    assert len(messages[1]) == 3  # error + what is expected + question
+    offer = [m for m in messages[2] if m.get("buttons")]
+    assert offer and [b["payload"] for b in offer[0]["buttons"]] == ["/stop", "/human_handoff"]
+    await conv.say(unique_email(lang))
+    assert conv.slots["failed_attempts"] is None  # a good answer resets the count
+
+
+@pytest.mark.parametrize("lang", ["sv", "nb", "en"])
+async def test_correct_a_value_from_the_summary(backend: BackendProcess, lang: str) -> None:
+    conv = Conversation(lang)
+    await conv.start("my data", "request_portability")
+    await fill_identity(conv, lang)
+    await conv.say("/correct_value", "correct_value", 1.0)  # the "change something" button
+    assert conv.slots["requested_slot"] == "field_to_correct"
+    assert "requester_email" in [b["payload"] for b in conv.buttons()]
+    await conv.say(USER[lang]["email_field"])
+    assert conv.slots["requested_slot"] == "requester_email" and conv.slots["requester_email"] is None
+    await conv.say("second@example.org")
+    assert conv.slots["requested_slot"] == "confirm_summary"
+    assert "second@example.org" in conv.sent[-1]["text"]
+
+    # "The name was wrong" in the middle of a form: the correct_value rule clears the named field.
+    conv.set_message("the name was wrong", "correct_value")
+    await conv.interrupt("action_correct_value")
+    assert conv.slots["requested_slot"] == "requester_name" and conv.slots["requester_name"] is None
+
+
+@pytest.mark.parametrize("lang", ["sv", "nb", "en"])
+async def test_stop_clears_everything(lang: str) -> None:
+    conv = Conversation(lang)
+    await conv.start("complaint", "file_complaint")
+    await conv.say("You never answered my request about my data")
+    assert await conv.say("stop", "stop", 0.99) == "rejected"
+    await conv.interrupt("action_stop_flow")
+    assert conv.active_loop is None
+    assert all(conv.slots[s] is None for s in ("flow", "case_description", "requested_slot"))
+    assert {"sv": "Inget har skickats", "nb": "Ingenting er sendt", "en": "Nothing was sent"}[lang] in conv.said()
+
+
+@pytest.mark.parametrize("lang,target", [("sv", "database"), ("nb", "application"), ("en", "application"),
+                                         ("en", "database")])
+async def test_application_withdrawal(backend: BackendProcess, lang: str, target: str) -> None:
+    conv = Conversation(lang)
+    await conv.start("withdraw", "withdraw_application")
+    assert conv.slots["requested_slot"] == "withdrawal_target"
+    assert [b["payload"] for b in conv.buttons()] == ["application", "database"]
+    mark = len(conv.sent)
+    await conv.say(target)
+    explained = conv.said(mark)
+    assert ("360" in explained) if target == "database" else ("3" in explained)
+    if target == "application":
+        assert conv.slots["requested_slot"] == "application_position"
+        await conv.say("Konsult, Amesto Solutions AB")
+    await fill_identity(conv, lang)
+    await conv.say(USER[lang]["yes"], "affirm", 0.99)
+    reference = await verify_with_outbox(conv, backend)
+    assert REFERENCE.fullmatch(reference)
+    assert conv.slots["filing_status"] == "filed"
+
+
+@pytest.mark.parametrize("lang,text,intent", [
+    ("sv", "radera min ansökan", "request_erasure"),
+    ("nb", "slett søknaden min", "withdraw_application"),
+    ("en", "delete my application", "withdraw_application"),
+])
+async def test_delete_my_application_asks_which(lang: str, text: str, intent: str) -> None:
+    conv = Conversation(lang)
+    await conv.start(text, intent)
+    assert conv.slots["flow"] == "choose_delete" and conv.active_loop is None
+    payloads = [b["payload"] for b in conv.buttons()]
+    assert payloads == ['/withdraw_application{"withdrawal_target":"application"}',
+                        '/withdraw_application{"withdrawal_target":"database"}', "/request_erasure"]
+    # Clicking "the recruitment database" starts the withdrawal with the target known.
+    await conv.start(payloads[1], "withdraw_application",
+                     entities=[{"entity": "withdrawal_target", "value": "database"}])
+    assert conv.slots["withdrawal_target"] == "database"
+    assert conv.slots["requested_slot"] == "requester_name"
+
+
+@pytest.mark.parametrize("lang", ["sv", "nb", "en"])
+async def test_anonymous_incident_with_receipt(backend: BackendProcess, lang: str) -> None:
+    conv = Conversation(lang)
+    await conv.start("data breach", "report_incident")
+    await conv.say("A laptop with a customer list was stolen from a car")
+    assert conv.slots["requested_slot"] == "incident_aware_at"
+    mark = len(conv.sent)
+    await conv.say(USER[lang]["future"])
+    assert conv.slots["incident_aware_at"] is None  # never a future time
+    assert conv.slots["requested_slot"] == "incident_aware_at"
+    await conv.say(USER[lang]["when"])
+    assert conv.slots["incident_aware_at"] and conv.slots["incident_aware_at"].endswith("+00:00")
+    await conv.say("names and phone numbers")
+    await conv.say("about 200")
+    await conv.say("/deny", "deny", 1.0)  # encrypted? no
+    await conv.say(USER[lang]["dont_know"])  # contained? don't know
+    assert conv.slots["incident_encrypted"] == "no" and conv.slots["incident_contained"] == "unknown"
+    await conv.say("/affirm", "affirm", 1.0)  # anonymous
+    assert conv.slots["requested_slot"] == "confirm_summary"
+    mark = len(conv.sent)
+    await conv.say(USER[lang]["yes"], "affirm", 0.99)
+    said = conv.said(mark)
+    receipt = re.search(r"\b(\d{16})\b", said)
+    assert receipt, said
+    reference = REFERENCE.search(said).group(0)
+    assert conv.active_loop is None and conv.slots["filing_status"] == "filed"
+    assert all(conv.slots[s] is None for s in ("case_description", "incident_aware_at", "idempotency_key"))
+
+    # The receipt works for the status look-up, through the status form.
+    status_conv = Conversation(lang)
+    await status_conv.start(f"status {reference}", "check_case_status",
+                            entities=[{"entity": "case_reference", "value": reference}])
+    assert status_conv.slots["status_reference"] == reference
+    assert status_conv.slots["requested_slot"] == "status_method"
+    await status_conv.say("receipt")
+    mark = len(status_conv.sent)
+    await status_conv.say(receipt.group(1))
+    assert reference in status_conv.said(mark)
+    assert status_conv.active_loop is None and status_conv.slots["status_reference"] is None
+
+
+@pytest.mark.parametrize("lang", ["sv", "en"])
+async def test_teams_staff_incident_is_prefilled(backend: BackendProcess, lang: str) -> None:
+    metadata = {"language": lang, "is_staff": True, "user": {"name": "Per Persson", "email": "per@amesto.example"}}
+    conv = Conversation(lang, metadata=metadata, is_staff=True)
+    await conv.start("incident", "report_incident")
+    for answer in ("Wrong recipient for a payroll file", USER[lang]["when"], "salary data", "3"):
+        await conv.say(answer)
+    await conv.say("/affirm", "affirm", 1.0)
+    await conv.say("/affirm", "affirm", 1.0)
+    assert "Per Persson" in conv.sent[-1]["text"]  # "signed in as ..."
+    await conv.say("/deny", "deny", 1.0)  # not anonymous: identity from Teams, no name/e-mail questions
+    assert conv.slots["requested_slot"] == "confirm_summary"
+    assert conv.slots["requester_email"] == "per@amesto.example"
+    mark = len(conv.sent)
+    await conv.say(USER[lang]["yes"], "affirm", 0.99)
+    said = conv.said(mark)
+    assert REFERENCE.search(said) and conv.active_loop is None  # filed open, no code needed
+    assert conv.slots["filing_status"] == "filed"
+
+
+@pytest.mark.parametrize("lang", ["nb", "en"])
+async def test_misconduct_anonymous_and_complaint_named(backend: BackendProcess, lang: str) -> None:
+    conv = Conversation(lang)
+    await conv.start("misconduct", "report_misconduct")
+    await conv.say("A manager shares customer data without a contract")
+    await conv.say("anonym")
+    await conv.say(USER[lang]["yes"], "affirm", 0.99)
+    assert re.search(r"\b\d{16}\b", conv.said()) and conv.slots["filing_status"] == "filed"
+    assert MONTH_DATE[lang].search(conv.said())  # acknowledgement date
+
+    conv = Conversation(lang)
+    await conv.start("complaint", "file_complaint")
+    await conv.say("You never answered my access request")
+    await fill_identity(conv, lang)
+    await conv.say(USER[lang]["yes"], "affirm", 0.99)
+    mark = len(conv.sent)
+    await verify_with_outbox(conv, backend)
+    assert {"sv": "IMY", "nb": "Datatilsynet", "en": "Datatilsynet"}[lang] in conv.said(mark)
+
+
+@pytest.mark.parametrize("lang", ["sv", "nb", "en"])
+async def test_case_status_with_email_code(backend: BackendProcess, lang: str) -> None:
+    conv = Conversation(lang)
+    await conv.start("access", "request_access")
+    email = await fill_identity(conv, lang)
+    await conv.say(USER[lang]["yes"], "affirm", 0.99)
+    reference = await verify_with_outbox(conv, backend)
+
+    status = Conversation(lang)
+    await status.start("what is the status of my case", "check_case_status")
+    assert status.slots["requested_slot"] == "status_reference"
+    await status.say(reference.lower().replace("-", " "))  # typed loosely
+    assert status.slots["status_reference"] == reference
+    await status.say("email")
+    before = backend.code_count(reference)
+    await status.say(email)
+    assert status.slots["requested_slot"] == "status_code"
+    code = backend.latest_code(reference, after=before)
+    mark = len(status.sent)
+    await status.say(code)
+    assert reference in status.said(mark)
+    assert {"sv": "mottaget", "nb": "mottatt", "en": "received"}[lang] in status.said(mark)
+    assert status.active_loop is None and status.slots["status_email"] is None
+
+
+APOLOGY = {"sv": ("svarar inte just nu", "sparade"), "nb": ("svarer ikke akkurat nå", "lagret"),
+           "en": ("not answering right now", "saved")}
+
+
+@pytest.mark.parametrize("lang", ["sv", "nb", "en"])
+async def test_backend_outage_keeps_answers_and_files_once(backend: BackendProcess, lang: str) -> None:
+    before = len(backend.cases())
+    conv = Conversation(lang)
+    await conv.start(USER[lang]["access"], "request_access")
+    email = await fill_identity(conv, lang)
+
+    backend.stop()
+    try:
+        mark = len(conv.sent)
+        await conv.say(USER[lang]["yes"], "affirm", 0.99)
+        said = conv.said(mark)
+        assert all(part in said for part in APOLOGY[lang]), said  # the apology, in the user's language
+        assert [b["payload"] for b in conv.buttons()] == ["/retry", "/stop"]
+        assert conv.slots["filing_status"] == "backend_down"
+        key = conv.slots["idempotency_key"]
+        assert key and conv.slots["requester_email"] == email
+        assert conv.slots["confirm_summary"] == "yes"
+    finally:
+        backend.start()
+
+    # "Try again": the retry rule runs action_file_case again, with the same key.
+    conv.set_message("/retry", "retry", 1.0)
+    await conv.file_case()
+    assert conv.slots["filing_status"] == "awaiting_verification"
+    assert conv.slots["idempotency_key"] == key
+    reference = conv.slots["filed_reference"]
+    # A second "try again" (e.g. the answer got lost) replays instead of filing a second case.
+    await conv.run("action_file_case")
+    assert conv.slots["filed_reference"] == reference
+    after = backend.cases()
+    assert len(after) == before + 1
+    assert [c["reference"] for c in after].count(reference) == 1
+    await verify_with_outbox(conv, backend)
+    assert conv.slots["filing_status"] == "filed"
+
+
+async def test_names_that_look_like_a_language_switch_are_still_names() -> None:
+    """"Anna Svensson" can be classified as switch_language; it must be accepted as the name, while a real
+    switch request at a question is answered and the question asked again, without counting a failure."""
+    conv = Conversation("sv")
+    await conv.start("registerutdrag", "request_access")
+    assert await conv.say("Anna Svensson", "switch_language", 0.9) == "ok"
+    assert conv.slots["requester_name"] == "Anna Svensson"
+    conv.slots["language"] = "en"  # what actions/language.py does for an explicit request
+    mark = len(conv.sent)
+    assert await conv.say("can we speak English?", "switch_language", 0.95) == "ok"
+    assert conv.slots["requested_slot"] == "requester_email" and not conv.slots.get("failed_attempts")
+    assert conv.sent[mark] == {**conv.sent[mark], "response": "utter_language_switched"}
+    assert "Which e-mail address" in conv.said(mark)
+
+
+async def test_a_code_is_a_code_whatever_the_nlu_thinks(backend: BackendProcess) -> None:
+    """Digits classified as another intent (seen: a code as human_handoff) still fill the code slot;
+    "send a new code" is an interruption."""
+    conv = Conversation("en")
+    await conv.start("access", "request_access")
+    await fill_identity(conv, "en")
+    await conv.say("yes", "affirm", 0.99)
+    reference = conv.slots["filed_reference"]
+    assert await conv.say("send a new code", "resend_code", 0.97) == "rejected"
+    mark = len(conv.sent)
+    assert await conv.say(backend.latest_code(reference), "human_handoff", 0.97) == "ok"
+    assert reference in conv.said(mark) and conv.slots["filing_status"] == "filed"
+
+
+@pytest.mark.parametrize("lang", ["sv", "en"])
+async def test_teams_incident_card_prefills_the_form(backend: BackendProcess, lang: str) -> None:
+    metadata = {"language": lang, "is_staff": True, "card_id": "incident_report", "card_errors": {},
+                "user": {"name": "Per Persson", "email": None, "upn": "per@amesto.example"},
+                "card_values": {"what_happened": "A payroll file went to the wrong recipient",
+                                "discovered_date": "2026-01-05", "discovered_time": "09:30",
+                                "discovered_local": "2026-01-05T09:30", "data_kinds": ["financial", "contact_details"],
+                                "people_count": 12, "encrypted": "no", "contained": "yes", "anonymous": False,
+                                "language": lang}}
+    conv = Conversation(lang, metadata=metadata, is_staff=True)
+    await conv.start("/card_submitted", "card_submitted")
+    assert conv.slots["requested_slot"] == "confirm_summary"  # everything else came from the card
+    assert conv.slots["incident_aware_at"] == "2026-01-05T08:30:00+00:00"  # 09:30 local, winter time
+    assert conv.slots["requester_email"] == "per@amesto.example" and conv.slots["identity_from_channel"]
+    mark = len(conv.sent)
+    await conv.say("/affirm", "affirm", 1.0)
+    assert REFERENCE.search(conv.said(mark)) and conv.slots["filing_status"] == "filed"
+
+    broken = Conversation(lang, metadata={**metadata, "card_errors": {"what_happened": "too_short"}}, is_staff=True)
+    await broken.start("/card_submitted", "card_submitted")
+    assert broken.slots["requested_slot"] == "case_description"  # asked in the chat instead
+
+
+async def test_forget_conversation_erases_the_stored_conversation(tmp_path, monkeypatch) -> None:
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from bot.tracker_store import RedactingSQLTrackerStore
+
+    db_url = f"sqlite:///{tmp_path / 'trackers.db'}"
+    monkeypatch.setenv("TRACKER_DB_URL", db_url)
+    store = RedactingSQLTrackerStore(host=db_url, domain=Domain.empty())
+    conv = Conversation("nb")
+    stored = DialogueStateTracker.from_events(conv.sender, [UserUttered("hei")])
+    await store.save(stored)
+    assert await store.retrieve(conv.sender) is not None
+    conv.set_message("/forget_conversation", "forget_conversation", 1.0)
+    await conv.run("action_forget_conversation")
+    assert "samtalen er slettet" in conv.said()
+    again = await store.retrieve(conv.sender)
+    assert again is None or not [e for e in again.events if isinstance(e, UserUttered)]
+
+
+class InProcessBackend:
+    """The backend in-process on a real socket (aiohttp TestServer) with a clock the test moves."""
+
+    def __init__(self, services, settings, clock) -> None:
+        self.services, self.settings, self.clock = services, settings, clock
+
+    async def latest_code(self) -> str:
+        import email as _email
+        import email.policy as _policy
+
+        from tests.actions.flow_harness import CODE_RE, body_of
+
+        await self.services.drain()
+        mails = [_email.message_from_bytes(p.read_bytes(), policy=_policy.default)
+                 for p in sorted(self.settings.outbox_dir.glob("*.eml"))]
+        codes = [CODE_RE.search(body_of(m)) for m in mails]
+        return [c.group(1) for c in codes if c][-1]
+
+
+@pytest.fixture
+async def clocked_backend(tmp_path):
+    import secrets as _secrets
+    from datetime import datetime as _dt, timezone as _tz
+
+    from aiohttp.test_utils import TestServer
+    from cryptography.fernet import Fernet
+
+    from actions.backend_client import BackendClient, BackendConfig
+    from backend.app import create_app
+    from backend.config import Settings
+    from backend.mailer import OutboxMailer
+    from backend.migrations import upgrade
+    from backend.services import build_services
+
+    class Clock:
+        now = _dt.now(_tz.utc)
+
+        def __call__(self) -> _dt:
+            return self.now
+
+    clock = Clock()
+    url = f"sqlite:///{tmp_path / 'backend.db'}"
+    upgrade(url)
+    settings = Settings(app_env="test", database_url=url, service_token="svc-" + _secrets.token_urlsafe(24),
+                        field_encryption_keys=(Fernet.generate_key().decode("ascii"),),
+                        blind_index_key=_secrets.token_urlsafe(32), outbox_dir=tmp_path / "outbox")
+    services = build_services(settings, mailer=OutboxMailer(settings.outbox_dir), clock=clock)
+    server = TestServer(create_app(settings, services), host="127.0.0.1")
+    await server.start_server()
+    client = BackendClient(BackendConfig(base_url=str(server.make_url("")).rstrip("/"),
+                                         service_token=settings.service_token))
+    set_backend_client(client)
+    try:
+        yield InProcessBackend(services, settings, clock)
+    finally:
+        await client.close()
+        set_backend_client(None)
+        await server.close()
+        services.close()
+
+
+async def test_expired_code_asks_for_a_new_one(clocked_backend: InProcessBackend) -> None:
+    from datetime import timedelta as _td
+
+    conv = Conversation("sv")
+    await conv.start("registerutdrag", "request_access")
+    await fill_identity(conv, "sv")
+    await conv.say("ja", "affirm", 0.99)
+    code = await clocked_backend.latest_code()
+    clocked_backend.clock.now += _td(minutes=11)
+    mark = len(conv.sent)
+    await conv.say(code)
+    assert "Koden har gått ut" in conv.said(mark) and "skicka ny kod" in conv.said(mark)
+    assert conv.active_loop == "verification_form" and conv.slots["verification_code"] is None
+
+
+async def test_resend_code_after_a_minute(clocked_backend: InProcessBackend) -> None:
+    """A new code once the backend's 60 s resend interval has passed: the old code stops working, the new
+    one files the case."""
+    from datetime import timedelta as _td
+
+    conv = Conversation("nb")
+    await conv.start("innsyn", "request_access")
+    await fill_identity(conv, "nb")
+    await conv.say("ja", "affirm", 0.99)
+    reference = conv.slots["filed_reference"]
+    first_code = await clocked_backend.latest_code()
+    clocked_backend.clock.now += _td(seconds=61)
+    mark = len(conv.sent)
+    assert await conv.say("send ny kode", "resend_code", 0.99) == "rejected"
+    await conv.interrupt("action_resend_code")
+    assert "ny kode" in conv.said(mark)
+    new_code = await clocked_backend.latest_code()
+    if new_code != first_code:
+        mark = len(conv.sent)
+        await conv.say(first_code)
+        assert "stemmer ikke" in conv.said(mark)
+    mark = len(conv.sent)
+    await conv.say(new_code)
+    assert reference in conv.said(mark) and conv.slots["filing_status"] == "filed"
+
+
+async def test_answers_that_look_like_interruptions() -> None:
+    """Seen with the real NLU: "Consultant, Amesto Solutions AS" classified as faq and "alt sammen" (to
+    "should we erase everything?") as stop. Both are answers; a real question or "avbryt" still interrupts."""
+    conv = Conversation("en")
+    await conv.start("I want to withdraw my application", "withdraw_application")
+    assert conv.slots["requested_slot"] == "application_position"
+    assert await conv.say("How long do you keep my CV?", "faq", 0.9) == "rejected"
+    assert await conv.say("Consultant, Amesto Solutions AS", "faq", 0.7) == "ok"
+    assert conv.slots["application_position"] == "Consultant, Amesto Solutions AS"
+
+    conv = Conversation("nb")
+    await conv.start("slett alt om meg", "request_erasure")
+    assert conv.slots["requested_slot"] == "case_description"
+    assert await conv.say("alt sammen", "stop", 0.8) == "ok"
+    assert conv.slots["case_description"] == "alt sammen"
+    assert await conv.say("avbryt", "stop", 0.99) == "rejected"
+
+
+async def test_a_name_classified_as_stop_is_still_a_name() -> None:
+    conv = Conversation("en")
+    await conv.start("my data", "request_access")
+    assert await conv.say("Jane Smith", "stop", 0.8) == "ok"
+    assert conv.slots["requester_name"] == "Jane Smith"
+    conv2 = Conversation("sv")
+    await conv2.start("mina uppgifter", "request_access")
+    assert await conv2.say("Avbryt", "stop", 0.99) == "rejected"
+    assert await conv2.say("jag vill avbryta", "stop", 0.99) == "rejected"

@@ -1,0 +1,171 @@
+"""End to end over the REST channel: real backend + real action server + real Rasa with a trained model.
+
+One conversation per language files a real case and ends with a reference:
+- Swedish access request, - Norwegian erasure request, - English application withdrawal.
+The e-mail codes are read from the backend's outbox.
+
+Model: env E2E_MODEL (default models/assistant.tar.gz); the test is skipped, saying so, when there is none.
+Run:  E2E_MODEL=/tmp/flows-models/flows.tar.gz .venv/bin/pytest -m e2e tests/test_e2e_rest.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Any, Dict, Iterator, List
+
+import pytest
+
+from tests.actions.flow_harness import ROOT, BackendProcess, free_port
+
+pytestmark = pytest.mark.e2e
+
+MODEL = Path(os.environ.get("E2E_MODEL", "models/assistant.tar.gz"))
+if not MODEL.is_absolute():
+    MODEL = ROOT / MODEL
+RASA = str(ROOT / ".venv" / "bin" / "rasa")
+REFERENCE = re.compile(r"\b(?:PRV|REC|INC|WBL)-\d{4}-[0-9A-Z]{4}-[0-9A-Z]{4}\b")
+DATE = {
+    "sv": re.compile(r"\b\d{1,2} (januari|februari|mars|april|maj|juni|juli|augusti|september|oktober|november|"
+                     r"december) \d{4}\b"),
+    "nb": re.compile(r"\b\d{1,2}\. (januar|februar|mars|april|mai|juni|juli|august|september|oktober|november|"
+                     r"desember) \d{4}\b"),
+    "en": re.compile(r"\b\d{1,2} (January|February|March|April|May|June|July|August|September|October|November|"
+                     r"December) \d{4}\b"),
+}
+
+
+def _wait_http(url: str, process: subprocess.Popen, log: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url} process exited:\n{log.read_text(errors='replace')[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError(f"{url} did not come up in {timeout} s:\n{log.read_text(errors='replace')[-3000:]}")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+class Stack:
+    def __init__(self, backend: BackendProcess, rasa_port: int) -> None:
+        self.backend = backend
+        self.url = f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook"
+
+    def say(self, sender: str, text: str, lang: str) -> List[Dict[str, Any]]:
+        body = json.dumps({"sender": sender, "message": text, "metadata": {"language": lang}}).encode()
+        request = urllib.request.Request(self.url, data=body, headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return json.loads(response.read().decode())
+
+
+def text_of(replies: List[Dict[str, Any]]) -> str:
+    return "\n".join(r.get("text") or "" for r in replies)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    if not MODEL.exists():
+        pytest.skip(f"no trained model at {MODEL} (train one, or set E2E_MODEL to a model path)")
+    work = tmp_path_factory.mktemp("e2e")
+    backend = BackendProcess(work)
+    backend.migrate()
+    backend.start()
+    processes: List[subprocess.Popen] = []
+    try:
+        action_port, rasa_port = free_port(), free_port()
+        env = {**backend.env, "BACKEND_URL": backend.url, "TF_CPP_MIN_LOG_LEVEL": "2",
+               "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
+        action_log = work / "actions.log"
+        actions = subprocess.Popen([RASA, "run", "actions", "--port", str(action_port)], cwd=ROOT, env=env,
+                                   stdout=action_log.open("wb"), stderr=subprocess.STDOUT)
+        processes.append(actions)
+        endpoints = work / "endpoints.yml"
+        endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n')
+        rasa_log = work / "rasa.log"
+        rasa = subprocess.Popen(
+            [RASA, "run", "--enable-api", "-m", str(MODEL), "--endpoints", str(endpoints),
+             "--credentials", str(ROOT / "credentials.yml"), "-p", str(rasa_port), "-i", "127.0.0.1"],
+            cwd=ROOT, env=env, stdout=rasa_log.open("wb"), stderr=subprocess.STDOUT,
+        )
+        processes.append(rasa)
+        _wait_http(f"http://127.0.0.1:{action_port}/health", actions, action_log, 180)
+        _wait_http(f"http://127.0.0.1:{rasa_port}/status", rasa, rasa_log, 600)
+        yield Stack(backend, rasa_port)
+    finally:
+        for process in reversed(processes):
+            _stop(process)
+        backend.stop()
+
+
+def finish_with_code(stack: Stack, sender: str, lang: str, replies: List[Dict[str, Any]]) -> str:
+    """After "yes" at the summary: the code e-mail arrives, we type it, and get reference + date."""
+    said = text_of(replies)
+    match = REFERENCE.search(said)
+    assert match, f"no reference after confirming:\n{said}"
+    reference = match.group(0)
+    code = stack.backend.latest_code(reference)
+    final = text_of(stack.say(sender, code, lang))
+    assert reference in final, final
+    assert DATE[lang].search(final), final
+    filed = [c for c in stack.backend.cases() if c["reference"] == reference]
+    assert len(filed) == 1 and filed[0]["status"] == "open" and filed[0]["language"] == lang
+    return reference
+
+
+def test_swedish_access_request(stack: Stack) -> None:
+    sender, lang = f"e2e-sv-{uuid.uuid4().hex[:8]}", "sv"
+    said = text_of(stack.say(sender, "Jag vill ha ett registerutdrag, vilka uppgifter har ni om mig?", lang))
+    assert "Vad heter du" in said, said
+    assert "Vilken e-postadress" in text_of(stack.say(sender, "Anna Svensson", lang))
+    summary = text_of(stack.say(sender, f"anna.{uuid.uuid4().hex[:6]}@example.se", lang))
+    assert "Stämmer det här?" in summary, summary
+    replies = stack.say(sender, "ja", lang)
+    assert "6-siffrig kod" in text_of(replies)
+    reference = finish_with_code(stack, sender, lang, replies)
+    assert [c["type"] for c in stack.backend.cases() if c["reference"] == reference] == ["access"]
+
+
+def test_norwegian_erasure_request(stack: Stack) -> None:
+    sender, lang = f"e2e-nb-{uuid.uuid4().hex[:8]}", "nb"
+    said = text_of(stack.say(sender, "Jeg vil at dere sletter alle personopplysningene deres om meg", lang))
+    assert "Skal vi slette alt" in said, said
+    assert "Hva heter du" in text_of(stack.say(sender, "alt sammen", lang))
+    assert "Hvilken e-postadresse" in text_of(stack.say(sender, "Kari Nordmann", lang))
+    summary = text_of(stack.say(sender, f"kari.{uuid.uuid4().hex[:6]}@example.no", lang))
+    assert "Stemmer dette?" in summary and "sletting" in summary, summary
+    replies = stack.say(sender, "ja", lang)
+    reference = finish_with_code(stack, sender, lang, replies)
+    assert [c["type"] for c in stack.backend.cases() if c["reference"] == reference] == ["erasure"]
+
+
+def test_english_application_withdrawal(stack: Stack) -> None:
+    sender, lang = f"e2e-en-{uuid.uuid4().hex[:8]}", "en"
+    said = text_of(stack.say(sender, "I would like to withdraw my job application", lang))
+    assert "Which position and company" in said, said
+    assert "3 months" in said  # what is deleted, and when
+    assert "What is your name" in text_of(stack.say(sender, "Consultant, Amesto Solutions AS", lang))
+    assert "Which e-mail address" in text_of(stack.say(sender, "Jane Smith", lang))
+    summary = text_of(stack.say(sender, f"jane.{uuid.uuid4().hex[:6]}@example.com", lang))
+    assert "Is this correct?" in summary, summary
+    replies = stack.say(sender, "yes", lang)
+    reference = finish_with_code(stack, sender, lang, replies)
+    assert [c["type"] for c in stack.backend.cases() if c["reference"] == reference] == ["application_withdrawal"]
