@@ -222,6 +222,18 @@ def _report_language(
             f"faq topics: {len(faq)} examples, end-to-end topic accuracy {topic_ok / len(faq):.3f} "
             f"(intent faq and right topic), response selector alone {selector_ok / len(faq):.3f}"
         )
+        # Topic errors of the selector itself (whatever DIET's intent), so a topic pair that the selector
+        # mixes up shows even when DIET also got the intent wrong.
+        topic_confusions = collections.Counter(
+            (p.example.intent, p.faq_key) for p in faq if p.faq_key != p.example.intent
+        )
+        if topic_confusions:
+            print("most frequent faq topic confusions (response selector, gold -> predicted: count):")
+            for (g, pr), count in topic_confusions.most_common(8):
+                print(f"    {g} -> {pr}: {count}")
+            for p in faq if list_errors else []:
+                if p.faq_key != p.example.intent:
+                    print(f"      [{p.example.intent} -> {p.faq_key}] {p.example.text!r}")
 
     oos = [p for p in preds if _base(p.example.intent) == "out_of_scope"]
     if oos:
@@ -231,6 +243,10 @@ def _report_language(
             f"out_of_scope -> request intent: {len(raw)}/{len(oos)} by top intent, "
             f"{len(final)}/{len(oos)} after fallback"
         )
+        # Any in-scope answer to an off-topic message (a faq answer or a small-talk reply included): the
+        # fallback (or out_of_scope) is the only right outcome for these.
+        leaked = [p for p in oos if p.final_intent not in ("out_of_scope", FALLBACK)]
+        print(f"out_of_scope -> any other intent after fallback: {len(leaked)}/{len(oos)}")
         for p in final if list_errors else []:
             print(f"    oos starts {p.final_intent} ({p.confidence:.2f}): {p.example.text!r}")
 

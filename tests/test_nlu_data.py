@@ -28,6 +28,9 @@ FAQ_TRAINING_FILES = {"faq.yml", "faq_responses.yml"}
 NEAR_COPY_RATIO = 0.9
 # Short lines ("ja", "nei", "ok") are single words; a near-copy test on them is meaningless.
 NEAR_COPY_MIN_LENGTH = 12
+# Contract intents that only ever arrive as a payload ("/card_submitted" from the Teams channel's Adaptive
+# Cards), never as typed text: they must have no NLU examples, so the coverage tests skip them.
+PAYLOAD_ONLY_INTENTS = frozenset({"card_submitted"})
 
 
 def normalise(text: str) -> str:
@@ -63,11 +66,26 @@ def holdout_messages() -> list[tuple[Path, Message]]:
     return [(path, m) for path in sorted(HOLDOUT_DIR.glob("*.yml")) for m in _read(path)]
 
 
+def typed_contract_intents() -> list[str]:
+    """The contract intents people type, i.e. the ones that need training and held-out examples."""
+    return [i for i in contract_intents() if i not in PAYLOAD_ONLY_INTENTS]
+
+
 def test_contract_parser_finds_the_documented_intents() -> None:
     """Guards the doc parser itself: if it silently found nothing, the coverage test would pass vacuously."""
     intents = contract_intents()
     assert "request_erasure" in intents and "bot_challenge" in intents and "thanks" in intents
-    assert len(intents) >= 25
+    assert "retry" in intents and "forget_conversation" in intents
+    assert len(intents) >= 28
+
+
+def test_payload_only_intents_are_documented_as_such_and_have_no_examples() -> None:
+    doc = CONVERSATION_DOC.read_text(encoding="utf-8")
+    trained = {m.get("intent") for _, m in training_messages()} | {m.get("intent") for _, m in holdout_messages()}
+    for intent in PAYLOAD_ONLY_INTENTS:
+        assert intent in contract_intents(), f"{intent} is not in the contract list"
+        assert re.search(rf"`{intent}` \(payload only", doc), f"docs/CONVERSATION.md must mark {intent} payload only"
+        assert intent not in trained, f"{intent} is payload only but has NLU examples"
 
 
 def test_every_file_parses_with_rasas_reader() -> None:
@@ -84,9 +102,9 @@ def test_every_contract_intent_has_training_examples_in_every_language(language:
     counts = collections.Counter(
         m.get("intent") for path, m in training_messages() if path.name not in FAQ_TRAINING_FILES and _language(m) == language
     )
-    missing = [i for i in contract_intents() if counts[i] == 0]
+    missing = [i for i in typed_contract_intents() if counts[i] == 0]
     assert not missing, f"no {language} training examples for {missing}"
-    thin = {i: counts[i] for i in contract_intents() if counts[i] < 10}
+    thin = {i: counts[i] for i in typed_contract_intents() if counts[i] < 10}
     assert not thin, f"fewer than 10 {language} training examples: {thin}"
 
 
@@ -95,7 +113,7 @@ def test_every_contract_intent_has_holdout_examples_in_every_language(language: 
     counts = collections.Counter(
         m.get("intent") for path, m in holdout_messages() if _language(m) == language and not path.name.startswith("faq")
     )
-    missing = [i for i in contract_intents() if counts[i] < 4]
+    missing = [i for i in typed_contract_intents() if counts[i] < 4]
     assert not missing, f"fewer than 4 {language} held-out examples for {missing}"
 
 
