@@ -17,7 +17,7 @@ from typing import Any, Dict, List, Mapping, Optional, Text
 from zoneinfo import ZoneInfo
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -44,6 +44,7 @@ from actions.forms import (
     APPLICATION_WORDS,
     DATABASE_WORDS,
     active_form,
+    form_answer_beats_interruption,
     clear_field_events,
     find_field,
 )
@@ -374,6 +375,9 @@ class ActionStopFlow(Action):
         return "action_stop_flow"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+        answering = form_answer_beats_interruption(tracker, "stop")
+        if answering:
+            return [FollowupAction(answering)]
         lang = get_lang(tracker)
         form = active_form(tracker)
         if form == "verification_form":

@@ -661,6 +661,21 @@ def active_form(tracker: Tracker) -> Optional[str]:
     return (tracker.active_loop or {}).get("name")
 
 
+def form_answer_beats_interruption(tracker: Tracker, intent: str) -> Optional[str]:
+    """The active form's name when the message the NLU took as `intent` ("stop", "faq") is really the
+    plain answer to the question just asked ("Eva Lind" heard as stop, "Consultant, Amesto Solutions AS"
+    heard as a policy question). Rules route those intents before the form sees the message, so the
+    interrupting action asks this and hands the turn back to the form instead."""
+    form = active_form(tracker)
+    slot = tracker.get_slot("requested_slot")
+    text = ((tracker.latest_message or {}).get("text") or "").strip()
+    if not form or not slot or not text or text.startswith("/"):
+        return None
+    if intent == "faq":
+        return form if not looks_like_question(text) else None
+    return form if looks_like_answer(slot, text, tracker.slots) else None
+
+
 def ask_question(slot: str, tracker: Tracker, dispatcher: CollectingDispatcher) -> None:
     """Send the question for `slot` in the user's language, with buttons where there is a fixed choice."""
     lang = get_lang(tracker)

@@ -28,6 +28,7 @@ from typing import Any, Dict, List, Optional
 
 import yaml
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
 logger = logging.getLogger(__name__)
@@ -372,6 +373,11 @@ class ActionAnswerFaq(Action):
         return "action_answer_faq"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[Dict]:
+        from actions.forms import form_answer_beats_interruption  # flows module; imported late on purpose
+
+        answering = form_answer_beats_interruption(tracker, "faq")
+        if answering:
+            return [FollowupAction(answering)]
         kb = get_knowledge_base()
         language = _tracker_language(tracker)
         is_staff = _tracker_is_staff(tracker)

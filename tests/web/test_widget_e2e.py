@@ -23,7 +23,7 @@ from typing import Any, AsyncIterator, Dict, List, Optional
 import aiohttp
 import pytest
 
-from tests.web.conftest import ROOT, Recorder, new_page, screenshot_path, serve_page
+from tests.web.conftest import ROOT, Recorder, new_page, screenshot_path
 
 pytestmark = pytest.mark.e2e
 
@@ -79,11 +79,16 @@ async def stack(tmp_path: Path) -> AsyncIterator[Dict[str, Any]]:
         BLIND_INDEX_KEY=secrets.token_urlsafe(32),
         BACKEND_URL=f"http://127.0.0.1:{ports['backend']}",
         SMTP_HOST="",
+        # The page comes from the backend; Rasa's socket accepts that origin only.
+        WEB_ALLOWED_ORIGINS=f"http://127.0.0.1:{ports['backend']}",
+        RASA_PUBLIC_URL=f"http://127.0.0.1:{ports['rasa']}",
+        TRACKER_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
     )
     endpoints = tmp_path / "endpoints.yml"
     endpoints.write_text(
         f'action_endpoint:\n  url: "http://127.0.0.1:{ports["actions"]}/webhook"\n'
-        f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{tmp_path / "trackers.db"}"\n'
+        f'tracker_store:\n  type: bot.tracker_store.RedactingSQLTrackerStore\n  dialect: "sqlite"\n'
+        f'  db: "{tmp_path / "trackers.db"}"\n'
         'lock_store:\n  type: "in_memory"\n',
         encoding="utf-8",
     )
@@ -133,9 +138,8 @@ def latest_code(outbox: Path) -> Optional[str]:
 async def test_swedish_access_request_filed_through_the_page(
     browser: Any, stack: Dict[str, Any], recorder: Recorder
 ) -> None:
-    # The page as the backend will serve it (backend/app.py wires setup_web_routes); served here directly so
-    # this test does not depend on that wiring.
-    runner, site = await serve_page(stack["rasa_url"])
+    # The page exactly as `make run` serves it: from the backend, pointing at this Rasa.
+    site = f"http://127.0.0.1:{stack['ports']['backend']}"
     page = await new_page(browser, recorder)
     try:
         await page.goto(site + "/")
@@ -182,5 +186,4 @@ async def test_swedish_access_request_filed_through_the_page(
         assert await page.get_attribute(".pc-root", "lang") == "sv"
     finally:
         await page.context.close()
-        await runner.cleanup()
     assert recorder.non_local() == []
