@@ -19,7 +19,7 @@ def _run(settings: Settings, digest: bool) -> dict[str, Any]:
     from backend.services import build_services
     from backend.services.alerts import AlertSettings, run_alerts, run_digest
 
-    alert_settings = AlertSettings.from_env(settings)
+    alert_settings = AlertSettings.from_settings(settings)  # ALERT_* are read with the rest in backend/config.py
     svc = build_services(settings)
     try:
         if digest:

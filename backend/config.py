@@ -7,6 +7,8 @@ Secrets (`BACKEND_SERVICE_TOKEN`, `FIELD_ENCRYPTION_KEYS`, `BLIND_INDEX_KEY`) ne
 defaults outside development: in development, missing ones are generated once into
 `var/dev-secrets.env` (mode 0600) and reused, so encrypted data survives restarts; in test and
 production a missing secret makes start-up fail with a message naming the variable.
+`TRANSCRIPT_ERASE_TOKEN` is optional (without it transcript erasures stay queued) but is generated
+into the same file in development, so `make run` gives the backend and Rasa the same token.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import base64
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -26,6 +29,10 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 APP_ENVS = ("development", "test", "production")
 SECRET_NAMES = ("BACKEND_SERVICE_TOKEN", "FIELD_ENCRYPTION_KEYS", "BLIND_INDEX_KEY")
 DEV_SECRETS_FILE = "var/dev-secrets.env"
+# Optional secrets: a missing one disables a feature instead of stopping start-up; development still
+# generates them into var/dev-secrets.env so `make run` has them (scripts/run_all.py passes them on).
+OPTIONAL_SECRET_NAMES = ("TRANSCRIPT_ERASE_TOKEN",)
+DEFAULT_TRANSCRIPT_ERASE_URL = "http://127.0.0.1:5005/webhooks/transcripts/erase"
 
 # Case retention after a case is closed (completed / rejected / withdrawn / expired), per case type.
 # Defaults are conservative choices documented in .env.example; the policy does not name them.
@@ -119,6 +126,7 @@ def _dev_secrets(root: Path, missing: list[str]) -> dict[str, str]:
         "BACKEND_SERVICE_TOKEN": lambda: secrets.token_urlsafe(32),
         "FIELD_ENCRYPTION_KEYS": _new_fernet_key,
         "BLIND_INDEX_KEY": lambda: secrets.token_urlsafe(32),
+        "TRANSCRIPT_ERASE_TOKEN": lambda: secrets.token_urlsafe(32),
     }
     added = False
     for name in missing:
@@ -131,11 +139,83 @@ def _dev_secrets(root: Path, missing: list[str]) -> dict[str, str]:
         fd = os.open(str(path), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write("# Generated development secrets. Never use these outside development.\n")
-            for name in SECRET_NAMES:
+            for name in SECRET_NAMES + OPTIONAL_SECRET_NAMES:
                 if name in stored:
                     handle.write(f"{name}={stored[name]}\n")
         os.chmod(path, 0o600)
     return stored
+
+
+# --- staff workspace and alerts (docs/STAFF.md) ----------------------------------------------------
+# Read here, with everything else, so the staff pages (backend/pages/auth.py) and the alerts
+# (backend/services/alerts.py) get their settings from Settings rather than from os.environ.
+
+STAFF_LANGUAGES = ("sv", "nb", "en")
+
+
+def _language(value: str, name: str, default: str = "en") -> str:
+    """sv | nb | en; "no" and "nn" mean Bokmål (we write nb). A typo is an error, not silent English."""
+    lowered = value.strip().lower() or default
+    if lowered in ("no", "nn"):
+        lowered = "nb"
+    if lowered not in STAFF_LANGUAGES:
+        raise ConfigError(f"{name} must be one of sv, nb, en, got {value!r}")
+    return lowered
+
+
+def _workspace_settings(get: Callable[..., str]) -> dict[str, object]:
+    """The STAFF_* and ALERT* fields of Settings, validated (`get(name, default)` as in from_env)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    cookie_secure = (get("STAFF_COOKIE_SECURE", "auto") or "auto").lower()
+    if cookie_secure not in ("auto", "true", "false"):
+        raise ConfigError(f"STAFF_COOKIE_SECURE must be auto, true or false, got {cookie_secure!r}")
+    base_url = get("STAFF_BASE_URL").rstrip("/")
+    if base_url and not base_url.startswith(("https://", "http://")):
+        raise ConfigError(f"STAFF_BASE_URL must start with https:// (or http:// locally), got {base_url!r}")
+    raw_interval = get("ALERT_INTERVAL_SECONDS", "300") or "300"
+    try:
+        interval = float(raw_interval)
+    except ValueError:
+        raise ConfigError(f"ALERT_INTERVAL_SECONDS must be a number, got {raw_interval!r}") from None
+    if interval < 1:
+        raise ConfigError("ALERT_INTERVAL_SECONDS must be at least 1")
+    digest_hour = _int(get("ALERT_DIGEST_HOUR", "7") or "7", "ALERT_DIGEST_HOUR")
+    if digest_hour > 23:
+        raise ConfigError(f"ALERT_DIGEST_HOUR must be 0-23, got {digest_hour}")
+    zone = get("ALERT_TIMEZONE", "Europe/Oslo") or "Europe/Oslo"
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"ALERT_TIMEZONE is not a known time zone: {zone!r}") from None
+    # Names written out (not built from the role) so the .env.example check finds them.
+    emails = {
+        "privacy_officer": get("ALERT_EMAIL_PRIVACY_OFFICER"),
+        "recruiter": get("ALERT_EMAIL_RECRUITER"),
+        "security": get("ALERT_EMAIL_SECURITY"),
+    }
+    role_languages = {
+        "privacy_officer": get("ALERT_LANGUAGE_PRIVACY_OFFICER"),
+        "recruiter": get("ALERT_LANGUAGE_RECRUITER"),
+        "security": get("ALERT_LANGUAGE_SECURITY"),
+    }
+    return {
+        "staff_cookie_secure": None if cookie_secure == "auto" else cookie_secure == "true",
+        "staff_oidc_issuer": get("STAFF_OIDC_ISSUER"),
+        "staff_oidc_client_id": get("STAFF_OIDC_CLIENT_ID"),
+        "staff_default_language": _language(get("STAFF_DEFAULT_LANGUAGE", "en"), "STAFF_DEFAULT_LANGUAGE"),
+        "staff_base_url": base_url,
+        "alerts_enabled": _bool(get("ALERTS_ENABLED", "true") or "true", "ALERTS_ENABLED"),
+        "alert_interval_seconds": interval,
+        "alert_digest_hour": digest_hour,
+        "alert_timezone": zone,
+        "alert_emails": MappingProxyType({role: value for role, value in emails.items() if value}),
+        "alert_language": _language(get("ALERT_LANGUAGE", "en"), "ALERT_LANGUAGE"),
+        "alert_role_languages": MappingProxyType({
+            role: _language(value, f"ALERT_LANGUAGE_{role.upper()}")
+            for role, value in role_languages.items() if value
+        }),
+    }
 
 
 @dataclass(frozen=True)
@@ -155,10 +235,26 @@ class Settings:
     mail_from: str = "Privacy Team <privacy@localhost>"
     outbox_dir: Path = PROJECT_ROOT / "var" / "outbox"
     privacy_team_email: str = ""
+    # Staff workspace and alerts (docs/STAFF.md); parsed by _workspace_settings.
+    staff_cookie_secure: Optional[bool] = None  # None: Secure when the request came over https
+    staff_oidc_issuer: str = ""
+    staff_oidc_client_id: str = ""
+    staff_default_language: str = "en"
+    staff_base_url: str = ""
+    alerts_enabled: bool = True
+    alert_interval_seconds: float = 300.0
+    alert_digest_hour: int = 7
+    alert_timezone: str = "Europe/Oslo"
+    alert_emails: Mapping[str, str] = MappingProxyType({})  # role -> mailbox
+    alert_language: str = "en"
+    alert_role_languages: Mapping[str, str] = MappingProxyType({})  # role -> sv | nb | en
     unverified_case_ttl_hours: int = 72
     retention_days: Mapping[str, int] = DEFAULT_RETENTION_DAYS
     expired_case_retention_days: int = 30
     log_level: str = "INFO"
+    # Chat-transcript erasure in Rasa (backend/services/transcripts.py); no token: erasures stay queued.
+    transcript_erase_url: str = DEFAULT_TRANSCRIPT_ERASE_URL
+    transcript_erase_token: str = field(default="", repr=False)
 
     @property
     def is_production(self) -> bool:
@@ -225,6 +321,15 @@ class Settings:
             # Without SMTP, codes would go to a local outbox directory and never reach requesters.
             raise ConfigError("SMTP_HOST is required in production (the outbox directory is for development)")
 
+        transcript_token = get("TRANSCRIPT_ERASE_TOKEN")
+        if not transcript_token and app_env == "development":
+            transcript_token = _dev_secrets(root, ["TRANSCRIPT_ERASE_TOKEN"])["TRANSCRIPT_ERASE_TOKEN"]
+        if transcript_token and len(transcript_token) < 32 and app_env == "production":
+            raise ConfigError("TRANSCRIPT_ERASE_TOKEN must be at least 32 characters in production")
+        transcript_url = get("TRANSCRIPT_ERASE_URL") or DEFAULT_TRANSCRIPT_ERASE_URL
+        if not transcript_url.startswith(("http://", "https://")):
+            raise ConfigError("TRANSCRIPT_ERASE_URL must be an http:// or https:// URL")
+
         database_url = get("DATABASE_URL") or "sqlite:///var/backend.db"
         return cls(
             app_env=app_env,
@@ -242,6 +347,7 @@ class Settings:
             mail_from=get("MAIL_FROM", "Privacy Team <privacy@localhost>") or "Privacy Team <privacy@localhost>",
             outbox_dir=_resolve_path(get("OUTBOX_DIR", "var/outbox") or "var/outbox"),
             privacy_team_email=get("PRIVACY_TEAM_EMAIL"),
+            **_workspace_settings(get),  # type: ignore[arg-type]
             unverified_case_ttl_hours=_int(
                 get("UNVERIFIED_CASE_TTL_HOURS", "72") or "72", "UNVERIFIED_CASE_TTL_HOURS", minimum=1
             ),
@@ -250,4 +356,6 @@ class Settings:
                 get("CASE_RETENTION_DAYS_EXPIRED", "30") or "30", "CASE_RETENTION_DAYS_EXPIRED", minimum=1
             ),
             log_level=(get("LOG_LEVEL", "INFO") or "INFO").upper(),
+            transcript_erase_url=transcript_url,
+            transcript_erase_token=transcript_token,
         )

@@ -1,4 +1,6 @@
-"""E-mails to requesters (sv, nb, en) and to staff (en), as plain text.
+"""E-mails to requesters (sv, nb, en) and to staff, as plain text. Staff deadline alerts are in the
+language configured for the recipient role (`render_staff_alert`, `render_staff_digest`); the case
+service's own new-case notice to PRIVACY_TEAM_EMAIL (`staff_new_case`) is English.
 
 Each e-mail carries only what it is for: a code e-mail holds the code and the reference, a "message
 waiting" e-mail holds no message text. Codes are never put in subjects (subjects show on lock screens).
@@ -24,6 +26,8 @@ __all__ = [
     "format_datetime",
     "normalize_language",
     "render",
+    "render_staff_alert",
+    "render_staff_digest",
     "supervisory_authority",
 ]
 
@@ -377,3 +381,192 @@ def render(template: str, language: str, **context: object) -> tuple[str, str]:
     else:
         body = f"{body}\n"
     return subject, body
+
+
+# --- staff alerts (backend/services/alerts.py) ----------------------------------------------------
+# In the language configured for the recipient role (ALERT_LANGUAGE_<ROLE>, ALERT_LANGUAGE). They carry
+# the reference, the case type and the deadline, plus a link to the staff page: never the requester's
+# name, address, company or words. Keys ending in `.one` / `.other` are singular and plural.
+
+_ALERT_TEXTS: dict[str, dict[str, str]] = {
+    "reference": {"sv": "Ärendenummer", "nb": "Saksnummer", "en": "Reference"},
+    "type": {"sv": "Typ", "nb": "Type", "en": "Type"},
+    "not_set": {"sv": "inte satt", "nb": "ikke satt", "en": "not set"},
+    "deadline.answer_due": {"sv": "Svar senast", "nb": "Svarfrist", "en": "Answer due"},
+    "deadline.authority_due": {"sv": "Anmälan till tillsynsmyndigheten senast (72 timmar)",
+                               "nb": "Frist for melding til tilsynsmyndigheten (72 timer)",
+                               "en": "Authority notification due (72 h)"},
+    "deadline.acknowledge_due": {"sv": "Mottagandet bekräftas senast", "nb": "Frist for mottaksbekreftelse",
+                                 "en": "Acknowledgement due"},
+    "authority": {"sv": "Tillsynsmyndighet", "nb": "Tilsynsmyndighet", "en": "Supervisory authority"},
+    "link": {"sv": "Öppna ärendet: {url}", "nb": "Åpne saken: {url}", "en": "Open the case: {url}"},
+    "no_link": {"sv": "Öppna ärendet på handläggarsidorna.", "nb": "Åpne saken på saksbehandlersidene.",
+                "en": "Open the case in the staff pages."},
+    "new_case.subject": {"sv": "Nytt ärende {ref}: {type_name}", "nb": "Ny sak {ref}: {type_name}",
+                         "en": "New case {ref} ({case_type})"},
+    "new_case.intro": {"sv": "Ett nytt ärende behöver hanteras.", "nb": "En ny sak må behandles.",
+                       "en": "A new case needs attention."},
+    "due_soon.subject.one": {"sv": "Ärende {ref}: svar ska lämnas inom {n} dag",
+                             "nb": "Sak {ref}: svarfristen går ut om {n} dag",
+                             "en": "Case {ref}: answer due in {n} day"},
+    "due_soon.subject.other": {"sv": "Ärende {ref}: svar ska lämnas inom {n} dagar",
+                               "nb": "Sak {ref}: svarfristen går ut om {n} dager",
+                               "en": "Case {ref}: answer due in {n} days"},
+    "due_soon.subject_today": {"sv": "Ärende {ref}: svar ska lämnas i dag", "nb": "Sak {ref}: svarfristen går ut i dag",
+                               "en": "Case {ref}: answer due today"},
+    "due_soon.intro.one": {"sv": "Begäran måste besvaras inom {n} dag.", "nb": "Forespørselen må besvares innen {n} dag.",
+                           "en": "This request must be answered within {n} day."},
+    "due_soon.intro.other": {"sv": "Begäran måste besvaras inom {n} dagar.",
+                             "nb": "Forespørselen må besvares innen {n} dager.",
+                             "en": "This request must be answered within {n} days."},
+    "due_soon.intro_today": {"sv": "Begäran måste besvaras i dag.", "nb": "Forespørselen må besvares i dag.",
+                             "en": "This request must be answered today."},
+    "breach.subject_left.one": {"sv": "Personuppgiftsincident {ref}: {n} timme kvar att anmäla till tillsynsmyndigheten",
+                                "nb": "Avvik {ref}: {n} time igjen til fristen for å melde til tilsynsmyndigheten",
+                                "en": "Breach {ref}: {n} hour left to notify the supervisory authority"},
+    "breach.subject_left.other": {"sv": "Personuppgiftsincident {ref}: {n} timmar kvar att anmäla till tillsynsmyndigheten",
+                                  "nb": "Avvik {ref}: {n} timer igjen til fristen for å melde til tilsynsmyndigheten",
+                                  "en": "Breach {ref}: {n} hours left to notify the supervisory authority"},
+    "breach.subject_over.one": {"sv": "Personuppgiftsincident {ref}: fristen för anmälan till tillsynsmyndigheten "
+                                      "är överskriden med {n} timme",
+                                "nb": "Avvik {ref}: fristen for å melde til tilsynsmyndigheten er overskredet med {n} time",
+                                "en": "Breach {ref}: overdue by {n} hour to notify the supervisory authority"},
+    "breach.subject_over.other": {"sv": "Personuppgiftsincident {ref}: fristen för anmälan till tillsynsmyndigheten "
+                                        "är överskriden med {n} timmar",
+                                  "nb": "Avvik {ref}: fristen for å melde til tilsynsmyndigheten er overskredet med {n} timer",
+                                  "en": "Breach {ref}: overdue by {n} hours to notify the supervisory authority"},
+    "breach.intro_left.one": {"sv": "Det återstår {n} timme av 72-timmarsfristen för att anmäla incidenten till "
+                                    "tillsynsmyndigheten (artikel 33 i dataskyddsförordningen).",
+                              "nb": "Det gjenstår {n} time av 72-timersfristen for å melde avviket til "
+                                    "tilsynsmyndigheten (personvernforordningen artikkel 33).",
+                              "en": "The 72-hour clock for notifying the supervisory authority (GDPR Art. 33) is "
+                                    "running: {n} hour left."},
+    "breach.intro_left.other": {"sv": "Det återstår {n} timmar av 72-timmarsfristen för att anmäla incidenten till "
+                                      "tillsynsmyndigheten (artikel 33 i dataskyddsförordningen).",
+                                "nb": "Det gjenstår {n} timer av 72-timersfristen for å melde avviket til "
+                                      "tilsynsmyndigheten (personvernforordningen artikkel 33).",
+                                "en": "The 72-hour clock for notifying the supervisory authority (GDPR Art. 33) is "
+                                      "running: {n} hours left."},
+    "breach.intro_over.one": {"sv": "72-timmarsfristen för att anmäla incidenten till tillsynsmyndigheten (artikel 33 "
+                                    "i dataskyddsförordningen) gick ut för {n} timme sedan. Anmäl utan ytterligare "
+                                    "dröjsmål och ange skälen till förseningen.",
+                              "nb": "72-timersfristen for å melde avviket til tilsynsmyndigheten (personvernforordningen "
+                                    "artikkel 33) gikk ut for {n} time siden. Meld fra uten ytterligere opphold og "
+                                    "oppgi grunnen til forsinkelsen.",
+                              "en": "The 72-hour deadline for notifying the supervisory authority (GDPR Art. 33) "
+                                    "passed {n} hour ago. Notify without further delay and give the reasons for "
+                                    "the delay."},
+    "breach.intro_over.other": {"sv": "72-timmarsfristen för att anmäla incidenten till tillsynsmyndigheten (artikel "
+                                      "33 i dataskyddsförordningen) gick ut för {n} timmar sedan. Anmäl utan "
+                                      "ytterligare dröjsmål och ange skälen till förseningen.",
+                                "nb": "72-timersfristen for å melde avviket til tilsynsmyndigheten "
+                                      "(personvernforordningen artikkel 33) gikk ut for {n} timer siden. Meld fra uten "
+                                      "ytterligere opphold og oppgi grunnen til forsinkelsen.",
+                                "en": "The 72-hour deadline for notifying the supervisory authority (GDPR Art. 33) "
+                                      "passed {n} hours ago. Notify without further delay and give the reasons for "
+                                      "the delay."},
+    "misconduct.subject": {"sv": "Anmälan om missförhållanden {ref}: bekräfta mottagandet",
+                           "nb": "Varsel {ref}: bekreft at det er mottatt",
+                           "en": "Misconduct report {ref}: acknowledge it"},
+    "misconduct.intro": {"sv": "Anmälan har ännu inte fått någon mottagningsbekräftelse. Mottagandet ska bekräftas "
+                               "inom sju dagar från att anmälan kom in.",
+                         "nb": "Varselet har ennå ikke fått noen mottaksbekreftelse. Mottaket skal bekreftes innen "
+                               "sju dager etter at varselet kom inn.",
+                         "en": "This report has not been acknowledged yet; it must be acknowledged within 7 days "
+                               "of receipt."},
+    "digest.subject": {"sv": "Försenade dataskyddsärenden {date}: {n}", "nb": "Forsinkede personvernsaker {date}: {n}",
+                       "en": "Overdue privacy cases on {date}: {n}"},
+    "digest.intro": {"sv": "De här ärendena har passerat sin frist:", "nb": "Disse sakene har passert fristen:",
+                     "en": "These cases are past their deadline:"},
+    "digest.line.one": {"sv": "- {ref}  {type_name}  frist {due}  (försenat med {n} dag)",
+                        "nb": "- {ref}  {type_name}  frist {due}  (forsinket med {n} dag)",
+                        "en": "- {ref}  {type_name}  due {due}  ({n} day overdue)"},
+    "digest.line.other": {"sv": "- {ref}  {type_name}  frist {due}  (försenat med {n} dagar)",
+                          "nb": "- {ref}  {type_name}  frist {due}  (forsinket med {n} dager)",
+                          "en": "- {ref}  {type_name}  due {due}  ({n} days overdue)"},
+    "digest.link": {"sv": "Hela listan: {url}", "nb": "Hele listen: {url}", "en": "The list: {url}"},
+}
+
+STAFF_ALERT_KINDS = ("new_case", "rights_due_soon", "breach_24h", "breach_60h", "misconduct_ack")
+
+
+def _alert_text(key: str, lang: str, count: int | None = None, **values: object) -> str:
+    if count is not None:
+        key = f"{key}.{'one' if abs(count) == 1 else 'other'}"
+        values["n"] = count
+    return _ALERT_TEXTS[key][lang].format(**values)
+
+
+def render_staff_alert(
+    kind: str,
+    language: str,
+    *,
+    reference: str,
+    case_type: str,
+    country: str | None,
+    deadline: datetime | None,
+    deadline_label: str,
+    days_left: int | None = None,
+    hours_left: float | None = None,
+    base_url: str = "",
+) -> tuple[str, str]:
+    """(subject, body) of a deadline alert to a staff mailbox.
+
+    `kind`: one of STAFF_ALERT_KINDS; `deadline_label`: answer_due | authority_due | acknowledge_due;
+    `days_left` for rights_due_soon, `hours_left` (negative when overdue) for the breach alerts;
+    `base_url`: STAFF_BASE_URL (empty: no link). KeyError for an unknown kind.
+    """
+    lang = normalize_language(language)
+    ref = reference
+    extra: list[str] = []
+    if kind == "new_case":
+        subject = _alert_text("new_case.subject", lang, ref=ref, case_type=case_type,
+                              type_name=case_type_name(case_type, lang))
+        intro = _alert_text("new_case.intro", lang)
+    elif kind == "rights_due_soon":
+        days = max(days_left or 0, 0)
+        if days == 0:
+            subject = _alert_text("due_soon.subject_today", lang, ref=ref)
+            intro = _alert_text("due_soon.intro_today", lang)
+        else:
+            subject = _alert_text("due_soon.subject", lang, days, ref=ref)
+            intro = _alert_text("due_soon.intro", lang, days)
+    elif kind in ("breach_24h", "breach_60h"):
+        left = hours_left or 0.0
+        hours = round(abs(left))
+        side = "left" if left >= 0 else "over"
+        subject = _alert_text(f"breach.subject_{side}", lang, hours, ref=ref)
+        intro = _alert_text(f"breach.intro_{side}", lang, hours)
+        extra.append(f"{_alert_text('authority', lang)}: {supervisory_authority(country, lang)}")
+    elif kind == "misconduct_ack":
+        subject = _alert_text("misconduct.subject", lang, ref=ref)
+        intro = _alert_text("misconduct.intro", lang)
+    else:
+        raise KeyError(kind)
+    when = format_datetime(deadline, lang, country) if deadline is not None else _alert_text("not_set", lang)
+    facts = [
+        f"{_alert_text('reference', lang)}: {ref}",
+        f"{_alert_text('type', lang)}: {case_type_name(case_type, lang)}",
+        f"{_alert_text(f'deadline.{deadline_label}', lang)}: {when}",
+        *extra,
+    ]
+    link = (_alert_text("link", lang, url=f"{base_url}/staff/cases/{ref}") if base_url
+            else _alert_text("no_link", lang))
+    return subject, f"{intro}\n\n" + "\n".join(facts) + f"\n\n{link}\n"
+
+
+def render_staff_digest(
+    language: str, *, day: date, rows: list[Mapping[str, object]], base_url: str = "",
+) -> tuple[str, str]:
+    """(subject, body) of the daily digest. `rows`: reference, type, due_at (aware datetime), country,
+    days_overdue (int)."""
+    lang = normalize_language(language)
+    lines = [
+        _alert_text("digest.line", lang, int(row["days_overdue"]), ref=row["reference"],  # type: ignore[call-overload]
+                    type_name=case_type_name(str(row["type"]), lang),
+                    due=format_datetime(row["due_at"], lang, row.get("country")))  # type: ignore[arg-type]
+        for row in rows
+    ]
+    subject = _alert_text("digest.subject", lang, date=format_date(day, lang), n=len(rows))
+    link = f"\n\n{_alert_text('digest.link', lang, url=f'{base_url}/staff/cases?overdue=true')}" if base_url else ""
+    return subject, f"{_alert_text('digest.intro', lang)}\n\n" + "\n".join(lines) + link + "\n"

@@ -20,17 +20,15 @@ from __future__ import annotations
 import abc
 import hashlib
 import hmac
-import os
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Mapping, Optional
 
-from dotenv import dotenv_values
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from backend.config import PROJECT_ROOT
+from backend.config import Settings
 from backend.crypto import constant_time_equals
 from backend.models import StaffUser
 from backend.schemas import ApiError
@@ -50,36 +48,23 @@ SIGNIN_MAX_FAILURES = 5
 MAX_TOKEN_LENGTH = 256
 
 
-def read_environment(environ: Optional[Mapping[str, str]] = None) -> dict[str, str]:
-    """`.env` overlaid by the real environment, like backend.config (tests pass `environ`)."""
-    values: dict[str, str] = {}
-    if environ is None:
-        env_file = PROJECT_ROOT / ".env"
-        if env_file.exists():
-            values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
-        values.update(os.environ)
-    else:
-        values.update(environ)
-    return {k: v.strip() for k, v in values.items()}
-
-
 @dataclass(frozen=True)
 class StaffPagesConfig:
     # None: Secure when the request came over https (request.secure); True behind a TLS-terminating proxy.
     cookie_secure: Optional[bool] = None
     oidc_issuer: str = ""
     oidc_client_id: str = ""
+    # The page language when neither the switcher's cookie nor Accept-Language names sv, nb or en.
+    default_language: str = "en"
 
     @classmethod
-    def from_env(cls, environ: Optional[Mapping[str, str]] = None) -> "StaffPagesConfig":
-        values = read_environment(environ)
-        raw = values.get("STAFF_COOKIE_SECURE", "auto").lower() or "auto"
-        if raw not in ("auto", "true", "false"):
-            raise ValueError(f"STAFF_COOKIE_SECURE must be auto, true or false, got {raw!r}")
+    def from_settings(cls, settings: Settings) -> "StaffPagesConfig":
+        """The STAFF_* values of the backend settings (read from the environment in backend/config.py)."""
         return cls(
-            cookie_secure=None if raw == "auto" else raw == "true",
-            oidc_issuer=values.get("STAFF_OIDC_ISSUER", ""),
-            oidc_client_id=values.get("STAFF_OIDC_CLIENT_ID", ""),
+            cookie_secure=settings.staff_cookie_secure,
+            oidc_issuer=settings.staff_oidc_issuer,
+            oidc_client_id=settings.staff_oidc_client_id,
+            default_language=settings.staff_default_language,
         )
 
 

@@ -8,11 +8,19 @@ the HTML (backend/pages/views.py, escaped by backend/pages/markup.py).
 Every response carries a strict CSP (`default-src 'self'`, no inline script or style), `no-store`,
 `nosniff`, no referrer and no framing. Anonymous visitors are redirected to the sign-in page before any
 case is looked up; error pages never contain case data.
+
+Language (sv / nb / en, texts in backend/pages/i18n.py): the switcher on every page POSTs to
+/staff/language (CSRF token of the session, or of the sign-in form before sign-in; Origin checked) and
+the choice is kept in the `staff_lang` cookie (HttpOnly, SameSite=Strict, Path=/staff). A cookie rather
+than the server-side session: it works on the sign-in page before there is a session, survives signing
+out, needs no schema change, and holds nothing secret or personal. Without the cookie the browser's
+Accept-Language decides, then STAFF_DEFAULT_LANGUAGE.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,6 +32,7 @@ from aiohttp import web
 
 from backend.models import StaffUser
 from backend.pages import views
+from backend.pages.i18n import LANGUAGE_COOKIE, LANGUAGES, Translator, choose_language, translator
 from backend.pages.auth import (
     COOKIE_PATH,
     SESSION_ABSOLUTE,
@@ -43,7 +52,7 @@ from backend.pages.auth import (
 )
 from backend.pages.markup import Safe, url
 from backend.pages.queries import staff_ids_in, staff_names_tx, timeline_tx
-from backend.routes.common import services
+from backend.routes.common import SERVICES_KEY, services
 from backend.schemas import CASE_TYPES, LANGUAGES, STATUSES, ApiError, path_reference
 from backend.services import Services, audit, cases
 from backend.services.dashboard import dashboard
@@ -54,6 +63,10 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "pages" / "static"
 STATIC_FILES = {"staff.css": ("staff.css", "text/css")}
 MAX_COOKIE_LENGTH = 128
 SIGNIN_COOKIE_SECONDS = 30 * 60
+LANGUAGE_COOKIE_SECONDS = 365 * 24 * 3600
+# Where the language switcher may send the browser back to: our own GET pages only (no open redirect).
+SAFE_RETURN = re.compile(
+    r"^/staff/(?:cases(?:/[A-Za-z0-9-]{1,40})?|dashboard|signin)(?:\?[A-Za-z0-9_.~%+=&/():@!*,;-]{0,500})?$")
 
 CONTENT_SECURITY_POLICY = "; ".join((
     "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self'", "font-src 'self'",
@@ -83,16 +96,38 @@ STAFF_PAGES_KEY = web.AppKey("staff_pages", StaffPagesState)
 
 @dataclass
 class Ctx:
-    """The signed-in staff member of one request."""
+    """The signed-in staff member of one request, and the language their pages are in."""
 
     staff: StaffUser
     session_id: str
     display: dict[str, str]
+    tr: Translator = field(default_factory=Translator)
+    here: str = "/staff/cases"
     form: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def csrf(self) -> str:
         return csrf_token(self.session_id)
+
+    @property
+    def chrome(self) -> views.Chrome:
+        return views.Chrome(tr=self.tr, csrf=self.csrf, staff=self.display, here=self.here)
+
+
+# --- language -----------------------------------------------------------------------------------
+
+def request_translator(request: web.Request) -> Translator:
+    """The switcher's cookie, else Accept-Language (sv; nb, no, nn -> nb; en), else STAFF_DEFAULT_LANGUAGE."""
+    cookie = request.cookies.get(LANGUAGE_COOKIE)
+    return translator(choose_language(cookie, request.headers.get("Accept-Language"),
+                                      request.app[STAFF_PAGES_KEY].config.default_language))
+
+
+def _here(request: web.Request, fallback: str) -> str:
+    """The page the language switcher returns to: this one when it is a GET page of ours."""
+    if request.method == "GET" and SAFE_RETURN.fullmatch(request.path_qs):
+        return request.path_qs
+    return fallback
 
 
 # --- responses ----------------------------------------------------------------------------------
@@ -145,7 +180,8 @@ async def _load(request: web.Request) -> Optional[Ctx]:
         return None
     staff, _ends = loaded
     display = {"name": svc.cipher.decrypt(staff.name_enc) or f"staff #{staff.id}", "role": staff.role}
-    return Ctx(staff=staff, session_id=session_id, display=display)
+    return Ctx(staff=staff, session_id=session_id, display=display, tr=request_translator(request),
+               here=_here(request, "/staff/cases"))
 
 
 def signed_in(handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
@@ -160,15 +196,13 @@ def signed_in(handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamR
             form = await request.post()
             if not _same_origin(request) or not csrf_ok(ctx.session_id, form.get("csrf")):
                 log.info("staff page POST refused: CSRF check failed (staff %s)", ctx.staff.id)
-                return _headers(_page(views.error_page(
-                    403, "The form was not accepted (its security token is missing or wrong). Reload the page "
-                    "and try again.", staff=ctx.display, csrf=ctx.csrf), status=403))
+                return _headers(_page(views.error_page(ctx.chrome, 403, ctx.tr("error.csrf")), status=403))
             ctx.form = form
         try:
             response = await handler(request, ctx)
         except ApiError as exc:
-            message = "No such case." if exc.status == 404 else "The request could not be handled."
-            response = _page(views.error_page(exc.status, message, staff=ctx.display, csrf=ctx.csrf),
+            message = ctx.tr("error.no_such_case") if exc.status == 404 else ctx.tr("error.not_handled")
+            response = _page(views.error_page(ctx.chrome, exc.status, message),
                              status=exc.status if 400 <= exc.status < 500 else 400)
         return _headers(response)
 
@@ -184,10 +218,15 @@ async def signin_form(request: web.Request) -> web.StreamResponse:
 
 
 def _signin_response(request: web.Request, *, message: str = "", ended: bool = False, status: int = 200) -> web.Response:
-    # A fresh pre-session secret per form: binds the sign-in POST to this browser (no login CSRF).
+    """The sign-in page; `message` is a key of the translation table (signin.*)."""
+    # A fresh pre-session secret per form: binds the sign-in POST to this browser (no login CSRF). The
+    # language switcher on this page carries the same token.
     pre = secrets.token_urlsafe(32)
-    response = _page(views.signin_page(csrf_token(pre, "signin"), request.app[STAFF_PAGES_KEY].providers,
-                                       message=message, ended=ended), status=status)
+    tr = request_translator(request)
+    chrome = views.Chrome(tr=tr, csrf=csrf_token(pre, "signin"),
+                          here="/staff/signin?ended=1" if ended else "/staff/signin")
+    response = _page(views.signin_page(chrome, request.app[STAFF_PAGES_KEY].providers,
+                                       message=tr(message) if message else "", ended=ended), status=status)
     response.set_cookie(SIGNIN_COOKIE, pre, path=COOKIE_PATH, httponly=True, samesite="Strict",
                         secure=_secure(request), max_age=SIGNIN_COOKIE_SECONDS)
     return response
@@ -199,20 +238,19 @@ async def signin(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     pre = request.cookies.get(SIGNIN_COOKIE)
     if not _same_origin(request) or not csrf_ok(pre, form.get("csrf"), "signin"):
-        return _headers(_signin_response(request, message="The sign-in form expired. Please try again.", status=403))
+        return _headers(_signin_response(request, message="signin.expired", status=403))
     key = client_key(svc, request.remote)
     now = svc.now()
     if await svc.db.run(signin_blocked_tx, key, now, write=False):
         log.info("staff sign-in refused: rate limit")
-        return _headers(_signin_response(
-            request, message="Too many failed attempts. Wait 15 minutes and try again.", status=429))
+        return _headers(_signin_response(request, message="signin.rate_limited", status=429))
     wanted = form.get("provider") or "token"
     provider = next((p for p in state.providers if p.name == wanted), None)
     staff = await provider.authenticate(svc, form) if provider is not None else None
     if staff is None or provider is None:
         await svc.db.run(record_failure_tx, key, now)
         log.info("staff sign-in refused: invalid credentials")
-        return _headers(_signin_response(request, message="That token is not valid.", status=401))
+        return _headers(_signin_response(request, message="signin.invalid", status=401))
 
     def start(session: Any) -> str:
         session_id = create_session_tx(session, staff.id, provider.name, now)
@@ -283,10 +321,9 @@ async def case_list(request: web.Request, ctx: Ctx) -> web.StreamResponse:
     try:
         filters, shown = _list_filters(request.query)
     except ApiError:
-        return _page(views.error_page(400, "A filter value was not valid.", staff=ctx.display, csrf=ctx.csrf), 400)
+        return _page(views.error_page(ctx.chrome, 400, ctx.tr("error.bad_filter")), 400)
     rows = await cases.list_cases(svc, ctx.staff, filters)
-    return _page(views.case_list_page(rows, shown, svc.now(), staff=ctx.display, csrf=ctx.csrf,
-                                      visible_types=_visible_types(ctx.staff)))
+    return _page(views.case_list_page(ctx.chrome, rows, shown, svc.now(), visible_types=_visible_types(ctx.staff)))
 
 
 def _field(form: Mapping[str, Any], name: str) -> Optional[str]:
@@ -317,7 +354,7 @@ async def case_detail(request: web.Request, ctx: Ctx) -> web.StreamResponse:
     done = request.query.get("done", "")
     error = request.query.get("error", "")
     return _page(views.case_detail_page(
-        case, entries, names, svc.now(), staff=ctx.display, csrf=ctx.csrf,
+        ctx.chrome, case, entries, names, svc.now(),
         transitions=_ordered_transitions(case["status"]), done=done, error=error,
     ))
 
@@ -364,7 +401,40 @@ async def message(request: web.Request, ctx: Ctx) -> web.StreamResponse:
 async def dashboard_view(request: web.Request, ctx: Ctx) -> web.StreamResponse:
     svc = services(request)
     data = await dashboard(svc, ctx.staff)
-    return _page(views.dashboard_page(data, svc.now(), staff=ctx.display, csrf=ctx.csrf))
+    return _page(views.dashboard_page(ctx.chrome, data, svc.now()))
+
+
+@signed_in
+async def not_found(_request: web.Request, ctx: Ctx) -> web.StreamResponse:
+    """Any other path under /staff/: a page in the reader's language rather than the API's JSON error."""
+    return _page(views.error_page(ctx.chrome, 404, ctx.tr("error.no_such_page")), status=404)
+
+
+async def set_language(request: web.Request) -> web.StreamResponse:
+    """The language switcher: checks the form like any other POST, stores the choice in a cookie and
+    sends the browser back to the page it came from (one of ours)."""
+    form = await request.post()
+    ctx = await _load(request)
+    if ctx is not None:
+        accepted = _same_origin(request) and csrf_ok(ctx.session_id, form.get("csrf"))
+    else:
+        accepted = _same_origin(request) and csrf_ok(request.cookies.get(SIGNIN_COOKIE), form.get("csrf"), "signin")
+    if not accepted:
+        log.info("language switch refused: CSRF check failed")
+        if ctx is None:
+            return _headers(_signin_response(request, message="signin.expired", status=403))
+        return _headers(_page(views.error_page(ctx.chrome, 403, ctx.tr("error.csrf")), status=403))
+    chosen = form.get("lang")
+    if not isinstance(chosen, str) or chosen not in LANGUAGES:
+        tr = request_translator(request)
+        chrome = ctx.chrome if ctx is not None else views.Chrome(tr=tr)
+        return _headers(_page(views.error_page(chrome, 400, tr("error.not_handled")), status=400))
+    back = form.get("next")
+    fallback = "/staff/cases" if ctx is not None else "/staff/signin"
+    response = _redirect(back if isinstance(back, str) and SAFE_RETURN.fullmatch(back) else fallback)
+    response.set_cookie(LANGUAGE_COOKIE, chosen, path=COOKIE_PATH, httponly=True, samesite="Strict",
+                        secure=_secure(request), max_age=LANGUAGE_COOKIE_SECONDS)
+    return _headers(response)
 
 
 async def static(request: web.Request) -> web.StreamResponse:
@@ -377,11 +447,11 @@ async def static(request: web.Request) -> web.StreamResponse:
 
 
 def setup_staff_pages(app: web.Application, config: Optional[StaffPagesConfig] = None) -> None:
-    """Add the /staff/ pages to the app (idempotent). Reads STAFF_* settings from the environment unless
-    `config` is given; a configured-but-unimplemented OIDC provider fails here, at start-up."""
+    """Add the /staff/ pages to the app (idempotent). Takes the STAFF_* values of the services' Settings
+    unless `config` is given; a configured-but-unimplemented OIDC provider fails here, at start-up."""
     if STAFF_PAGES_KEY in app:
         return
-    config = config or StaffPagesConfig.from_env()
+    config = config or StaffPagesConfig.from_settings(app[SERVICES_KEY].settings)
     app[STAFF_PAGES_KEY] = StaffPagesState(config=config, providers=build_providers(config))
     router = app.router
     router.add_get("/staff", home)
@@ -396,3 +466,6 @@ def setup_staff_pages(app: web.Application, config: Optional[StaffPagesConfig] =
     router.add_post("/staff/cases/{reference}/messages", message)
     router.add_get("/staff/dashboard", dashboard_view)
     router.add_get("/staff/static/{name}", static)
+    router.add_post("/staff/language", set_language)
+    # Last: every other GET under /staff/ gets a page, not the API's JSON 404.
+    router.add_get("/staff/{tail:.*}", not_found)

@@ -12,8 +12,8 @@ Who gets what (one responsible role per case type, as in the role scoping of the
 Each alert has a window; an alert whose window has passed is not sent late (a later one supersedes it:
 the 60-hour alert replaces an unsent 24-hour one, the digest lists what is overdue). Nothing is sent early.
 
-Addresses: one mailbox per role from the environment (ALERT_EMAIL_PRIVACY_OFFICER, ALERT_EMAIL_RECRUITER,
-ALERT_EMAIL_SECURITY). Role mailboxes rather than per-person addresses: no extra personal data to store,
+Addresses: one mailbox per role (ALERT_EMAIL_PRIVACY_OFFICER, ALERT_EMAIL_RECRUITER, ALERT_EMAIL_SECURITY,
+read with every other setting by backend/config.py). Role mailboxes rather than per-person addresses: no extra personal data to store,
 and alerts keep flowing when people change. An unset role falls back to the privacy officer's mailbox,
 which falls back to PRIVACY_TEAM_EMAIL; with none of them set, alerts are skipped (logged).
 
@@ -24,7 +24,10 @@ left behind by a crashed process is taken over after STALE_CLAIM (the one case t
 e-mail: a crash between the SMTP hand-over and the `sent` mark).
 
 E-mails carry no personal data: reference, case type and deadline, plus a link to the staff page when
-STAFF_BASE_URL is set. Staff e-mails are in English, like the existing staff notice.
+STAFF_BASE_URL is set. Language (sv / nb / en, texts in backend/email_templates.py): ALERT_LANGUAGE_<ROLE>
+of the alert's role; a role without its own mailbox writes to the privacy officer's, so it then takes
+the privacy officer's language; then ALERT_LANGUAGE; then English. A digest to a mailbox shared by
+several roles is in the language of the first of them (privacy officer, recruiter, security).
 """
 
 from __future__ import annotations
@@ -43,10 +46,9 @@ from sqlalchemy.orm import Session
 
 from backend.config import Settings
 from backend.deadlines import RIGHTS_CASE_TYPES, days_left, hours_left
-from backend.email_templates import case_type_name, format_datetime
+from backend.email_templates import render_staff_alert, render_staff_digest
 from backend.mailer import OutgoingEmail
 from backend.models import Case
-from backend.pages.auth import read_environment
 from backend.schemas import CLOSED_STATUSES, ROLES
 from backend.services import Services
 from backend.services.cases import ROLE_CASE_TYPES
@@ -72,15 +74,6 @@ def responsible_role(case_type: str) -> str:
     return "privacy_officer"
 
 
-def _bool(value: str, name: str) -> bool:
-    lowered = value.strip().lower()
-    if lowered in ("1", "true", "yes", "on", ""):  # unset means on
-        return True
-    if lowered in ("0", "false", "no", "off"):
-        return False
-    raise ValueError(f"{name} must be true or false, got {value!r}")
-
-
 @dataclass(frozen=True)
 class AlertSettings:
     enabled: bool = True
@@ -91,37 +84,42 @@ class AlertSettings:
     staff_base_url: str = ""
     # PRIVACY_TEAM_EMAIL already gets the case service's own new-case notice: no second one to it.
     privacy_team_email: str = ""
+    language: str = "en"  # ALERT_LANGUAGE
+    languages: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # ALERT_LANGUAGE_<ROLE>
 
     @classmethod
-    def from_env(cls, settings: Optional[Settings] = None,
-                 environ: Optional[Mapping[str, str]] = None) -> "AlertSettings":
-        values = read_environment(environ)
-        team = settings.privacy_team_email if settings is not None else values.get("PRIVACY_TEAM_EMAIL", "")
-        mailboxes = {role: values.get(f"ALERT_EMAIL_{role.upper()}", "") for role in ROLES}
-        try:
-            interval = float(values.get("ALERT_INTERVAL_SECONDS", "300") or "300")
-            hour = int(values.get("ALERT_DIGEST_HOUR", "7") or "7")
-        except ValueError:
-            raise ValueError("ALERT_INTERVAL_SECONDS and ALERT_DIGEST_HOUR must be numbers") from None
-        if interval < 1:
-            raise ValueError("ALERT_INTERVAL_SECONDS must be at least 1")
-        if not 0 <= hour <= 23:
-            raise ValueError("ALERT_DIGEST_HOUR must be 0-23")
-        zone = values.get("ALERT_TIMEZONE", "Europe/Oslo") or "Europe/Oslo"
-        ZoneInfo(zone)  # fail at start-up on a bad zone name
+    def from_settings(cls, settings: Settings) -> "AlertSettings":
+        """The ALERT* and STAFF_BASE_URL values of the backend settings (validated in backend/config.py)."""
         return cls(
-            enabled=_bool(values.get("ALERTS_ENABLED", "true"), "ALERTS_ENABLED"),
-            interval_seconds=interval,
-            mailboxes=MappingProxyType({k: v for k, v in mailboxes.items() if v}),
-            digest_hour=hour,
-            zone=zone,
-            staff_base_url=values.get("STAFF_BASE_URL", "").rstrip("/"),
-            privacy_team_email=team,
+            enabled=settings.alerts_enabled,
+            interval_seconds=settings.alert_interval_seconds,
+            mailboxes=MappingProxyType(dict(settings.alert_emails)),
+            digest_hour=settings.alert_digest_hour,
+            zone=settings.alert_timezone,
+            staff_base_url=settings.staff_base_url,
+            privacy_team_email=settings.privacy_team_email,
+            language=settings.alert_language,
+            languages=MappingProxyType(dict(settings.alert_role_languages)),
         )
+
+    @classmethod
+    def from_env(cls, settings: Optional[Settings] = None) -> "AlertSettings":
+        """Kept for callers that pass the app's settings (backend/scheduler.py); reads the environment
+        through `Settings.from_env` only when none are given."""
+        return cls.from_settings(settings if settings is not None else Settings.from_env())
 
     def mailbox(self, role: str) -> Optional[str]:
         return (self.mailboxes.get(role) or self.mailboxes.get("privacy_officer")
                 or self.privacy_team_email or None)
+
+    def language_for(self, role: str) -> str:
+        """The language of alerts for `role`: its own setting; when the role has no mailbox of its own its
+        alerts go to the privacy officer's, so the privacy officer's language; then ALERT_LANGUAGE."""
+        if role in self.languages:
+            return self.languages[role]
+        if role not in self.mailboxes and "privacy_officer" in self.languages:
+            return self.languages["privacy_officer"]
+        return self.language or "en"
 
 
 @dataclass(frozen=True)
@@ -134,7 +132,7 @@ class DueAlert:
     case_type: str
     country: str
     deadline: Optional[datetime]
-    deadline_label: str
+    deadline_label: str  # answer_due | authority_due | acknowledge_due (texts in email_templates)
 
 
 @dataclass
@@ -170,26 +168,26 @@ def _alerts_for(case: Case, now: datetime) -> list[DueAlert]:
             return out  # no clock yet; an unverified request may never become a case
         started = case.verified_at or case.created_at
         if started <= now < started + NEW_CASE_WINDOW:
-            out.append(make("new_case", case.due_at, "Answer due"))
+            out.append(make("new_case", case.due_at, "answer_due"))
         if case.due_at is not None and case.due_at - RIGHTS_WARNING <= now < case.due_at:
             # Keyed by the deadline: an extension moves it, and the new deadline gets its own warning.
-            out.append(make("rights_due_soon", case.due_at, "Answer due", f":{case.due_at.date().isoformat()}"))
+            out.append(make("rights_due_soon", case.due_at, "answer_due", f":{case.due_at.date().isoformat()}"))
     elif case.type == "incident":
         due = _clock(case, "authority_notification_due_at")
         if case.created_at <= now < case.created_at + NEW_CASE_WINDOW:
-            out.append(make("new_case", due, "Authority notification due (72 h)"))
+            out.append(make("new_case", due, "authority_due"))
         if case.aware_at is not None:
             first, second = (case.aware_at + timedelta(hours=h) for h in BREACH_THRESHOLDS_HOURS)
             if first <= now < second:
-                out.append(make("breach_24h", due, "Authority notification due (72 h)"))
+                out.append(make("breach_24h", due, "authority_due"))
             if now >= second:
-                out.append(make("breach_60h", due, "Authority notification due (72 h)"))
+                out.append(make("breach_60h", due, "authority_due"))
     elif case.type == "misconduct":
         ack_due = _clock(case, "acknowledge_due_at")
         if case.created_at <= now < case.created_at + NEW_CASE_WINDOW:
-            out.append(make("new_case", ack_due, "Acknowledgement due"))
+            out.append(make("new_case", ack_due, "acknowledge_due"))
         if case.status in ACK_PENDING_STATUSES and now >= case.created_at + MISCONDUCT_ACK_AFTER:
-            out.append(make("misconduct_ack", ack_due, "Acknowledgement due"))
+            out.append(make("misconduct_ack", ack_due, "acknowledge_due"))
     return out
 
 
@@ -267,53 +265,28 @@ async def finish(svc: Services, key: str, ok: bool) -> None:
 
 # --- e-mails ------------------------------------------------------------------------------------
 
-def _link(settings: AlertSettings, reference: str) -> str:
-    return f"\n\nOpen the case: {settings.staff_base_url}/staff/cases/{reference}" if settings.staff_base_url else \
-        "\n\nOpen the case in the staff pages."
+def render_alert(alert: DueAlert, settings: AlertSettings, now: datetime,
+                 language: Optional[str] = None) -> tuple[str, str]:
+    """(subject, body) of a case alert in `language` (default: the language of the alert's role)."""
+    return render_staff_alert(
+        alert.kind, language or settings.language_for(alert.role), reference=alert.reference,
+        case_type=alert.case_type, country=alert.country, deadline=alert.deadline,
+        deadline_label=alert.deadline_label,
+        days_left=days_left(alert.deadline, now, alert.country) if alert.deadline else None,
+        hours_left=hours_left(alert.deadline, now) if alert.deadline else None,
+        base_url=settings.staff_base_url,
+    )
 
 
-def render_alert(alert: DueAlert, settings: AlertSettings, now: datetime) -> tuple[str, str]:
-    kind_name = case_type_name(alert.case_type, "en")
-    deadline = format_datetime(alert.deadline, "en", alert.country) if alert.deadline else "not set"
-    if alert.kind == "new_case":
-        subject = f"New case {alert.reference} ({alert.case_type})"
-        intro = "A new case needs attention."
-    elif alert.kind == "rights_due_soon":
-        days = days_left(alert.deadline, now, alert.country) if alert.deadline else 0
-        subject = f"Case {alert.reference}: answer due in {days} day{'s' if days != 1 else ''}"
-        intro = f"This request must be answered within {days} day{'s' if days != 1 else ''}."
-    elif alert.kind in ("breach_24h", "breach_60h"):
-        left = hours_left(alert.deadline, now) if alert.deadline else 0.0
-        timing = f"{left:.0f} hours left" if left >= 0 else f"overdue by {-left:.0f} hours"
-        subject = f"Breach {alert.reference}: {timing} to notify the supervisory authority"
-        intro = ("The 72-hour clock for notifying the supervisory authority (GDPR Art. 33) is running: "
-                 f"{timing}.")
-    elif alert.kind == "misconduct_ack":
-        subject = f"Misconduct report {alert.reference}: acknowledge it"
-        intro = "This report has not been acknowledged yet; it must be acknowledged within 7 days of receipt."
-    else:
-        raise KeyError(alert.kind)
-    body = (f"{intro}\n\nReference: {alert.reference}\nType: {kind_name}\n{alert.deadline_label}: {deadline}"
-            f"{_link(settings, alert.reference)}\n")
-    return subject, body
+def render_digest(rows: list[dict[str, Any]], day: date, settings: AlertSettings, now: datetime,
+                  language: str = "en") -> tuple[str, str]:
+    lines = [{**row, "days_overdue": -days_left(row["due_at"], now, row["country"])} for row in rows]
+    return render_staff_digest(language, day=day, rows=lines, base_url=settings.staff_base_url)
 
 
-def render_digest(rows: list[dict[str, Any]], day: date, settings: AlertSettings, now: datetime) -> tuple[str, str]:
-    lines = []
-    for row in rows:
-        overdue = -days_left(row["due_at"], now, row["country"])
-        lines.append(f"- {row['reference']}  {case_type_name(row['type'], 'en')}  due "
-                     f"{format_datetime(row['due_at'], 'en', row['country'])}  "
-                     f"({overdue} day{'s' if overdue != 1 else ''} overdue)")
-    subject = f"Overdue privacy cases on {day.isoformat()}: {len(rows)}"
-    link = f"\n\nThe list: {settings.staff_base_url}/staff/cases?overdue=true" if settings.staff_base_url else ""
-    body = "These cases are past their deadline:\n\n" + "\n".join(lines) + link + "\n"
-    return subject, body
-
-
-async def _send(svc: Services, to: str, subject: str, body: str) -> bool:
+async def _send(svc: Services, to: str, subject: str, body: str, language: str) -> bool:
     try:
-        await svc.mailer.send(OutgoingEmail(to=to, subject=subject, body=body, language="en"))
+        await svc.mailer.send(OutgoingEmail(to=to, subject=subject, body=body, language=language))
         return True
     except Exception as exc:  # noqa: BLE001 - a failed alert is retried on a later run
         log.warning("alert e-mail failed: %s", type(exc).__name__)
@@ -335,8 +308,9 @@ async def run_alerts(svc: Services, settings: AlertSettings) -> AlertRun:
             continue  # the case service already sent its new-case notice to this address
         if not await claim(svc, alert.key, alert.kind, alert.case_id, alert.role, now):
             continue
-        subject, body = render_alert(alert, settings, now)
-        ok = await _send(svc, to, subject, body)
+        language = settings.language_for(alert.role)
+        subject, body = render_alert(alert, settings, now, language)
+        ok = await _send(svc, to, subject, body, language)
         await finish(svc, alert.key, ok)
         (run.sent if ok else run.failed).append(alert.key)
         log.info("alert %s for case %s %s", alert.kind, alert.reference, "sent" if ok else "failed")
@@ -366,8 +340,10 @@ async def run_digest(svc: Services, settings: AlertSettings, *, respect_hour: bo
         key = f"digest:{local.date().isoformat()}:{'+'.join(sorted(roles))}"
         if not await claim(svc, key, "digest", None, "+".join(sorted(roles))[:64], now):
             continue
-        subject, body = render_digest(rows, local.date(), settings, now)
-        ok = await _send(svc, to, subject, body)
+        # `roles` follows ROLES order, so a shared mailbox gets the first role's language.
+        language = settings.language_for(roles[0])
+        subject, body = render_digest(rows, local.date(), settings, now, language)
+        ok = await _send(svc, to, subject, body, language)
         await finish(svc, key, ok)
         (run.sent if ok else run.failed).append(key)
         log.info("digest for %s with %d case(s) %s", "+".join(roles), len(rows), "sent" if ok else "failed")

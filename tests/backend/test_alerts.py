@@ -8,30 +8,37 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
 import secrets
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 import pytest
 from aiohttp import web
+from cryptography.fernet import Fernet
 from aiohttp.test_utils import TestClient, TestServer
 
 from backend.app import create_app
 from backend.cli_alerts import add_alert_commands
-from backend.config import Settings
+from backend.config import ConfigError, Settings
 from backend.mailer import OutboxMailer, SmtpMailer, read_outbox
 from backend.scheduler import SCHEDULER_KEY, setup_alert_scheduler
 from backend.services import Services, build_services
 from backend.services.alerts import AlertSettings, run_alerts, run_digest
 from backend.services.cases import create_case
-from tests.backend.conftest import START, Api, body_of, default_case, free_port
+from backend.email_templates import render_staff_alert, render_staff_digest
+from tests.backend.conftest import START, Api, SmtpServer, body_of, default_case, free_port
 
 PO, REC, SEC = "po@example.test", "recruiting@example.test", "security@example.test"
 ALERTS = AlertSettings(mailboxes=MappingProxyType({"privacy_officer": PO, "recruiter": REC, "security": SEC}),
                        staff_base_url="https://privacy.example.test")
-PERSONAL = ("Anna", "anna@example.com", "registerutdrag", "Exempel", "stolen laptop")
+PERSONAL = ("Anna", "anna@example.com", "Jag vill ha", "Exempel", "stolen laptop")
+TEST_SECRETS = {"APP_ENV": "test", "BACKEND_SERVICE_TOKEN": "s" * 40, "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+                "BLIND_INDEX_KEY": "k" * 32}
 
 
 async def mails_to(api: Api, address: str) -> list[EmailMessage]:
@@ -183,7 +190,7 @@ async def test_daily_digest_of_overdue_cases_once_per_local_day(api: Api) -> Non
         api.clock.now = datetime(2026, 4, 3, 5, 0, tzinfo=timezone.utc) + later
         assert (await run_digest(api.svc, ALERTS)).sent == []
     po_digest = [m for m in await mails_to(api, PO) if "Overdue" in subject(m)]
-    assert len(po_digest) == 1 and subject(po_digest[0]) == "Overdue privacy cases on 2026-04-03: 2"
+    assert len(po_digest) == 1 and subject(po_digest[0]) == "Overdue privacy cases on 3 April 2026: 2"
     assert case["reference"] in body_of(po_digest[0]) and incident["reference"] in body_of(po_digest[0])
     sec_digest = [m for m in await mails_to(api, SEC) if "Overdue" in subject(m)]
     assert len(sec_digest) == 1 and case["reference"] not in body_of(sec_digest[0])  # role scope
@@ -263,31 +270,54 @@ async def test_the_in_process_scheduler_ticks_and_sends_once(services: Services,
     assert scheduler._task is None  # stopped on shutdown
 
 
-def test_scheduler_settings_from_the_environment() -> None:
+def _env_settings(tmp_path: Path, **env: str) -> Settings:
+    """Settings.from_env on an explicit environment (no .env file, nothing written to the project)."""
+    return Settings.from_env(environ={**TEST_SECRETS, **env}, env_file=tmp_path / "none.env", root=tmp_path)
+
+
+def test_scheduler_settings_from_the_environment(tmp_path: Path) -> None:
     app = web.Application()  # disabled: nothing is added to the app
     handlers = len(app.on_startup)
-    disabled = AlertSettings.from_env(environ={"ALERTS_ENABLED": "false"})
+    disabled = AlertSettings.from_settings(_env_settings(tmp_path, ALERTS_ENABLED="false"))
     assert disabled.enabled is False
     setup_alert_scheduler(app, disabled)
     assert SCHEDULER_KEY not in app and len(app.on_startup) == handlers
-    env = AlertSettings.from_env(environ={"ALERT_INTERVAL_SECONDS": "60", "ALERT_EMAIL_SECURITY": SEC,
-                                          "PRIVACY_TEAM_EMAIL": "team@example.test"})
+    env = AlertSettings.from_env(_env_settings(tmp_path, ALERT_INTERVAL_SECONDS="60", ALERT_EMAIL_SECURITY=SEC,
+                                               PRIVACY_TEAM_EMAIL="team@example.test"))
     assert env.enabled and env.interval_seconds == 60 and env.digest_hour == 7
     assert env.mailbox("security") == SEC and env.mailbox("recruiter") == "team@example.test"
-    with pytest.raises(ValueError):
-        AlertSettings.from_env(environ={"ALERT_INTERVAL_SECONDS": "0"})
-    with pytest.raises(ValueError):
-        AlertSettings.from_env(environ={"ALERTS_ENABLED": "maybe"})
+    assert env.language_for("security") == "en"
+    with pytest.raises(ConfigError, match="ALERT_INTERVAL_SECONDS"):
+        _env_settings(tmp_path, ALERT_INTERVAL_SECONDS="0")
+    with pytest.raises(ConfigError, match="ALERTS_ENABLED"):
+        _env_settings(tmp_path, ALERTS_ENABLED="maybe")
 
 
-def test_cli_digest_for_cron(services: Services, settings: Settings, monkeypatch: pytest.MonkeyPatch,
-                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_alert_language_settings_per_role_with_fallbacks(tmp_path: Path) -> None:
+    settings = _env_settings(tmp_path, ALERT_LANGUAGE="nb", ALERT_LANGUAGE_SECURITY="sv",
+                             ALERT_EMAIL_PRIVACY_OFFICER=PO, ALERT_EMAIL_SECURITY=SEC)
+    alerts = AlertSettings.from_settings(settings)
+    assert alerts.language_for("security") == "sv"  # its own setting
+    assert alerts.language_for("privacy_officer") == "nb"  # ALERT_LANGUAGE
+    assert alerts.language_for("recruiter") == "nb"
+    # A role without a mailbox writes to the privacy officer's, so it takes the privacy officer's language.
+    shared = AlertSettings.from_settings(_env_settings(
+        tmp_path, ALERT_LANGUAGE_PRIVACY_OFFICER="sv", ALERT_EMAIL_PRIVACY_OFFICER=PO, ALERT_EMAIL_RECRUITER=REC))
+    assert shared.language_for("security") == "sv" and shared.language_for("recruiter") == "en"
+    assert AlertSettings.from_settings(_env_settings(tmp_path)).language_for("recruiter") == "en"
+    assert _env_settings(tmp_path, ALERT_LANGUAGE_RECRUITER="no").alert_role_languages == {"recruiter": "nb"}
+    for name in ("ALERT_LANGUAGE", "ALERT_LANGUAGE_PRIVACY_OFFICER"):
+        with pytest.raises(ConfigError, match=name):
+            _env_settings(tmp_path, **{name: "de"})
+
+
+def test_cli_digest_for_cron(services: Services, settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:
     body = default_case(type="incident", language="en", channel="teams", anonymous=True, requester=None,
                         country="NO", aware_at=(START - timedelta(hours=1)).isoformat())
     status, created = asyncio.run(create_case(services, body, f"key-{secrets.token_hex(8)}"))
     assert status == 201
-    monkeypatch.setenv("ALERT_EMAIL_SECURITY", SEC)
-    monkeypatch.setenv("ALERT_EMAIL_PRIVACY_OFFICER", PO)
+    # The CLI takes ALERT_EMAIL_* from the Settings it is given (read from the environment by config.py).
+    settings = replace(settings, alert_emails=MappingProxyType({"security": SEC, "privacy_officer": PO}))
     parser = argparse.ArgumentParser()
     add_alert_commands(parser.add_subparsers(dest="command", required=True))
     # The CLI uses the real clock (November 2026): the March breach is long overdue.
@@ -301,3 +331,115 @@ def test_cli_digest_for_cron(services: Services, settings: Settings, monkeypatch
     assert result["failed"] == 0 and "breach_24h" not in result["kinds"]  # windows passed: not sent late
     digests = [m for m in read_outbox(str(settings.outbox_dir)) if "Overdue" in subject(m)]
     assert len(digests) == 2 and all(created["reference"] in body_of(m) for m in digests)
+
+
+# --- languages ----------------------------------------------------------------------------------
+
+MULTILINGUAL = AlertSettings(
+    mailboxes=MappingProxyType({"privacy_officer": PO, "recruiter": REC, "security": SEC}),
+    staff_base_url="https://privacy.example.test", language="en",
+    languages=MappingProxyType({"privacy_officer": "sv", "security": "nb"}),
+)
+
+
+def _smtp_mails(smtp_server: SmtpServer, address: str) -> list[EmailMessage]:
+    return [m for m in smtp_server.messages() if m["To"] == address]
+
+
+def text_of(mail: EmailMessage) -> str:
+    return body_of(mail).replace("\r\n", "\n")  # SMTP delivers CRLF line ends
+
+
+async def test_alerts_arrive_over_smtp_in_each_roles_language(api: Api, smtp_server: SmtpServer) -> None:
+    access = await api.verified_case()  # privacy officer: Swedish
+    withdrawal = await api.verified_case(type="application_withdrawal", language="nb", country="NO")  # English
+    incident = await _incident(api, START - timedelta(hours=61))  # security: Norwegian, 11 hours left
+    # The requesters' code e-mails went to the outbox above; the alerts go through a real SMTP server.
+    api.svc.mailer = SmtpMailer(smtp_server.host, smtp_server.port, from_address=api.settings.mail_from, attempts=1)
+    result = await run_alerts(api.svc, MULTILINGUAL)
+    assert result.failed == [] and len(result.sent) == 4
+
+    po = _smtp_mails(smtp_server, PO)
+    assert [subject(m) for m in po] == [
+        f"Nytt ärende {access['reference']}: begäran om tillgång till personuppgifter (registerutdrag)"]
+    body = text_of(po[0])
+    assert po[0]["Content-Language"] == "sv"
+    assert "Ett nytt ärende behöver hanteras." in body and f"Ärendenummer: {access['reference']}" in body
+    assert "Svar senast: 1 april 2026 kl. " in body  # Swedish date and time
+    assert f"Öppna ärendet: https://privacy.example.test/staff/cases/{access['reference']}" in body
+
+    sec = sorted(_smtp_mails(smtp_server, SEC), key=subject)
+    assert [subject(m) for m in sec] == [
+        f"Avvik {incident['reference']}: 11 timer igjen til fristen for å melde til tilsynsmyndigheten",
+        f"Ny sak {incident['reference']}: melding om avvik (brudd på personopplysningssikkerheten)",
+    ]
+    assert all(m["Content-Language"] == "nb" for m in sec)
+    breach = text_of(sec[0])
+    assert "Det gjenstår 11 timer av 72-timersfristen" in breach and "Tilsynsmyndighet: Datatilsynet" in breach
+    assert "Frist for melding til tilsynsmyndigheten (72 timer): 2. mars 2026 kl. 21.00 (CET)" in breach
+
+    rec = _smtp_mails(smtp_server, REC)
+    assert [subject(m) for m in rec] == [f"New case {withdrawal['reference']} (application_withdrawal)"]
+    assert rec[0]["Content-Language"] == "en" and "A new case needs attention." in text_of(rec[0])
+
+    # Five days before the deadline, in Swedish; the daily digest too.
+    api.clock.now = datetime.fromisoformat(access["due_at"]) - timedelta(days=5)
+    assert len((await run_alerts(api.svc, MULTILINGUAL)).sent) >= 1
+    assert f"Ärende {access['reference']}: svar ska lämnas inom 5 dagar" in [
+        subject(m) for m in _smtp_mails(smtp_server, PO)]
+    api.clock.now = datetime(2026, 4, 3, 5, 0, tzinfo=timezone.utc)
+    await run_digest(api.svc, MULTILINGUAL)
+    digest = [m for m in _smtp_mails(smtp_server, PO) if "Försenade" in subject(m)]
+    assert len(digest) == 1 and subject(digest[0]).startswith("Försenade dataskyddsärenden 3 april 2026: ")
+    assert "De här ärendena har passerat sin frist:" in text_of(digest[0])
+    assert "försenat med 2 dagar" in text_of(digest[0])  # due 1 April, digest on 3 April
+    assert "Hela listan: https://privacy.example.test/staff/cases?overdue=true" in text_of(digest[0])
+    sec_digest = [m for m in _smtp_mails(smtp_server, SEC) if "Forsinkede" in subject(m)]
+    assert len(sec_digest) == 1 and "Disse sakene har passert fristen:" in text_of(sec_digest[0])
+    assert_no_personal_data(smtp_server.messages()[-8:])
+    for mail in _smtp_mails(smtp_server, PO) + _smtp_mails(smtp_server, SEC):
+        text = subject(mail) + text_of(mail)
+        assert english_words(text) == [], subject(mail)
+
+
+# Words of the English alerts that must not appear in a Swedish or Norwegian one.
+ENGLISH_ONLY = ("Reference", "Open the case", "due", "hours", "days", "overdue", "Breach", "New case",
+                "authority", "The list", "acknowledge", "not set")
+
+
+def english_words(text: str) -> list[str]:
+    """English alert words in `text`, links left out (a URL may say `overdue=true`)."""
+    text = re.sub(r"https?://\S+", "", text)
+    return [word for word in ENGLISH_ONLY if word in text]
+
+
+@pytest.mark.parametrize("language", ["sv", "nb", "en"])
+def test_every_alert_renders_in_every_language(language: str) -> None:
+    due = datetime(2026, 12, 24, 8, 0, tzinfo=timezone.utc)
+    rendered = []
+    for kind, label, hours in (("new_case", "answer_due", None), ("rights_due_soon", "answer_due", None),
+                               ("breach_24h", "authority_due", 48.0), ("breach_60h", "authority_due", -3.0),
+                               ("breach_60h", "authority_due", 1.0), ("misconduct_ack", "acknowledge_due", None)):
+        for days in (0, 1, 5):
+            subj, body = render_staff_alert(kind, language, reference="PRV-2026-7K3Q-9CX9", case_type="incident",
+                                            country="SE", deadline=due, deadline_label=label, days_left=days,
+                                            hours_left=hours, base_url="")
+            assert "PRV-2026-7K3Q-9CX9" in subj and "PRV-2026-7K3Q-9CX9" in body and "\n" not in subj
+            assert "{" not in subj + body and "}" not in subj + body
+            rendered.append(subj + body)
+            if language != "en":
+                assert english_words(subj + body) == [], subj + body
+            else:
+                assert english_words(subj + body) != []  # the check recognises English
+    dates = {"sv": "24 december 2026 kl. 09.00 (CET)", "nb": "24. desember 2026 kl. 09.00 (CET)",
+             "en": "24 December 2026, 09:00 (CET)"}
+    assert all(dates[language] in text for text in rendered)
+    subj, body = render_staff_digest(language, day=due.date(), base_url="https://x.test", rows=[
+        {"reference": "PRV-2026-7K3Q-9CX9", "type": "access", "due_at": due, "country": "SE", "days_overdue": 1}])
+    assert {"sv": "24 december 2026", "nb": "24. desember 2026", "en": "24 December 2026"}[language] in subj
+    assert "PRV-2026-7K3Q-9CX9" in body and "https://x.test/staff/cases?overdue=true" in body
+    if language != "en":
+        assert english_words(subj + body) == []
+    with pytest.raises(KeyError):
+        render_staff_alert("newsletter", language, reference="R", case_type="access", country=None, deadline=None,
+                           deadline_label="answer_due")

@@ -70,3 +70,35 @@ def test_values_are_parsed_and_paths_resolved(tmp_path: Path) -> None:
 def test_bad_values_are_clear_errors(tmp_path: Path, name: str, value: str) -> None:
     with pytest.raises(ConfigError, match=name):
         _settings(tmp_path, {**SECRETS, "APP_ENV": "production", name: value})
+
+
+def test_staff_and_alert_settings_are_read_here_with_defaults(tmp_path: Path) -> None:
+    defaults = _settings(tmp_path, {**SECRETS, "APP_ENV": "test"})
+    assert defaults.staff_cookie_secure is None and defaults.staff_default_language == "en"
+    assert defaults.alerts_enabled and defaults.alert_interval_seconds == 300 and defaults.alert_digest_hour == 7
+    assert defaults.alert_timezone == "Europe/Oslo" and dict(defaults.alert_emails) == {}
+    assert defaults.alert_language == "en" and dict(defaults.alert_role_languages) == {}
+    settings = _settings(tmp_path, {
+        **SECRETS, "APP_ENV": "test", "STAFF_COOKIE_SECURE": "true", "STAFF_DEFAULT_LANGUAGE": "NN",
+        "STAFF_BASE_URL": "https://privacy.example.test/", "ALERTS_ENABLED": "false", "ALERT_INTERVAL_SECONDS": "30",
+        "ALERT_DIGEST_HOUR": "0", "ALERT_TIMEZONE": "Europe/Stockholm", "ALERT_EMAIL_SECURITY": "sec@example.test",
+        "ALERT_LANGUAGE": "sv", "ALERT_LANGUAGE_SECURITY": "nb",
+    })
+    assert settings.staff_cookie_secure is True and settings.staff_default_language == "nb"
+    assert settings.staff_base_url == "https://privacy.example.test"
+    assert not settings.alerts_enabled and settings.alert_interval_seconds == 30 and settings.alert_digest_hour == 0
+    assert settings.alert_timezone == "Europe/Stockholm"
+    assert dict(settings.alert_emails) == {"security": "sec@example.test"}
+    assert settings.alert_language == "sv" and dict(settings.alert_role_languages) == {"security": "nb"}
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("STAFF_COOKIE_SECURE", "sometimes"), ("STAFF_DEFAULT_LANGUAGE", "de"), ("STAFF_BASE_URL", "privacy.example"),
+     ("ALERTS_ENABLED", "maybe"), ("ALERT_INTERVAL_SECONDS", "0.5"), ("ALERT_INTERVAL_SECONDS", "often"),
+     ("ALERT_DIGEST_HOUR", "24"), ("ALERT_TIMEZONE", "Mars/Olympus"), ("ALERT_LANGUAGE", "fi"),
+     ("ALERT_LANGUAGE_RECRUITER", "danish")],
+)
+def test_bad_staff_and_alert_values_are_clear_errors(tmp_path: Path, name: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=name):
+        _settings(tmp_path, {**SECRETS, "APP_ENV": "test", name: value})

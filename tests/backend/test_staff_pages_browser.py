@@ -237,3 +237,49 @@ async def test_csrf_is_rejected_in_the_browser(api: Api, base_url: str, browser:
     rows = api.sql("SELECT status FROM cases WHERE reference = :r", r=reference)
     assert rows[0][0] == "open"
     await page.context.close()
+
+
+async def test_language_follows_the_browser_then_the_switcher_in_chromium(api: Api, base_url: str,
+                                                                          browser: Any) -> None:
+    """A Swedish browser gets Swedish pages; the switcher turns them Norwegian on every page after, also
+    after signing out; requester text stays inert whatever the language."""
+    recorder = Recorder()
+    access = await api.verified_case(details={"description": XSS})
+    token = await api.staff_token("privacy_officer", "Pia Ek")
+    page = await new_page(browser, recorder, locale="sv-SE", viewport={"width": 1360, "height": 1000})
+
+    await page.goto(base_url + "/staff/signin")
+    assert await page.evaluate("() => document.documentElement.lang") == "sv"
+    assert await page.inner_text("h1") == "Logga in"
+    await page.fill("#token", token)
+    await page.click("form.signin button[type=submit]")
+    await page.wait_for_url(re.compile(r".*/staff/cases$"))
+    assert "30 dagar kvar" in await page.inner_text("table.cases")
+    assert "Ärendenummer" in await page.inner_text("table.cases thead")
+    await page.screenshot(path=shot("08_case_list_sv"), full_page=True)
+
+    # The switcher: back on the same page (with its filters), now in Norwegian.
+    await page.goto(base_url + "/staff/cases?type=access")
+    await page.click("form.lang button[value=nb]")
+    await page.wait_for_url(re.compile(r".*/staff/cases\?type=access$"))
+    assert await page.evaluate("() => document.documentElement.lang") == "nb"
+    assert "30 dager igjen" in await page.inner_text("table.cases")
+    assert await page.get_attribute("form.lang button[value=nb]", "aria-pressed") == "true"
+    await page.click("nav.top >> text=Oversikt")
+    await page.wait_for_selector("svg.chart")
+    assert await page.inner_text("h1") == "Oversikt" and "Saker per uke etter type" in await page.inner_text("main")
+    await page.goto(f"{base_url}/staff/cases/{access['reference']}")
+    main = await page.inner_text("main")
+    assert "Hva innsenderen skrev" in main and "<script>window.__xss=1</script>" in main
+    assert "2. mars 2026 kl." in main
+    await assert_inert(page)
+    await page.screenshot(path=shot("09_case_detail_nb"), full_page=True)
+
+    await page.click("nav.top button[type=submit]")  # Logg ut
+    await page.wait_for_url(re.compile(r".*/staff/signin\?ended=1$"))
+    assert "Du er nå logget ut." in await page.inner_text("main")
+    await page.click("form.lang button[value=en]")  # before sign-in, too
+    await page.wait_for_url(re.compile(r".*/staff/signin\?ended=1$"))
+    assert await page.inner_text("h1") == "Sign in"
+    assert recorder.page_errors == [] and recorder.non_local() == []
+    await page.context.close()
