@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Mapping, Optional
@@ -28,6 +29,9 @@ logger = logging.getLogger(__name__)
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_BACKEND_URL = "http://127.0.0.1:8080"
 DEV_SECRETS_FILE = PROJECT_ROOT / "var" / "dev-secrets.env"
+# The backend's rule for `conversation_id` (backend/schemas.py CONVERSATION_ID_RE; actions/ cannot import
+# backend/). An id outside it is left out rather than sent: a chat id must never stop a case being filed.
+CONVERSATION_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@|;=+/\-]{0,254}\Z")
 
 
 class BackendUnavailable(Exception):
@@ -187,8 +191,12 @@ class BackendClient:
         details: Optional[Dict[str, str]] = None,
         company: Optional[str] = None,
         aware_at: Optional[str] = None,
+        conversation_id: Optional[str] = None,
     ) -> Dict[str, Any]:
-        """POST /api/v1/cases. The same key on every retry: the backend replays instead of duplicating."""
+        """POST /api/v1/cases. The same key on every retry: the backend replays instead of duplicating.
+
+        `conversation_id`: the chat (Rasa sender id) the case comes from, so completing an erasure case
+        also erases that chat's transcript. Never sent for anonymous reports."""
         if not (8 <= len(idempotency_key) <= 128):
             raise ValueError("idempotency key must be 8-128 characters")
         body: Dict[str, Any] = {
@@ -205,6 +213,11 @@ class BackendClient:
             body["company"] = company
         if aware_at:
             body["aware_at"] = aware_at
+        if conversation_id and not anonymous:
+            if CONVERSATION_ID_RE.match(conversation_id):
+                body["conversation_id"] = conversation_id
+            else:
+                logger.warning("conversation id not sent with the case: outside the backend's format")
         return await self._request(
             "POST", "/api/v1/cases", body, headers={"Idempotency-Key": idempotency_key}
         )

@@ -1,4 +1,5 @@
-"""Command line: `python -m backend serve|migrate|create-staff|cases list --json|purge [--dry-run]`."""
+"""Command line: `python -m backend serve|migrate|create-staff|cases list --json|purge [--dry-run]|
+transcripts deliver [--json]`."""
 
 from __future__ import annotations
 
@@ -100,6 +101,27 @@ def cmd_purge(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_transcripts_deliver(settings: Settings, args: argparse.Namespace) -> int:
+    """Send queued chat-transcript erasures to Rasa once (for cron; the scheduler does the same)."""
+    from backend.services.transcripts import deliver_pending
+
+    svc = _services(settings)
+    try:
+        run = asyncio.run(deliver_pending(svc))
+    finally:
+        svc.close()
+    if args.json:
+        print(json.dumps(run.as_json()))
+    elif not run.configured:
+        print(f"TRANSCRIPT_ERASE_TOKEN is not set: nothing sent, {run.pending} transcript erasure(s) left pending")
+    else:
+        print(f"delivered {run.delivered}, failed {run.failed}, still pending {run.pending}"
+              + (f" (errors: {', '.join(sorted(set(run.error_codes)))})" if run.error_codes else ""))
+    if run.failed or (not run.configured and run.pending):
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m backend", description="Privacy case backend")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -128,6 +150,12 @@ def build_parser() -> argparse.ArgumentParser:
     purge = sub.add_parser("purge", help="expire unverified cases and enforce retention")
     purge.add_argument("--dry-run", action="store_true", help="count, change nothing")
     purge.set_defaults(func=cmd_purge)
+
+    transcripts = sub.add_parser("transcripts", help="chat-transcript erasures owed by completed erasure cases")
+    transcripts_sub = transcripts.add_subparsers(dest="transcripts_command", required=True)
+    deliver = transcripts_sub.add_parser("deliver", help="send queued transcript erasures to Rasa (for cron)")
+    deliver.add_argument("--json", action="store_true", help="print JSON")
+    deliver.set_defaults(func=cmd_transcripts_deliver)
 
     from backend.cli_alerts import add_alert_commands  # `alerts run`, `alerts digest` (for cron)
 

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import declarative_base, relationship
@@ -89,6 +90,9 @@ class Case(Base):
     status_reason_enc = Column(Text, nullable=True)
     closed_at = Column(UTCDateTime, nullable=True, index=True)
     anonymised_at = Column(UTCDateTime, nullable=True)
+    # Rasa sender id of the chat the case was filed from (encrypted; never for anonymous reports), so an
+    # erasure case can erase the requester's transcripts (backend/services/transcripts.py).
+    conversation_id_enc = Column(Text, nullable=True)
 
     codes = relationship("VerificationCode", back_populates="case", cascade="all, delete-orphan", passive_deletes=True)
     messages = relationship(
@@ -202,6 +206,31 @@ class Message(Base):
     created_at = Column(UTCDateTime, nullable=False)
 
     case = relationship("Case", back_populates="messages")
+
+
+class TranscriptErasure(Base):
+    """Outbox row: erase one chat conversation in Rasa's tracker store for one completed erasure case.
+
+    Delivered by backend/services/transcripts.py. The conversation id is kept only encrypted (and removed
+    once delivered); `conversation_index` is a keyed hash of it so each conversation is queued once per
+    case (unique constraint). `last_error_code` is a short machine code, never a response body.
+    """
+
+    __tablename__ = "transcript_erasures"
+    __table_args__ = (
+        UniqueConstraint("case_id", "conversation_index", name="uq_transcript_erasures_case_conversation"),
+        Index("ix_transcript_erasures_due", "done_at", "next_attempt_at"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    case_id = Column(Integer, ForeignKey("cases.id", ondelete="CASCADE"), nullable=False)
+    conversation_id_enc = Column(Text, nullable=True)
+    conversation_index = Column(String(64), nullable=False)
+    created_at = Column(UTCDateTime, nullable=False)
+    attempts = Column(Integer, nullable=False, default=0)
+    next_attempt_at = Column(UTCDateTime, nullable=False)
+    done_at = Column(UTCDateTime, nullable=True)
+    last_error_code = Column(String(40), nullable=True)
 
 
 def as_dict(row: Any) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from backend.schemas import (
     LANGUAGES,
     MAX_BODY_BYTES,
     MAX_COMPANY,
+    MAX_CONVERSATION_ID,
     MAX_DESCRIPTION,
     MAX_DETAIL_VALUE,
     MAX_EMAIL,
@@ -27,7 +28,7 @@ ERROR_CODES = [
     "already_extended", "already_verified", "anonymous_not_allowed", "anonymous_with_requester",
     "case_closed", "case_expired", "case_not_found", "code_expired", "extension_not_allowed",
     "extension_too_late", "field_too_long", "forbidden", "idempotency_key_required",
-    "idempotency_key_reused", "internal_error", "invalid_channel", "invalid_code", "invalid_country",
+    "idempotency_key_reused", "internal_error", "invalid_channel", "invalid_code", "invalid_conversation_id", "invalid_country",
     "invalid_datetime", "invalid_email", "invalid_field", "invalid_idempotency_key", "invalid_json",
     "invalid_language", "invalid_parameter", "invalid_status", "invalid_transition", "method_not_allowed",
     "missing_field", "not_found", "payload_too_large", "reason_required", "requester_email_required",
@@ -128,6 +129,14 @@ def build_openapi() -> dict[str, Any]:
                     "additionalProperties": {"type": "string"},
                 },
                 "aware_at": {**_TS, "description": "required for incident"},
+                "conversation_id": {
+                    "type": "string", "minLength": 1, "maxLength": MAX_CONVERSATION_ID,
+                    "pattern": r"^[A-Za-z0-9][A-Za-z0-9._:@|;=+/\-]*$",
+                    "description": "the chat's conversation id (Rasa sender id) the case was filed from; stored "
+                                   "encrypted so a completed erasure case also erases that chat's transcript. "
+                                   "Ignored (not stored) for anonymous reports. Bad value: 400 "
+                                   "invalid_conversation_id.",
+                },
             },
         },
         "CaseCreated": {

@@ -3,6 +3,10 @@ ALERT_INTERVAL_SECONDS (default 300) and the daily digest once its hour has come
 turns it off (for example when cron runs `python -m backend alerts run` instead). Running both is safe:
 every alert is claimed in the database before it is sent (backend/services/alerts.py).
 
+Each tick also delivers queued chat-transcript erasures to Rasa (backend/services/transcripts.py; rows
+are claimed before sending too). With ALERTS_ENABLED=false, run `python -m backend transcripts deliver`
+from cron instead.
+
 Wiring: `setup_alert_scheduler(app)` in `create_app`, after the services are stored in the app.
 """
 
@@ -18,6 +22,7 @@ from aiohttp import web
 from backend.routes.common import SERVICES_KEY
 from backend.services import Services
 from backend.services.alerts import AlertSettings, run_alerts, run_digest
+from backend.services.transcripts import deliver_pending
 
 log = logging.getLogger("backend.scheduler")
 
@@ -32,10 +37,15 @@ class AlertScheduler:
     async def tick(self) -> None:
         """One pass; an error is logged (type only) and the next tick tries again."""
         try:
-            await run_alerts(self.svc, self.settings)
-            await run_digest(self.svc, self.settings)
-        except Exception as exc:  # noqa: BLE001 - the loop must survive a database hiccup
-            log.error("alert run failed: %s", type(exc).__name__)
+            try:
+                await run_alerts(self.svc, self.settings)
+                await run_digest(self.svc, self.settings)
+            except Exception as exc:  # noqa: BLE001 - the loop must survive a database hiccup
+                log.error("alert run failed: %s", type(exc).__name__)
+            try:  # independent of the alerts: a failed alert run must not hold erasures back
+                await deliver_pending(self.svc)
+            except Exception as exc:  # noqa: BLE001
+                log.error("transcript erasure run failed: %s", type(exc).__name__)
         finally:
             self.ticks += 1
 

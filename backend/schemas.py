@@ -66,6 +66,9 @@ MAX_DETAIL_KEY = 64
 MAX_REASON = 2000
 MAX_MESSAGE = 5000
 MAX_REFERENCE_INPUT = 64
+# Rasa's sender id of the chat a case was filed from. 255 = the width of Rasa's own `events.sender_id`
+# column: a Teams group-chat id ("<user id>|<conversation id>") can pass 128 characters.
+MAX_CONVERSATION_ID = 255
 AWARE_AT_FUTURE_SKEW = timedelta(minutes=5)
 
 _DETAIL_KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
@@ -73,6 +76,10 @@ _IDEMPOTENCY_KEY_RE = re.compile(r"^[A-Za-z0-9._:\-]{8,128}$")
 # ASCII digits only: \d would also accept other scripts' digits.
 _CODE_RE = re.compile(r"^ *[0-9]{3} ?[0-9]{3} *$")
 _RECEIPT_RE = re.compile(r"^[0-9 \-]{16,40}$")
+# Conversation ids as our channels make them: socketio session ids (hex), Teams ids ("29:...",
+# "29:...|19:...@thread.v2;messageid=..."), REST senders. ASCII only, no spaces, quotes or markup.
+# bot/channels/transcripts.py applies the same rule (a test keeps the two equal).
+CONVERSATION_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@|;=+/\-]{0,%d}\Z" % (MAX_CONVERSATION_ID - 1))
 EARLIEST_AWARE_AT = datetime(2000, 1, 1, tzinfo=timezone.utc)
 
 
@@ -223,6 +230,20 @@ def receipt(data: Mapping[str, Any]) -> str:
     return value
 
 
+def conversation_id(data: Mapping[str, Any]) -> Optional[str]:
+    """The optional chat conversation id (Rasa sender id) a case was filed from."""
+    value = data.get("conversation_id")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not CONVERSATION_ID_RE.match(value):
+        raise ApiError(
+            400, "invalid_conversation_id",
+            f"conversation_id must be 1-{MAX_CONVERSATION_ID} characters of letters, digits and . _ : @ | ; = + / -",
+            field="conversation_id",
+        )
+    return value
+
+
 def idempotency_key(value: Optional[str]) -> str:
     if value is None or not value.strip():
         raise ApiError(400, "idempotency_key_required", "the Idempotency-Key header is required for this call")
@@ -268,10 +289,12 @@ class NewCase:
     requester: Optional[Requester]
     details: dict[str, str] = field(default_factory=dict)
     aware_at: Optional[datetime] = None
+    conversation_id: Optional[str] = None
 
 
 _CASE_FIELDS = frozenset(
-    {"type", "language", "channel", "company", "country", "requester", "anonymous", "details", "aware_at"}
+    {"type", "language", "channel", "company", "country", "requester", "anonymous", "details", "aware_at",
+     "conversation_id"}
 )
 _REQUESTER_FIELDS = frozenset({"name", "email", "verified_by_channel"})
 
@@ -313,6 +336,7 @@ def parse_new_case(data: Any, now: datetime) -> NewCase:
     company = text(data, "company", max_length=MAX_COMPANY)
     anonymous = boolean(data, "anonymous")
     details = _details(data.get("details"))
+    conversation = conversation_id(data)
 
     requester: Optional[Requester] = None
     raw_requester = data.get("requester")
@@ -367,4 +391,6 @@ def parse_new_case(data: Any, now: datetime) -> NewCase:
         requester=requester,
         details=details,
         aware_at=aware_at,
+        # Never kept for anonymous reports: it would tie the report to a chat session.
+        conversation_id=None if anonymous else conversation,
     )

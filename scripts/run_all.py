@@ -42,6 +42,28 @@ def commands() -> Dict[str, List[str]]:
     }
 
 
+def child_env() -> Dict[str, str]:
+    """The environment of the three processes: ours, plus the shared transcript erasure token and URL.
+
+    The backend reads .env and, in development, generates its secrets into var/dev-secrets.env; Rasa
+    reads neither. Resolving the token here, before anything starts, gives the backend (which sends) and
+    Rasa (which checks) the same value on the first run too."""
+    from backend.config import DEFAULT_TRANSCRIPT_ERASE_URL, ConfigError, Settings
+
+    env = dict(os.environ)
+    try:
+        settings = Settings.from_env()
+    except ConfigError:
+        return env  # the backend reports its configuration error itself when it starts
+    if settings.transcript_erase_token and not os.environ.get("TRANSCRIPT_ERASE_TOKEN"):
+        env["TRANSCRIPT_ERASE_TOKEN"] = settings.transcript_erase_token
+    if settings.transcript_erase_url == DEFAULT_TRANSCRIPT_ERASE_URL:  # not set: follow RASA_PORT / BIND_HOST
+        host = _env("BIND_HOST", "127.0.0.1")
+        host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        env["TRANSCRIPT_ERASE_URL"] = f"http://{host}:{_env('RASA_PORT', '5005')}/webhooks/transcripts/erase"
+    return env
+
+
 def main() -> int:
     os.chdir(ROOT)
     (ROOT / "var" / "outbox").mkdir(parents=True, exist_ok=True)
@@ -69,8 +91,9 @@ def main() -> int:
     signal.signal(signal.SIGINT, stop_all)
     signal.signal(signal.SIGTERM, stop_all)
 
+    env = child_env()
     for name, cmd in commands().items():
-        children[name] = subprocess.Popen(cmd, cwd=ROOT)
+        children[name] = subprocess.Popen(cmd, cwd=ROOT, env=env)
 
     backend_port = _env("BACKEND_PORT", "8080")
     print(

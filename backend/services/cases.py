@@ -40,7 +40,7 @@ from backend.schemas import (
     parse_new_case,
     text,
 )
-from backend.services import Services, audit
+from backend.services import Services, audit, transcripts
 from backend.services.notify import send_later
 from backend.services.verification import (
     PURPOSE_CASE,
@@ -303,6 +303,8 @@ def _create_tx(
         details_enc=cipher.encrypt(json.dumps(new.details, ensure_ascii=False)) if new.details else None,
         receipt_hash=receipt_hash,
         aware_at=new.aware_at,
+        # The chat it came from (for transcript erasure); parse_new_case already drops it for anonymous reports.
+        conversation_id_enc=None if new.anonymous else cipher.encrypt(new.conversation_id),
         created_at=now,
         updated_at=now,
     )
@@ -669,7 +671,10 @@ async def staff_set_status(svc: Services, staff: StaffUser, reference: str, stat
         raise ApiError(400, "invalid_status", f"status must be one of: {', '.join(STATUSES)}", field="status")
     reason_text = _reason(reason, required=status == "rejected")
 
+    queued = 0
+
     def change(session: Session, now: datetime) -> dict[str, Any]:
+        nonlocal queued
         case = _staff_case(session, staff, reference, for_update=True)
         old = case.status
         if status not in TRANSITIONS.get(old, frozenset()):
@@ -689,10 +694,15 @@ async def staff_set_status(svc: Services, staff: StaffUser, reference: str, stat
         audit.append(session, action="status_changed", actor=f"staff:{staff.id}", now=now,
                      case_reference=reference,
                      data={"from": old, "to": status, "reason_given": reason_text is not None})
+        if status == transcripts.ERASING_STATUS:
+            # Same transaction: a completed erasure case always leaves its transcript erasures queued.
+            queued = transcripts.enqueue_for_case(session, svc, case, now, actor=f"staff:{staff.id}")
         return summary(case, now)
 
     result = await svc.db.run(change, svc.now())
     log.info("case %s status changed to %s by staff %s", reference, status, staff.id)
+    if queued:
+        log.info("case %s: %d transcript erasure(s) queued", reference, queued)
     return result
 
 

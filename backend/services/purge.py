@@ -53,6 +53,7 @@ def _anonymise(session: Session, case: Case, now: datetime) -> None:
     case.receipt_hash = None
     case.extension_reason_enc = None
     case.status_reason_enc = None
+    case.conversation_id_enc = None  # the link to a chat transcript is personal data too
     case.company = None
     case.anonymised_at = now
     case.updated_at = now

@@ -37,7 +37,8 @@ async def test_purge_expires_unverified_cases_but_not_incident_reports(api: Api)
 
 
 async def test_closed_cases_are_anonymised_after_retention_with_an_audit_entry(api: Api) -> None:
-    verified = await api.verified_case(type="application_withdrawal", details={"position": "Säljare"})
+    verified = await api.verified_case(type="application_withdrawal", details={"position": "Säljare"},
+                                       conversation_id="widget-3f9c2a")
     reference = verified["reference"]
     officer = await api.staff_token()
     await api.post(f"/api/v1/staff/cases/{reference}/messages", {"body": "Klart."}, token=officer)
@@ -50,8 +51,8 @@ async def test_closed_cases_are_anonymised_after_retention_with_an_audit_entry(a
     counts = purge(api.svc)
     assert counts.anonymised_cases == 1
     row = api.sql("SELECT requester_name_enc, requester_email_enc, requester_email_index, details_enc, "
-                  "anonymised_at, status, type FROM cases")[0]
-    assert row[:4] == (None, None, None, None)
+                  "anonymised_at, status, type, conversation_id_enc FROM cases")[0]
+    assert row[:4] == (None, None, None, None) and row[7] is None
     assert row[4] is not None and row[5] == "completed" and row[6] == "application_withdrawal"
     assert api.count("messages") == 0 and api.count("verification_codes") == 0
     entry = api.sql("SELECT actor, case_reference, data FROM audit_entries WHERE action = 'case_anonymised'")
