@@ -2,7 +2,7 @@
 
 One conversation per language files a real case and ends with a reference:
 - Swedish access request, - Norwegian erasure request, - English application withdrawal.
-The e-mail codes are read from the backend's outbox.
+The e-mail codes are read from the backend's outbox. The processes are started by tests/e2e_stack.py.
 
 Model: env E2E_MODEL (default models/assistant.tar.gz); the test is skipped, saying so, when there is none.
 Run:  E2E_MODEL=/tmp/flows-models/flows.tar.gz .venv/bin/pytest -m e2e tests/test_e2e_rest.py
@@ -11,58 +11,16 @@ Run:  E2E_MODEL=/tmp/flows-models/flows.tar.gz .venv/bin/pytest -m e2e tests/tes
 from __future__ import annotations
 
 import json
-import os
-import re
-import subprocess
-import time
 import urllib.request
 import uuid
-from pathlib import Path
 from typing import Any, Dict, Iterator, List
 
 import pytest
 
-from tests.actions.flow_harness import ROOT, BackendProcess, free_port
+from tests.actions.flow_harness import ROOT, BackendProcess
+from tests.e2e_stack import DATE, REFERENCE, running_stack
 
 pytestmark = pytest.mark.e2e
-
-MODEL = Path(os.environ.get("E2E_MODEL", "models/assistant.tar.gz"))
-if not MODEL.is_absolute():
-    MODEL = ROOT / MODEL
-RASA = str(ROOT / ".venv" / "bin" / "rasa")
-REFERENCE = re.compile(r"\b(?:PRV|REC|INC|WBL)-\d{4}-[0-9A-Z]{4}-[0-9A-Z]{4}\b")
-DATE = {
-    "sv": re.compile(r"\b\d{1,2} (januari|februari|mars|april|maj|juni|juli|augusti|september|oktober|november|"
-                     r"december) \d{4}\b"),
-    "nb": re.compile(r"\b\d{1,2}\. (januar|februar|mars|april|mai|juni|juli|august|september|oktober|november|"
-                     r"desember) \d{4}\b"),
-    "en": re.compile(r"\b\d{1,2} (January|February|March|April|May|June|July|August|September|October|November|"
-                     r"December) \d{4}\b"),
-}
-
-
-def _wait_http(url: str, process: subprocess.Popen, log: Path, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{url} process exited:\n{log.read_text(errors='replace')[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    raise RuntimeError(f"{url} did not come up in {timeout} s:\n{log.read_text(errors='replace')[-3000:]}")
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 class Stack:
@@ -83,37 +41,9 @@ def text_of(replies: List[Dict[str, Any]]) -> str:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    if not MODEL.exists():
-        pytest.skip(f"no trained model at {MODEL} (train one, or set E2E_MODEL to a model path)")
-    work = tmp_path_factory.mktemp("e2e")
-    backend = BackendProcess(work)
-    backend.migrate()
-    backend.start()
-    processes: List[subprocess.Popen] = []
-    try:
-        action_port, rasa_port = free_port(), free_port()
-        env = {**backend.env, "BACKEND_URL": backend.url, "TF_CPP_MIN_LOG_LEVEL": "2",
-               "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
-        action_log = work / "actions.log"
-        actions = subprocess.Popen([RASA, "run", "actions", "--port", str(action_port)], cwd=ROOT, env=env,
-                                   stdout=action_log.open("wb"), stderr=subprocess.STDOUT)
-        processes.append(actions)
-        endpoints = work / "endpoints.yml"
-        endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n')
-        rasa_log = work / "rasa.log"
-        rasa = subprocess.Popen(
-            [RASA, "run", "--enable-api", "-m", str(MODEL), "--endpoints", str(endpoints),
-             "--credentials", str(ROOT / "credentials.yml"), "-p", str(rasa_port), "-i", "127.0.0.1"],
-            cwd=ROOT, env=env, stdout=rasa_log.open("wb"), stderr=subprocess.STDOUT,
-        )
-        processes.append(rasa)
-        _wait_http(f"http://127.0.0.1:{action_port}/health", actions, action_log, 180)
-        _wait_http(f"http://127.0.0.1:{rasa_port}/status", rasa, rasa_log, 600)
-        yield Stack(backend, rasa_port)
-    finally:
-        for process in reversed(processes):
-            _stop(process)
-        backend.stop()
+    # Skipped (saying why) inside running_stack when there is no model.
+    with running_stack(tmp_path_factory.mktemp("e2e"), ROOT / "credentials.yml") as running:
+        yield Stack(running.backend, running.rasa_port)
 
 
 def finish_with_code(stack: Stack, sender: str, lang: str, replies: List[Dict[str, Any]]) -> str:

@@ -110,7 +110,7 @@ _TEXTS: Dict[str, Dict[str, str]] = {
     "unknown": {"sv": "Vet inte", "nb": "Vet ikke", "en": "Don't know"},
 }
 
-_DATA_KIND_LABELS: Dict[str, Dict[str, str]] = {
+DATA_KIND_LABELS: Dict[str, Dict[str, str]] = {
     "contact_details": {"sv": "Kontaktuppgifter", "nb": "Kontaktopplysninger", "en": "Contact details"},
     "identity_numbers": {
         "sv": "Personnummer eller ID-handlingar",
@@ -219,7 +219,7 @@ def incident_report_card(language: Optional[str]) -> Dict[str, Any]:
                 "style": "expanded",
                 "isRequired": True,
                 "errorMessage": _t("data_kinds_error", lang),
-                "choices": [{"title": _DATA_KIND_LABELS[kind][lang], "value": kind} for kind in DATA_KINDS],
+                "choices": [{"title": DATA_KIND_LABELS[kind][lang], "value": kind} for kind in DATA_KINDS],
             },
             {"type": "Input.Number", "id": "people_count", "label": _t("people_count", lang), "min": 0,
              "max": MAX_PEOPLE},

@@ -12,6 +12,9 @@ tenant, aadObjectId and card submits, and answers 200 even when it failed. This 
 
 Status codes: 401 bad/missing token, 403 tenant not allowed, 400 malformed activity, 413 too large,
 503 signing keys unavailable, 500 Rasa raised. Logs: activity ids and outcomes only.
+
+Without any Teams settings (no app id, password or tenants) the channel is off but its routes exist:
+`TeamsNotConfiguredInput` answers 503 and touches no network, so credentials.yml can always list Teams.
 """
 
 from __future__ import annotations
@@ -37,7 +40,12 @@ from bot.channels.teams_auth import (
     KeysUnavailableError,
     SigningKeyCache,
 )
-from bot.channels.teams_config import BUTTONS_AS_SUGGESTED_ACTIONS, TeamsSettings, load_settings
+from bot.channels.teams_config import (
+    BUTTONS_AS_SUGGESTED_ACTIONS,
+    TeamsNotConfigured,
+    TeamsSettings,
+    load_settings,
+)
 from bot.channels.teams_connector import (
     ConnectorClient,
     ConversationOutbox,
@@ -222,9 +230,18 @@ class TeamsInput(InputChannel):
         return CHANNEL_NAME
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> "TeamsInput":
-        # Secrets normally come from the environment (.env), so an empty block is fine.
-        return cls(load_settings(credentials))
+    def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> InputChannel:
+        """The channel for credentials.yml's block; secrets normally come from the environment (.env).
+
+        With no Teams identity settings at all, a `TeamsNotConfiguredInput` (503 on the webhook) is returned,
+        so credentials.yml can always list Teams; a half configuration raises `TeamsConfigError`."""
+        try:
+            settings = load_settings(credentials)
+        except TeamsNotConfigured:
+            logger.warning("teams.channel not configured: /webhooks/teams/webhook answers 503 until "
+                           "TEAMS_APP_ID, TEAMS_APP_PASSWORD and TEAMS_TENANT_IDS are set (docs/TEAMS.md)")
+            return TeamsNotConfiguredInput()
+        return cls(settings)
 
     def __init__(self, settings: TeamsSettings) -> None:
         self.settings = settings
@@ -441,3 +458,38 @@ class TeamsInput(InputChannel):
         logger.info("teams.webhook accepted activity=%s card=%s handled_in=%.2fs", activity_id,
                     metadata.get("card_id") if has_card_values and not text else None, time.monotonic() - started)
         return response.json({"status": "accepted"}, status=200)
+
+
+NOT_CONFIGURED_MESSAGE = ("The Microsoft Teams channel is not configured on this server "
+                          "(TEAMS_APP_ID, TEAMS_APP_PASSWORD and TEAMS_TENANT_IDS are not set; see docs/TEAMS.md).")
+
+
+class TeamsNotConfiguredInput(InputChannel):
+    """Teams listed in credentials.yml but not set up: same name and routes, every request answers 503.
+
+    It holds no secrets and never fetches keys or tokens, so a server without Azure settings (`make run` on a
+    laptop) can start with the default credentials.yml. 503 rather than 404 so the Bot Framework (if it
+    was pointed here by mistake) retries, and an operator sees at once what is missing."""
+
+    @classmethod
+    def name(cls) -> str:
+        return CHANNEL_NAME
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> InputChannel:
+        return TeamsInput.from_credentials(credentials)
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        teams_webhook = Blueprint(f"teams_webhook_{id(self)}", __name__)
+
+        @teams_webhook.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "not_configured", "error": {"code": "teams_not_configured",
+                                                                        "message": NOT_CONFIGURED_MESSAGE}},
+                                 status=503)
+
+        @teams_webhook.route("/webhook", methods=["POST"])
+        async def webhook(request: Request) -> HTTPResponse:
+            return _error(503, "teams_not_configured", NOT_CONFIGURED_MESSAGE)
+
+        return teams_webhook

@@ -31,6 +31,30 @@ class TeamsConfigError(ValueError):
     """The channel is configured so that it could not work safely; raised at start-up, not per request."""
 
 
+class TeamsNotConfigured(TeamsConfigError):
+    """None of the Teams identity settings is given (app id, password, tenants): the channel is switched off.
+
+    `TeamsInput.from_credentials` turns this into a channel whose webhook answers 503, so credentials.yml can
+    always list Teams and `make run` needs no Azure secrets. Any other `TeamsConfigError` (a half
+    configuration) still stops start-up."""
+
+
+# Every environment variable the channel reads (.env.example lists them), e.g. for tests that must blank them all.
+ENVIRONMENT_VARIABLES = (
+    "TEAMS_APP_ID", "TEAMS_APP_PASSWORD", "TEAMS_APP_TYPE", "TEAMS_TENANT_IDS", "TEAMS_APP_TENANT_ID",
+    "TEAMS_ALLOWED_ISSUERS", "TEAMS_BUTTON_STYLE", "TEAMS_OPENID_METADATA_URL", "TEAMS_LOGIN_BASE_URL",
+    "TEAMS_KEYS_TTL_S", "TEAMS_KEYS_MIN_REFETCH_INTERVAL_S", "TEAMS_TOKEN_LEEWAY_S", "TEAMS_RESOLVE_USER_EMAIL",
+)
+
+# The settings that say "this server is a Teams bot". All empty: Teams is off. Some set: all must be right.
+IDENTITY_SETTINGS = (
+    ("app_id", "TEAMS_APP_ID"),
+    ("app_password", "TEAMS_APP_PASSWORD"),
+    ("tenant_ids", "TEAMS_TENANT_IDS"),
+    ("app_tenant_id", "TEAMS_APP_TENANT_ID"),
+)
+
+
 @dataclass(frozen=True)
 class DeliveryPolicy:
     """How replies are posted to the Bot Connector (serviceUrl): the only place these numbers live."""
@@ -104,6 +128,12 @@ def _as_list(value: Any) -> Tuple[str, ...]:
     return tuple(item.strip() for item in items if item and item.strip())
 
 
+def _is_set(value: Any) -> bool:
+    if isinstance(value, (list, tuple)):
+        return any(str(item).strip() for item in value)
+    return value is not None and str(value).strip() != ""
+
+
 def _as_bool(value: Any) -> bool:
     if isinstance(value, bool):
         return value
@@ -125,17 +155,37 @@ def load_settings(credentials: Optional[Mapping[str, Any]] = None, *, dotenv: bo
     issuers = _as_list(_pick(creds, "allowed_issuers", "TEAMS_ALLOWED_ISSUERS")) or (BOT_FRAMEWORK_ISSUER,)
     button_style = str(_pick(creds, "button_style", "TEAMS_BUTTON_STYLE", BUTTONS_AS_HERO_CARD))
 
-    if not app_id or not app_password:
-        raise TeamsConfigError("Teams channel: TEAMS_APP_ID and TEAMS_APP_PASSWORD must be set")
+    # Options that need no secret are checked even when Teams is off, so a typo shows at once.
     if app_type is None:
         raise TeamsConfigError("Teams channel: TEAMS_APP_TYPE must be SingleTenant or MultiTenant")
+    if button_style not in (BUTTONS_AS_HERO_CARD, BUTTONS_AS_SUGGESTED_ACTIONS):
+        raise TeamsConfigError("Teams channel: button_style must be hero_card or suggested_actions")
+
+    given = [env for key, env in IDENTITY_SETTINGS if _is_set(_pick(creds, key, env))]
+    if not given:
+        raise TeamsNotConfigured("Teams channel: not configured (TEAMS_APP_ID, TEAMS_APP_PASSWORD and "
+                                 "TEAMS_TENANT_IDS are empty)")
+    missing = [env for env, value in (("TEAMS_APP_ID", app_id), ("TEAMS_APP_PASSWORD", app_password))
+               if not value]
+    if missing:
+        raise TeamsConfigError(
+            f"Teams channel: half configured: {', '.join(given)} set but {' and '.join(missing)} missing. "
+            "Set all of TEAMS_APP_ID, TEAMS_APP_PASSWORD and TEAMS_TENANT_IDS, or none of them to leave Teams off"
+        )
     if not tenants:
         # An empty allow-list would let any organisation's users in as "staff"; refuse to start instead.
         raise TeamsConfigError("Teams channel: TEAMS_TENANT_IDS must list the allowed Entra ID tenant ids")
-    if app_type == SINGLE_TENANT and not app_tenant_id:
-        raise TeamsConfigError("Teams channel: a SingleTenant app needs TEAMS_APP_TENANT_ID (or TEAMS_TENANT_IDS)")
-    if button_style not in (BUTTONS_AS_HERO_CARD, BUTTONS_AS_SUGGESTED_ACTIONS):
-        raise TeamsConfigError("Teams channel: button_style must be hero_card or suggested_actions")
+    explicit_app_tenant = _pick(creds, "app_tenant_id", "TEAMS_APP_TENANT_ID")
+    if app_type == SINGLE_TENANT:
+        # A single-tenant bot only gets (and only serves) users of its home tenant: the token authority and
+        # the allow-list must name the same tenant, or every reply or every request would fail later.
+        if str(app_tenant_id).lower() not in tenants:
+            raise TeamsConfigError("Teams channel: a SingleTenant app's TEAMS_APP_TENANT_ID must be one of "
+                                   "TEAMS_TENANT_IDS (its users come from its home tenant)")
+    elif explicit_app_tenant:
+        # Ignoring it would hide a mistake: the operator most likely registered a SingleTenant bot.
+        raise TeamsConfigError("Teams channel: TEAMS_APP_TENANT_ID is only used by SingleTenant apps; "
+                               "set TEAMS_APP_TYPE=SingleTenant or leave TEAMS_APP_TENANT_ID empty")
 
     optional: Dict[str, Any] = {}
     for key, env, cast in (

@@ -184,3 +184,17 @@ def test_parser_rejects_bad_values(changes, field, code) -> None:
 def test_parser_rejects_a_non_object() -> None:
     with pytest.raises(CardValidationError):
         parse_incident_report(["what_happened"], today=TODAY)  # type: ignore[arg-type]
+
+
+def test_data_kind_labels_are_public_and_used_by_the_incident_flow() -> None:
+    """The flow shows the card's own wording in the summary; a renamed constant must not silently drop it."""
+    from actions.flows import incident_card_answers
+    from bot.channels.cards import DATA_KIND_LABELS, DATA_KINDS, parse_incident_report
+
+    assert set(DATA_KIND_LABELS) == set(DATA_KINDS)
+    assert all(set(labels) == {"sv", "nb", "en"} for labels in DATA_KIND_LABELS.values())
+    values = parse_incident_report({"card_id": "incident_report", "language": "nb",
+                                    "what_happened": "Lønnslista ble sendt til feil mottaker.",
+                                    "discovered_date": "2026-01-05", "data_kinds": "financial,employee_hr"})
+    answers = incident_card_answers({"card_id": "incident_report", "card_errors": {}, "card_values": values}, "nb")
+    assert answers["incident_data_types"] == "Bank-, kort- eller lønnsopplysninger, Personalopplysninger (HR)"

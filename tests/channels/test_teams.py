@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import time
 
+import aiohttp
 import pytest
 
+from bot.channels.teams import TeamsInput, TeamsNotConfiguredInput
 from tests.channels.conftest import (
     APP_ID,
     OTHER_TENANT,
@@ -16,6 +18,8 @@ from tests.channels.conftest import (
     make_activity,
     new_rsa_key,
     public_jwk,
+    serve_channel,
+    stop_server,
 )
 
 
@@ -398,3 +402,30 @@ async def test_logs_hold_no_tokens_text_or_names(bot: RunningBot, microsoft: Fak
     assert "act-logged" in logged
     for secret in (token, "Lønnslista", "Ola Hansen", "Kari", microsoft.issued_tokens[0], "kari.nordmann@"):
         assert secret not in logged
+
+
+async def test_unconfigured_channel_answers_503_and_touches_no_microsoft_endpoint(
+    env_free, microsoft: FakeMicrosoft
+) -> None:
+    # Only non-secret options (pointing at the local stand-ins, so any fetch would be counted): Teams is off.
+    channel = TeamsInput.from_credentials({"button_style": "hero_card", "openid_metadata_url": microsoft.openid_url,
+                                           "login_base_url": microsoft.login_url})
+    assert isinstance(channel, TeamsNotConfiguredInput)
+    agent, server, url = await serve_channel(channel)
+    try:
+        async with aiohttp.ClientSession() as http:
+            for token in (microsoft.sign(), None):
+                headers = {"Authorization": f"Bearer {token}"} if token else {}
+                async with http.post(url, json=make_activity(microsoft), headers=headers) as resp:
+                    assert resp.status == 503
+                    body = await resp.json()
+                    assert body["error"]["code"] == "teams_not_configured"
+                    assert "TEAMS_APP_ID" in body["error"]["message"]
+            async with http.get(url.rsplit("/", 1)[0] + "/") as resp:
+                assert resp.status == 503 and (await resp.json())["status"] == "not_configured"
+        await asyncio.sleep(0.2)
+    finally:
+        await stop_server(server)
+    assert agent.messages == []
+    assert (microsoft.metadata_hits, microsoft.jwks_hits, microsoft.member_requests) == (0, 0, 0)
+    assert microsoft.token_requests == [] and microsoft.replies == []

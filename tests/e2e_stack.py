@@ -1,0 +1,149 @@
+"""The whole assistant as real processes, for the end-to-end tests (tests/test_e2e_rest.py, test_e2e_teams.py).
+
+`running_stack` starts the real backend (`BackendProcess`: SQLite + outbox in a temp dir), the real rasa-sdk
+action server and `rasa run` with the trained model and the given credentials file, waits until each
+answers, and stops them all afterwards (also when start-up failed half-way).
+
+Model: env E2E_MODEL (default models/assistant.tar.gz); `model_or_skip` skips the test, saying so, when
+there is none. Rasa is slow to start on a busy machine; the waits are generous on purpose.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import time
+import urllib.request
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Mapping, Optional
+
+import pytest
+
+from bot.channels.teams_config import ENVIRONMENT_VARIABLES
+from tests.actions.flow_harness import PYTHON, ROOT, BackendProcess, free_port
+
+MODEL = Path(os.environ.get("E2E_MODEL", "models/assistant.tar.gz"))
+if not MODEL.is_absolute():
+    MODEL = ROOT / MODEL
+RASA = str(ROOT / ".venv" / "bin" / "rasa")
+RASA_START_TIMEOUT_S = 600.0
+ACTIONS_START_TIMEOUT_S = 180.0
+
+REFERENCE = re.compile(r"\b(?:PRV|REC|INC|WBL)-\d{4}-[0-9A-Z]{4}-[0-9A-Z]{4}\b")
+DATE = {
+    "sv": re.compile(r"\b\d{1,2} (januari|februari|mars|april|maj|juni|juli|augusti|september|oktober|november|"
+                     r"december) \d{4}\b"),
+    "nb": re.compile(r"\b\d{1,2}\. (januar|februar|mars|april|mai|juni|juli|august|september|oktober|november|"
+                     r"desember) \d{4}\b"),
+    "en": re.compile(r"\b\d{1,2} (January|February|March|April|May|June|July|August|September|October|November|"
+                     r"December) \d{4}\b"),
+}
+
+# Blank in every child, so neither the developer's shell nor .env (loaded without overriding) can configure
+# Teams behind a test's back.
+TEAMS_VARIABLES = ENVIRONMENT_VARIABLES
+
+
+def model_or_skip() -> Path:
+    if not MODEL.exists():
+        pytest.skip(f"no trained model at {MODEL} (train one, or set E2E_MODEL to a model path)")
+    return MODEL
+
+
+def wait_http(url: str, process: subprocess.Popen, log: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url} process exited:\n{log.read_text(errors='replace')[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError(f"{url} did not come up in {timeout} s:\n{log.read_text(errors='replace')[-3000:]}")
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@dataclass
+class RunningStack:
+    backend: BackendProcess
+    work: Path
+    action_port: int
+    rasa_port: int
+    rasa_log: Path
+    action_log: Path
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    def rasa_log_text(self) -> str:
+        return self.rasa_log.read_text(errors="replace")
+
+
+@contextmanager
+def running_stack(work: Path, credentials: Path, extra_env: Optional[Mapping[str, str]] = None) -> Iterator[RunningStack]:
+    """Backend + action server + `rasa run --enable-api` with `credentials`; everything stopped on exit."""
+    model = model_or_skip()
+    backend = BackendProcess(work)
+    backend.migrate()
+    backend.start()
+    processes: List[subprocess.Popen] = []
+    try:
+        action_port, rasa_port = free_port(), free_port()
+        # No telemetry: Rasa would otherwise try to reach its servers (nothing may fetch at run time).
+        env = {**backend.env, "BACKEND_URL": backend.url, "TF_CPP_MIN_LOG_LEVEL": "2",
+               "SQLALCHEMY_SILENCE_UBER_WARNING": "1", "RASA_TELEMETRY_ENABLED": "false",
+               **{name: "" for name in TEAMS_VARIABLES}, **dict(extra_env or {})}
+        action_log = work / "actions.log"
+        actions = subprocess.Popen([RASA, "run", "actions", "--port", str(action_port)], cwd=ROOT, env=env,
+                                   stdout=action_log.open("wb"), stderr=subprocess.STDOUT)
+        processes.append(actions)
+        endpoints = work / "endpoints.yml"
+        endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n')
+        rasa_log = work / "rasa.log"
+        rasa = subprocess.Popen(
+            [RASA, "run", "--enable-api", "-m", str(model), "--endpoints", str(endpoints),
+             "--credentials", str(credentials), "-p", str(rasa_port), "-i", "127.0.0.1"],
+            cwd=ROOT, env=env, stdout=rasa_log.open("wb"), stderr=subprocess.STDOUT,
+        )
+        processes.append(rasa)
+        wait_http(f"http://127.0.0.1:{action_port}/health", actions, action_log, ACTIONS_START_TIMEOUT_S)
+        wait_http(f"http://127.0.0.1:{rasa_port}/status", rasa, rasa_log, RASA_START_TIMEOUT_S)
+        yield RunningStack(backend, work, action_port, rasa_port, rasa_log, action_log)
+    finally:
+        for process in reversed(processes):
+            stop_process(process)
+        backend.stop()
+
+
+# ------------------------------------------------------------------------------------------ backend views
+
+
+def create_staff_token(backend: BackendProcess, role: str = "privacy_officer") -> str:
+    """A new staff member's bearer token (`python -m backend create-staff`, the token is the last line)."""
+    done = subprocess.run([PYTHON, "-m", "backend", "create-staff", "--name", f"E2E {role}", "--role", role],
+                          cwd=ROOT, env=backend.env, capture_output=True, text=True, timeout=60, check=True)
+    return done.stdout.strip().splitlines()[-1].strip()
+
+
+def staff_case(backend: BackendProcess, token: str, reference: str) -> Dict[str, Any]:
+    """The staff view of one case (`GET /api/v1/staff/cases/{reference}`): aware_at, requester, details."""
+    request = urllib.request.Request(f"{backend.url}/api/v1/staff/cases/{reference}",
+                                     headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read().decode())
