@@ -279,6 +279,12 @@ def _clock(text: str) -> Optional[Tuple[int, int]]:
     return hour, minute
 
 
+def names_time_of_day(text: str) -> bool:
+    """Whether the reporter said when during the day ("kl 14", "i morse", "now"), not just which day."""
+    return bool(_clock(text) or _MORNING.search(text) or _EVENING.search(text)
+                or re.search(r"\b(nu|nå|now|timm|time|hour|minut)", text, re.IGNORECASE))
+
+
 def parse_aware_at(text: str, lang: str, now: Optional[datetime] = None) -> Tuple[Optional[datetime], bool]:
     """When the reporter became aware, from free text in the user's language.
 
@@ -304,7 +310,7 @@ def parse_aware_at(text: str, lang: str, now: Optional[datetime] = None) -> Tupl
     elif _EVENING.search(raw):
         result = at(local_now - timedelta(days=1), (20, 0))
     elif _DAY_BEFORE.search(raw):
-        result = at(local_now - timedelta(days=2), (12, 0))
+        result = at(local_now - timedelta(days=2), (0, 0))
     elif re.search(r"\b(nu|nå|now|just nu|akkurat nå|just now)\b", raw, re.IGNORECASE) and len(raw) < 20:
         result = local_now
     else:
@@ -313,7 +319,7 @@ def parse_aware_at(text: str, lang: str, now: Optional[datetime] = None) -> Tupl
                 r"\b(i|sist|forrige|förra|last|på|pa)\b", folded
             ):
                 days_back = (local_now.weekday() - weekday) % 7 or 7
-                result = at(local_now - timedelta(days=days_back), (12, 0))
+                result = at(local_now - timedelta(days=days_back), (0, 0))
                 break
     if result is None:
         # dateparser does not know "kl." everywhere; give it plain HH:MM.
@@ -331,6 +337,11 @@ def parse_aware_at(text: str, lang: str, now: Optional[datetime] = None) -> Tupl
         if parsed is None:
             return None, False
         result = parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
+        local = result.astimezone(zone)
+        if clock is None and (local.hour, local.minute) == (local_now.hour, local_now.minute):
+            # A day without a time ("i går", "last week"): dateparser keeps the current time of day, which
+            # could start the 72-hour clock after the real moment. The start of that day never does.
+            result = local.replace(hour=0, minute=0, second=0, microsecond=0)
     result_utc = result.astimezone(timezone.utc)
     # A few minutes of slack for clocks and "now"; anything later is a future time.
     if result_utc > now_utc + timedelta(minutes=5):

@@ -1,13 +1,13 @@
 """What each conversation flow is: its form, the slots it asks for, and how its answers become a case.
 
 Why a separate module: the validation actions, the ask actions, the filing action and the training-data
-generator (actions/gen_training_data.py) all need the same answer to "which slots does this form ask, in
+generator (scripts/gen_training_data.py) all need the same answer to "which slots does this form ask, in
 which order?"; keeping it here means they cannot drift apart.
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 RIGHT_INTENTS: Dict[str, str] = {
     "request_access": "access",
@@ -71,7 +71,34 @@ INTERRUPT_INTENTS = ["stop", "restart_form", "human_handoff", "faq", "help", "co
                      "forget_conversation", "card_submitted"]
 SOFT_INTERRUPT_INTENTS = ["switch_language", "bot_challenge"]
 LOOSE_TEXT_SLOTS = {"application_position", "incident_data_types", "incident_people_count"}
-DESCRIPTION_INTERRUPT_INTENTS = ["stop", "restart_form", "human_handoff", "forget_conversation", "card_submitted"]
+DESCRIPTION_INTERRUPT_INTENTS = ["stop", "restart_form", "human_handoff", "forget_conversation", "card_submitted",
+                                 "faq"]
+
+# Intents that start a goal of their own, with the (flow, right) they start. Typed in the middle of another
+# form ("I also want to report a breach"), they are not an answer: the bot keeps the current form, notes
+# the other request and offers it once the current one is filed or stopped.
+START_INTENT_GOALS: Dict[str, Tuple[str, Optional[str]]] = {
+    **{intent: ("rights", right) for intent, right in RIGHT_INTENTS.items()},
+    "withdraw_application": ("application_withdrawal", None),
+    "report_incident": ("incident", None),
+    "report_misconduct": ("misconduct", None),
+    "file_complaint": ("complaint", None),
+    "check_case_status": ("case_status", None),
+}
+# Goals close enough that one can be the answer inside the other: deleting "my application" while asked
+# what to erase is the erasure request's answer, not a new request.
+RELATED_GOALS = [{("rights", "erasure"), ("application_withdrawal", None)}]
+
+
+def is_other_goal(intent: Optional[str], flow: Optional[str], right: Optional[str]) -> bool:
+    """Whether `intent` starts a goal other than the one in progress (flow, right)."""
+    goal = START_INTENT_GOALS.get(intent or "")
+    if goal is None or flow is None:
+        return False
+    current = (flow, right if flow == "rights" else None)
+    if goal == current or (goal[0] == "rights" and flow == "rights" and right is None):
+        return False
+    return not any(goal in group and current in group for group in RELATED_GOALS)
 
 
 def not_intents_for(slot: str) -> List[str]:
@@ -94,10 +121,10 @@ CASE_SLOTS = [
     "incident_people_count", "incident_encrypted", "incident_contained", "reporter_anonymous",
     "confirm_summary", "field_to_correct", "correction_pending", "failed_attempts", "idempotency_key",
     "filing_status", "filed_reference", "due_at", "verification_code", "status_reference", "status_method",
-    "status_email", "status_code", "status_receipt",
+    "status_email", "status_code", "status_receipt", "pending_request", "due_clocks",
 ]
 # Slots that hold answers of the current form (cleared by "start again").
-ANSWER_SLOTS = [s for s in CASE_SLOTS if s not in ("flow", "right", "withdrawal_target", "filing_status",
+ANSWER_SLOTS = [s for s in CASE_SLOTS if s not in ("flow", "right", "withdrawal_target", "filing_status", "pending_request",
                                                    "filed_reference", "idempotency_key")]
 
 # Fields that depend on another one: changing the key clears the dependants too.

@@ -24,6 +24,7 @@ from rasa_sdk.types import DomainDict
 from actions.backend_client import BackendError, BackendUnavailable, get_backend_client
 from actions.common import (
     MAX_DESCRIPTION,
+    channel_identity,
     channel_name,
     country_for,
     latest_metadata,
@@ -36,6 +37,7 @@ from actions.flow_config import (
     CASE_SLOTS,
     CORRECTABLE_FORMS,
     RIGHT_INTENTS,
+    START_INTENT_GOALS,
     answer_fields,
     case_type_for,
     needs_email_verification,
@@ -56,6 +58,7 @@ from actions.texts import (
     button,
     format_date,
     format_datetime,
+    goal_name,
     name_of,
     t,
 )
@@ -86,7 +89,7 @@ def incident_card_answers(metadata: Mapping[str, Any], lang: str,
         if aware > (now or datetime.now(timezone.utc)):
             return None  # never a future time: ask in the chat instead
         try:
-            from bot.channels.cards import _DATA_KIND_LABELS as labels  # the card's own wording
+            from bot.channels.cards import DATA_KIND_LABELS as labels  # the card's own wording
         except Exception:  # pragma: no cover
             labels = {}
         kinds = [labels.get(kind, {}).get(lang, kind) for kind in values.get("data_kinds") or []]
@@ -184,6 +187,11 @@ class ActionStartFlow(Action):
                 dispatcher.utter_message(text=t("card_invalid", lang))
             else:
                 start.update(answers)
+                name, email = channel_identity(tracker)
+                if answers.get("reporter_anonymous") == "no" and name and email:
+                    # Teams staff reporting under their name: the channel already told us who they are. (The
+                    # form does not re-validate pre-filled slots when it is already running.)
+                    start.update(requester_name=name, requester_email=email, identity_from_channel=True)
         logger.info("starting flow %s (intent %s)", flow, intent)
         if flow == "choose_delete":
             dispatcher.utter_message(
@@ -206,6 +214,12 @@ class ActionStartFlow(Action):
                 dispatcher.utter_message(text=t(f"withdrawal_explain_{start['withdrawal_target']}", lang))
         elif flow in ("incident", "misconduct", "complaint") and not (intent == "card_submitted" and len(start) > 1):
             dispatcher.utter_message(text=t(f"intro_{flow}", lang))
+            if flow == "incident" and (tracker.get_latest_input_channel() or "") == "teams":
+                # In Teams the whole report fits in one Adaptive Card; the chat questions stay as the fallback.
+                from bot.channels.cards import incident_report_message
+
+                dispatcher.utter_message(text=t("incident_card_offer", lang))
+                dispatcher.utter_message(json_message=incident_report_message(lang))
         elif flow == "case_status":
             dispatcher.utter_message(text=t("intro_status", lang))
         return reset_case_slots(keep=start)
@@ -244,6 +258,8 @@ def build_case_request(tracker: Tracker) -> Dict[str, Any]:
             requester["verified_by_channel"] = True
             request["channel"] = "teams"
         request["requester"] = requester
+        # Links the case to this chat so completing an erasure case erases its transcript too.
+        request["conversation_id"] = tracker.sender_id
     if slots.get("flow") == "incident" and slots.get("incident_aware_at"):
         request["aware_at"] = slots["incident_aware_at"]
     return request
@@ -299,6 +315,7 @@ class ActionFileCase(Action):
         except BackendError as error:
             logger.warning("filing %s rejected by backend: %s %s", flow, error.status, error.code)
             dispatcher.utter_message(text=t("filing_failed", lang, contact=CONTACT[lang]))
+            offer_pending_request(tracker, dispatcher, lang)
             return reset_case_slots(keep={"filing_status": "failed"})
 
         reference = response.get("reference", "")
@@ -318,7 +335,41 @@ class ActionFileCase(Action):
         else:
             lines.append(t("keep_reference", lang))
         dispatcher.utter_message(text="\n".join(lines))
+        offer_pending_request(tracker, dispatcher, lang)
         return reset_case_slots(keep={"filing_status": "filed"})
+
+
+def offer_pending_request(tracker: Tracker, dispatcher: CollectingDispatcher, lang: str) -> None:
+    """Offer the other request the user typed in the middle of the flow that just ended."""
+    intent = tracker.get_slot("pending_request")
+    goal = START_INTENT_GOALS.get(intent or "")
+    if goal is None:
+        return
+    dispatcher.utter_message(text=t("other_request_offer", lang, other=goal_name(goal[0], goal[1], lang)),
+                             buttons=[button(t("btn_start_other", lang), f"/{intent}")])
+
+
+class ActionNoteOtherRequest(Action):
+    """A different request typed while a form runs: keep the form (nothing typed so far is lost), note the
+    request and offer it when this flow ends (`offer_pending_request`). The form then asks its question again."""
+
+    def name(self) -> Text:
+        return "action_note_other_request"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+        lang = get_lang(tracker)
+        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+        goal = START_INTENT_GOALS.get(intent or "")
+        if goal is None:
+            return []
+        flow = tracker.get_slot("flow")
+        dispatcher.utter_message(text=t(
+            "other_request_later", lang,
+            other=goal_name(goal[0], goal[1], lang),
+            current=goal_name(flow, tracker.get_slot("right"), lang),
+        ))
+        logger.info("noted another request (%s) during flow %s", intent, flow)
+        return [SlotSet("pending_request", intent)]
 
 
 class ActionVerificationDone(Action):
@@ -333,11 +384,13 @@ class ActionVerificationDone(Action):
         if tracker.get_slot("verification_code") == "ok":
             lines = [t("verified", lang, reference=reference)]
             flow = tracker.get_slot("flow")
-            lines += _due_lines({"due_at": tracker.get_slot("due_at")}, flow, lang)
+            lines += _due_lines({"due_at": tracker.get_slot("due_at"), "clocks": tracker.get_slot("due_clocks") or {}},
+                                flow, lang)
             if flow == "complaint":
                 lines.append(t("complaint_authority", lang))
             lines.append(t("keep_reference", lang))
             dispatcher.utter_message(text="\n".join(lines))
+        offer_pending_request(tracker, dispatcher, lang)
         return reset_case_slots(keep={"filing_status": "filed"})
 
 
@@ -387,6 +440,7 @@ class ActionStopFlow(Action):
             dispatcher.utter_message(text=t("stopped", lang))
         else:
             dispatcher.utter_message(text=t("nothing_to_stop", lang))
+        offer_pending_request(tracker, dispatcher, lang)
         return reset_case_slots() + [SlotSet("requested_slot", None)]
 
 

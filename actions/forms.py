@@ -30,6 +30,7 @@ from actions.common import (
     get_lang,
     has_any,
     normalise_email,
+    names_time_of_day,
     normalise_reference,
     parse_aware_at,
     people_count,
@@ -40,6 +41,7 @@ from actions.common import (
 from actions.flow_config import (
     CORRECTABLE_FORMS,
     DEPENDANT_FIELDS,
+    is_other_goal,
     RIGHT_INTENTS,
     RIGHTS,
     answer_fields,
@@ -120,6 +122,9 @@ def answer_intent(tracker: Tracker) -> Optional[str]:
 
 
 INTENT_ANSWERS = {"affirm": "yes", "deny": "no"}
+# Below this the NLU is guessing: "min adress är Storgatan 1" has been heard as a hand-off at 0.48. A guess
+# never takes a user's answer away; the answer goes to validation instead.
+INTERRUPT_CONFIDENCE = 0.6
 
 
 class FlowFormValidation(FormValidationAction):
@@ -142,6 +147,25 @@ class FlowFormValidation(FormValidationAction):
             return ["field_to_correct"] + needed
         return needed
 
+    async def get_validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        """rasa-sdk's loop, except that a slot an action just cleared (value None, e.g. the code slot when
+        a case is filed) is not validated: nobody answered yet, so there is nothing to call wrong."""
+        required = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
+        slots: Dict[str, Any] = {k: v for k, v in tracker.slots_to_validate().items() if k in required}
+        for slot_name, slot_value in list(slots.items()):
+            validate = getattr(self, f"validate_{slot_name}", None)
+            if validate is None or slot_value is None:
+                continue
+            output = validate(slot_value, dispatcher, tracker, domain)
+            if hasattr(output, "__await__"):
+                output = await output
+            if isinstance(output, dict):
+                slots.update(output)
+                tracker.slots.update(output)
+        return [SlotSet(slot, value) for slot, value in slots.items()]
+
     # -- extraction -----------------------------------------------------------------------------------
     # The form slots use `type: custom` mappings: this method decides what the user's message fills.
     # It takes the text of a fresh user turn for the requested slot, unless the message is an interruption
@@ -159,9 +183,13 @@ class FlowFormValidation(FormValidationAction):
         message = tracker.latest_message or {}
         text = str(message.get("text") or "")
         intent = (message.get("intent") or {}).get("name")
-        if intent in not_intents_for(slot) and not looks_like_answer(slot, text, tracker.slots):
+        confidence = (message.get("intent") or {}).get("confidence") or 0.0
+        interrupts = intent in not_intents_for(slot) and (confidence >= INTERRUPT_CONFIDENCE or text.startswith("/"))
+        if interrupts and not looks_like_answer(slot, text, tracker.slots):
             if intent != "faq" or looks_like_question(text):
                 return []
+        if other_request(tracker, slot):
+            return []  # the rule "<request> during <form>" notes it and the form asks again
         return [SlotSet(slot, text)]
 
     def _fresh_user_turn(self, tracker: Tracker) -> bool:
@@ -238,6 +266,8 @@ class FlowFormValidation(FormValidationAction):
         text = self._scrub(value, dispatcher, tracker)
         if len(text) > MAX_DESCRIPTION:
             return self._fail("case_description", "invalid_too_long", dispatcher, tracker, limit=MAX_DESCRIPTION)
+        if off_topic(tracker, text):
+            return self._fail("case_description", "invalid_off_topic", dispatcher, tracker)
         # "allt" / "everything" is a complete answer to the erasure question.
         minimum_words = 1 if tracker.get_slot("right") in ("erasure", "consent_withdrawal") else 2
         if len(text.split()) < minimum_words or len(text) < 2:
@@ -301,9 +331,11 @@ class FlowFormValidation(FormValidationAction):
             return self._fail("incident_aware_at", "invalid_date", dispatcher, tracker)
         if in_future:
             return self._fail("incident_aware_at", "invalid_future_date", dispatcher, tracker)
-        dispatcher.utter_message(
-            text=t("aware_at_understood", lang, when=format_datetime(moment, lang, country_for(lang)))
-        )
+        day_only = stored is None and not names_time_of_day(text)
+        dispatcher.utter_message(text=t(
+            "aware_at_understood_day" if day_only else "aware_at_understood", lang,
+            when=format_datetime(moment, lang, country_for(lang)),
+        ))
         return self._ok("incident_aware_at", moment.isoformat(), tracker)
 
     def validate_incident_data_types(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
@@ -311,6 +343,8 @@ class FlowFormValidation(FormValidationAction):
         text = self._scrub(value, dispatcher, tracker)
         if len(text) > MAX_SHORT_TEXT:
             return self._fail("incident_data_types", "invalid_too_long", dispatcher, tracker, limit=MAX_SHORT_TEXT)
+        if off_topic(tracker, text):
+            return self._fail("incident_data_types", "invalid_off_topic", dispatcher, tracker)
         if len(text) < 2:
             return self._fail("incident_data_types", "invalid_too_short", dispatcher, tracker)
         return self._ok("incident_data_types", text, tracker)
@@ -442,7 +476,8 @@ class FlowFormValidation(FormValidationAction):
                 return {"verification_code": "blocked"}
             dispatcher.utter_message(text=t("filing_failed", lang, contact=CONTACT[lang]))
             return {"verification_code": "blocked"}
-        return self._ok("verification_code", "ok", tracker, due_at=result.get("due_at"))
+        return self._ok("verification_code", "ok", tracker, due_at=result.get("due_at"),
+                        due_clocks=result.get("clocks") or None)
 
     # -- case status -------------------------------------------------------------------------------------
 
@@ -453,9 +488,14 @@ class FlowFormValidation(FormValidationAction):
             return self._fail("status_reference", "invalid_reference", dispatcher, tracker)
         return self._ok("status_reference", reference, tracker)
 
-    def validate_status_method(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                               domain: DomainDict) -> Dict[str, Any]:
+    async def validate_status_method(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                     domain: DomainDict) -> Dict[str, Any]:
         text = str(value or "")
+        if normalise_email(text):
+            # They typed their e-mail address straight away: that is the e-mail method and its answer.
+            chosen = self._ok("status_method", "email", tracker)
+            tracker.slots.update(chosen)
+            return {**chosen, **await self.validate_status_email(text, dispatcher, tracker, domain)}
         method = text if text in ("email", "receipt") else None
         if method is None and has_any(text, RECEIPT_METHOD_WORDS):
             method = "receipt"
@@ -567,9 +607,87 @@ def looks_like_answer(slot: str, text: str, slots: Optional[Dict[str, Any]] = No
         return normalise_reference(text) is not None
     if slot in ("incident_encrypted", "incident_contained"):
         return yes_no_unknown(text) is not None
+    if slot == "reporter_anonymous":
+        # "nei, jeg står fram med navnet mitt" has been heard as "start again".
+        return has_any(text, NAMED_WORDS + ANONYMOUS_WORDS) or yes_no_unknown(text) in ("yes", "no")
+    if slot == "status_method":
+        # The widget's buttons send "email" / "receipt"; "by e-mail please" has been heard as a correction.
+        return (text in ("email", "receipt") or has_any(text, RECEIPT_METHOD_WORDS + EMAIL_METHOD_WORDS)
+                or normalise_email(text) is not None)
+    if slot == "incident_people_count":
+        # "cirka 40" has been heard as a hand-off request; a number (or "vet inte") is the answer.
+        return bool(re.search(r"\d", text)) or yes_no_unknown(text) == "unknown"
     if slot == "incident_aware_at":
-        return parse_aware_at(text, "en")[0] is not None and len(text) < 60
+        lang = (slots or {}).get("language") or "en"
+        return len(text) < 60 and any(parse_aware_at(text, code)[0] is not None for code in dict.fromkeys([lang, "en"]))
     return False
+
+
+# Answers longer than this are descriptions even when they read like a request of their own.
+MAX_WORDS_OF_NEW_REQUEST = 15
+# Slots whose answer is the request itself, so a request intent there is the answer.
+REQUEST_CHOICE_SLOTS = {"right", "withdrawal_target", "field_to_correct"}
+
+
+def other_request(tracker: Tracker, slot: str) -> Optional[str]:
+    """The intent of a new, different request typed while a form asks `slot` ("I also want to report a
+    breach" in the middle of an erasure request), or None when the message is (or may be) the answer."""
+    intent = answer_intent(tracker)
+    text = str((tracker.latest_message or {}).get("text") or "").strip()
+    if slot in REQUEST_CHOICE_SLOTS or not text or text.startswith("/") or looks_like_answer(slot, text, tracker.slots):
+        return None
+    if not is_other_goal(intent, tracker.get_slot("flow"), tracker.get_slot("right")):
+        return None
+    if slot in FREE_TEXT_SLOTS:
+        # A description easily reads like a request of its own ("you never answered my access request" in a
+        # complaint): there only a short message that says it wants something more counts as a new request.
+        if len(text.split()) > MAX_WORDS_OF_NEW_REQUEST or not _has_phrase(text, NEW_REQUEST_MARKERS):
+            return None
+    return intent
+
+
+FREE_TEXT_SLOTS = {"case_description", "application_position", "incident_data_types"}
+NEW_REQUEST_MARKERS = [
+    "jag vill", "vill jag", "jag skulle vilja", "jag behöver", "kan jag", "också", "även", "dessutom",
+    "förresten", "ett annat ärende", "en annan sak", "jeg vil", "vil jeg", "jeg ønsker", "jeg trenger", "kan jeg",
+    "også", "i tillegg", "forresten", "en annen sak", "i want", "i'd like", "i would like", "i need", "can i",
+    "could i", "also", "too", "as well", "another", "by the way", "btw",
+]
+
+
+def _has_phrase(text: str, phrases: List[str]) -> bool:
+    """Whole-word phrase match, accents folded ("ocksa" matches "också")."""
+    folded = " " + " ".join(re.findall(r"[\w']+", fold(text))) + " "
+    return any(f" {fold(phrase)} " in folded for phrase in phrases)
+
+
+def off_topic(tracker: Tracker, text: str) -> bool:
+    """A free-text answer that is plainly about something else ("what's the weather tomorrow?" typed where
+    we asked what to erase): the NLU is confident it is out of scope and it names nothing of ours."""
+    intent = (tracker.latest_message or {}).get("intent") or {}
+    if intent.get("name") != "out_of_scope" or (intent.get("confidence") or 0) < OFF_TOPIC_CONFIDENCE:
+        return False
+    words = re.findall(r"\w+", fold(text).replace("-", ""))
+    # Long stems also match inside compounds ("löneuppgifter", "helseopplysninger"); short ones only start a word.
+    return not any((stem in word) if len(stem) >= 4 else word.startswith(stem)
+                   for word in words for stem in DOMAIN_STEMS)
+
+
+OFF_TOPIC_CONFIDENCE = 0.9
+# Word beginnings that make a free-text answer about personal data or our processing, whatever the NLU
+# thinks (matched against the start of each word, accents folded, hyphens dropped).
+DOMAIN_WORDS = [
+    "uppgift", "opplysning", "data", "information", "info", "cv", "ansök", "ansok", "søknad", "soknad",
+    "applic", "e-post", "epost", "mail", "mejl", "adress", "address", "telefon", "phone", "mobil", "namn",
+    "navn", "name", "bild", "foto", "photo", "bilde", "konto", "account", "profil", "marknadsf", "markedsf",
+    "marketing", "nyhetsbrev", "newsletter", "lön", "lonn", "lønn", "salary", "betyg", "karakter", "grade",
+    "referens", "referanse", "reference", "intervju", "interview", "kamera", "camera", "logg", "kund",
+    "customer", "anställ", "ansatt", "employ", "personnummer", "fødselsnummer", "fodselsnummer", "identit",
+    "register", "samtycke", "samtykke", "consent", "rekryt", "rekrutt", "recruit", "amesto", "laptop", "dator",
+    "datamaskin", "computer", "usb", "lösenord", "passord", "password", "server", "filen", "file", "dokument",
+    "document", "kontrakt", "contract", "faktura", "invoice", "allt", "alt", "everything", "all",
+]
+DOMAIN_STEMS = [fold(word).replace("-", "") for word in DOMAIN_WORDS]
 
 
 def find_field(text: str, fields: List[str]) -> Optional[str]:

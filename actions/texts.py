@@ -91,6 +91,39 @@ RIGHT_NAMES = {
                            "en": "withdrawal of consent"},
 }
 
+# Short names of what a user can ask for, used when the bot juggles two requests ("your erasure request").
+GOAL_NAMES = {
+    "rights:access": {"sv": "begäran om registerutdrag", "nb": "innsynsbegjæring", "en": "access request"},
+    "rights:rectification": {"sv": "begäran om rättelse", "nb": "krav om retting", "en": "rectification request"},
+    "rights:erasure": {"sv": "begäran om radering", "nb": "krav om sletting", "en": "erasure request"},
+    "rights:restriction": {"sv": "begäran om begränsning", "nb": "krav om begrensning",
+                           "en": "restriction request"},
+    "rights:objection": {"sv": "invändning mot behandlingen", "nb": "protest mot behandlingen",
+                         "en": "objection to processing"},
+    "rights:portability": {"sv": "begäran om dataportabilitet", "nb": "krav om dataportabilitet",
+                           "en": "data portability request"},
+    "rights:consent_withdrawal": {"sv": "återkallelse av samtycke", "nb": "tilbaketrekking av samtykke",
+                                  "en": "consent withdrawal"},
+    "rights:": {"sv": "begäran om dina rättigheter", "nb": "forespørsel om rettighetene dine",
+                "en": "rights request"},
+    "application_withdrawal:": {"sv": "återkallelse av ansökan", "nb": "tilbaketrekking av søknad",
+                                "en": "application withdrawal"},
+    "incident:": {"sv": "incidentrapport", "nb": "avviksmelding", "en": "incident report"},
+    "misconduct:": {"sv": "rapport om missförhållanden", "nb": "varsling om kritikkverdige forhold",
+                    "en": "misconduct report"},
+    "complaint:": {"sv": "klagomål", "nb": "klage", "en": "complaint"},
+    "case_status:": {"sv": "kontroll av ett ärendes status", "nb": "sjekk av status i en sak",
+                     "en": "case status check"},
+}
+
+
+def goal_name(flow: Optional[str], right: Optional[str], lang: str) -> str:
+    """"erasure request" / "begäran om radering" for the goal (flow, right)."""
+    key = f"{flow}:{right or ''}" if flow == "rights" else f"{flow}:"
+    names = GOAL_NAMES.get(key) or GOAL_NAMES.get(f"{flow}:") or GOAL_NAMES["rights:"]
+    return names[normalise_language(lang)]
+
+
 CASE_TYPE_NAMES = {
     **RIGHT_NAMES,
     "application_withdrawal": {"sv": "återkallelse av ansökan", "nb": "tilbaketrekking av søknad",
@@ -436,6 +469,26 @@ T: Dict[str, Dict[str, str]] = {
         "nb": "Det ser ikke ut som en gyldig e-postadresse. Skriv den som navn@eksempel.no.",
         "en": "That does not look like a valid e-mail address. Please type it like name@example.com.",
     },
+    "invalid_off_topic": {
+        "sv": "Det där verkar handla om något annat, så jag sparar det inte som svar.",
+        "nb": "Det ser ut til å handle om noe annet, så jeg lagrer det ikke som svar.",
+        "en": "That seems to be about something else, so I have not saved it as your answer.",
+    },
+    "other_request_later": {
+        "sv": "Jag har noterat ditt andra ärende ({other}). Vi gör först klart det här ({current}), sedan frågar "
+              "jag om du vill fortsätta med det andra. Vill du hellre avbryta det här, skriv ”avbryt”.",
+        "nb": "Jeg har notert den andre saken din ({other}). Vi gjør først ferdig denne ({current}), så spør jeg "
+              "om du vil fortsette med den andre. Vil du heller avbryte denne, skriv «avbryt».",
+        "en": "I have noted your other request ({other}). Let's finish this one first ({current}); then I will "
+              "ask whether you want to go on with the other one. If you would rather stop this one, type "
+              "“stop”.",
+    },
+    "other_request_offer": {
+        "sv": "Du nämnde också ett annat ärende: {other}. Vill du börja med det nu?",
+        "nb": "Du nevnte også en annen sak: {other}. Vil du begynne på den nå?",
+        "en": "You also mentioned another request: {other}. Would you like to start on it now?",
+    },
+    "btn_start_other": {"sv": "Ja, börja", "nb": "Ja, begynn", "en": "Yes, start"},
     "invalid_too_short": {
         "sv": "Kan du beskriva det med några fler ord?",
         "nb": "Kan du beskrive det med noen flere ord?",
@@ -460,6 +513,20 @@ T: Dict[str, Dict[str, str]] = {
         "sv": "Den tidpunkten ligger i framtiden. När upptäckte du det?",
         "nb": "Det tidspunktet er i fremtiden. Når oppdaget du det?",
         "en": "That time is in the future. When did you discover it?",
+    },
+    "incident_card_offer": {
+        "sv": "Du kan fylla i formuläret nedan på en gång, eller svara på mina frågor en i taget här i chatten.",
+        "nb": "Du kan fylle ut skjemaet nedenfor med en gang, eller svare på spørsmålene mine ett om gangen her i "
+              "chatten.",
+        "en": "You can fill in the form below in one go, or answer my questions one at a time here in the chat.",
+    },
+    "aware_at_understood_day": {
+        "sv": "Noterat: upptäckt {when}. Du angav ingen tid, så vi räknar 72-timmarsfristen från dagens början. "
+              "Vet du tiden kan du ändra den i sammanfattningen.",
+        "nb": "Notert: oppdaget {when}. Du oppga ikke klokkeslett, så vi regner 72-timersfristen fra starten av "
+              "dagen. Vet du tidspunktet, kan du endre det i sammendraget.",
+        "en": "Noted: discovered {when}. You gave no time, so we count the 72-hour deadline from the start of that "
+              "day. If you know the time, you can change it in the summary.",
     },
     "aware_at_understood": {
         "sv": "Noterat: upptäckt {when}.",

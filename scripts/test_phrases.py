@@ -1,6 +1,6 @@
 """User messages, per language, that the generated test stories (tests/stories/test_flows_*.yml) use.
 
-Written the way people type in the widget. Used only by actions/gen_training_data.py.
+Written the way people type in the widget. Used only by scripts/gen_training_data.py.
 """
 
 PHRASES = {

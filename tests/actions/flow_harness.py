@@ -176,7 +176,9 @@ def load_domain() -> Dict[str, Any]:
 class Conversation:
     """One user talking to the flow actions (see module docstring)."""
 
-    def __init__(self, lang: str, metadata: Optional[Dict[str, Any]] = None, is_staff: bool = False) -> None:
+    def __init__(self, lang: str, metadata: Optional[Dict[str, Any]] = None, is_staff: bool = False,
+                 input_channel: Optional[str] = None) -> None:
+        self.input_channel = input_channel
         self.domain = load_domain()
         self.slots: Dict[str, Any] = {name: None for name in self.domain["slots"]}
         self.slots["language"] = lang
@@ -191,7 +193,8 @@ class Conversation:
 
     def _tracker(self, extra_events: Optional[List[Dict[str, Any]]] = None) -> Tracker:
         user_event = {"event": "user", "text": self.latest_message.get("text"),
-                      "parse_data": self.latest_message, "metadata": self.metadata}
+                      "parse_data": self.latest_message, "metadata": self.metadata,
+                      "input_channel": self.input_channel}
         return Tracker(
             self.sender, dict(self.slots), dict(self.latest_message), [user_event] + (extra_events or []), False,
             None, {"name": self.active_loop} if self.active_loop else {}, None,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from actions import gen_training_data as gen
+from scripts import gen_training_data as gen
 from tests.actions.flow_harness import executor
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,7 +31,7 @@ def test_generated_files_are_up_to_date() -> None:
     for path, content in expected.items():
         on_disk = _load(path)
         regenerated = yaml.safe_load(yaml.dump(content, Dumper=gen._Dumper, allow_unicode=True, sort_keys=False))
-        assert on_disk == regenerated, f"{path} is stale: run `.venv/bin/python -m actions.gen_training_data`"
+        assert on_disk == regenerated, f"{path} is stale: run `.venv/bin/python -m scripts.gen_training_data`"
 
 
 def test_every_custom_action_in_the_domain_is_registered() -> None:

@@ -58,24 +58,25 @@ def test_dates_in_the_users_language(lang: str, expected: str) -> None:
 
 
 @pytest.mark.parametrize("lang,text,local", [
-    ("sv", "i går", "2026-11-23 14:00"),
+    ("sv", "i går", "2026-11-23 00:00"),
     ("sv", "i går kl 14", "2026-11-23 14:00"),
     ("sv", "i morse", "2026-11-24 08:00"),
-    ("sv", "förra veckan", "2026-11-17 14:00"),
+    ("sv", "förra veckan", "2026-11-17 00:00"),
     ("sv", "för 2 timmar sedan", "2026-11-24 12:00"),
     ("sv", "i dag 09:30", "2026-11-24 09:30"),
-    ("sv", "i måndags", "2026-11-23 12:00"),
+    ("sv", "i måndags", "2026-11-23 00:00"),
     ("nb", "i går kl. 14", "2026-11-23 14:00"),
     ("nb", "i morges", "2026-11-24 08:00"),
-    ("nb", "forrige uke", "2026-11-17 14:00"),
+    ("nb", "forrige uke", "2026-11-17 00:00"),
     ("nb", "for 2 timer siden", "2026-11-24 12:00"),
-    ("en", "yesterday", "2026-11-23 14:00"),
+    ("en", "yesterday", "2026-11-23 00:00"),
     ("en", "2 hours ago", "2026-11-24 12:00"),
     ("en", "this morning", "2026-11-24 08:00"),
     ("en", "yesterday at 2 pm", "2026-11-23 14:00"),
-    ("en", "last week", "2026-11-17 14:00"),
+    ("en", "last week", "2026-11-17 00:00"),
 ])
 def test_aware_at_phrases(lang: str, text: str, local: str) -> None:
+    """A day without a time of day starts the 72-hour clock at the start of that day (never too late)."""
     moment, future = parse_aware_at(text, lang, now=NOW)
     assert moment is not None and not future
     zone = "Europe/Stockholm" if lang == "sv" else "Europe/Oslo"

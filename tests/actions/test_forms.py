@@ -12,6 +12,7 @@ from typing import Iterator
 import pytest
 
 from actions.backend_client import set_backend_client
+from actions.texts import GOAL_NAMES
 from tests.actions.flow_harness import BackendProcess, Conversation, use_backend
 
 MONTH_DATE = {
@@ -592,3 +593,134 @@ async def test_a_name_classified_as_stop_is_still_a_name() -> None:
     await conv2.start("mina uppgifter", "request_access")
     assert await conv2.say("Avbryt", "stop", 0.99) == "rejected"
     assert await conv2.say("jag vill avbryta", "stop", 0.99) == "rejected"
+
+
+DETOURS = {
+    "sv": {"erase": "radera allt ni har om mig", "faq": "hur länge sparar ni min ansökan?",
+           "weather": "vad blir det för väder i morgon?", "incident": "jag vill också anmäla en dataläcka",
+           "offer": "Vill du börja med det nu?", "off_topic": "handla om något annat"},
+    "nb": {"erase": "slett alt dere har om meg", "faq": "hvor lenge lagrer dere søknaden min?",
+           "weather": "hvordan blir været i morgen?", "incident": "jeg vil også melde et sikkerhetsbrudd",
+           "offer": "Vil du begynne på den nå?", "off_topic": "handle om noe annet"},
+    "en": {"erase": "delete everything you have on me", "faq": "how long do you keep my application?",
+           "weather": "what's the weather like tomorrow?", "incident": "I also need to report a data breach",
+           "offer": "Would you like to start on it now?", "off_topic": "about something else"},
+}
+
+
+@pytest.mark.parametrize("lang", ["sv", "nb", "en"])
+async def test_detours_in_the_middle_of_a_form_lose_nothing(backend: BackendProcess, lang: str) -> None:
+    """At a free-text question: a policy question is answered (not saved as the answer), chatter is refused,
+    and a different request is noted (not saved as the answer) and offered when this case is filed."""
+    d = DETOURS[lang]
+    conv = Conversation(lang)
+    await conv.start(d["erase"], "request_erasure")
+    assert conv.slots["requested_slot"] == "case_description"
+
+    assert await conv.say(d["faq"], "faq", 0.9) == "rejected"
+    assert conv.slots["case_description"] is None
+
+    mark = len(conv.sent)
+    assert await conv.say(d["weather"], "out_of_scope", 0.95) == "ok"  # taken by the form, refused by validation
+    assert conv.slots["case_description"] is None and conv.slots["requested_slot"] == "case_description"
+    assert d["off_topic"] in conv.said(mark)
+
+    assert await conv.say({"sv": "allt", "nb": "alt", "en": "everything"}[lang]) == "ok"
+    assert conv.slots["requested_slot"] == "requester_name"
+
+    mark = len(conv.sent)
+    assert await conv.say(d["incident"], "report_incident", 0.97) == "rejected"
+    await conv.interrupt("action_note_other_request")
+    assert conv.slots["pending_request"] == "report_incident"
+    assert conv.slots["requester_name"] is None and conv.slots["case_description"]  # nothing lost, nothing taken
+    assert conv.slots["requested_slot"] == "requester_name"
+    assert GOAL_NAMES["incident:"][lang] in conv.said(mark) and GOAL_NAMES["rights:erasure"][lang] in conv.said(mark)
+
+    await fill_identity(conv, lang)
+    assert await conv.say(USER[lang]["yes"], "affirm", 0.99) == "ok"
+    mark = len(conv.sent)
+    reference = await verify_with_outbox(conv, backend)
+    assert reference in conv.said(mark) and d["offer"] in conv.said(mark)
+    assert conv.buttons() and conv.buttons()[-1]["payload"] == "/report_incident"
+    assert conv.slots["pending_request"] is None
+
+
+async def test_a_long_description_that_reads_like_another_request_is_the_description() -> None:
+    conv = Conversation("en")
+    await conv.start("I object to how you use my data", "request_objection")
+    assert conv.slots["requested_slot"] == "case_description"
+    long_text = ("you keep sending me marketing e-mails after I asked you to stop, please delete my e-mail "
+                 "address from the marketing list and never contact me again about offers")
+    assert await conv.say(long_text, "request_erasure", 0.95) == "ok"
+    assert conv.slots["case_description"] == long_text
+
+
+async def test_a_related_request_is_the_answer_not_a_new_request() -> None:
+    conv = Conversation("sv")
+    await conv.start("radera mina uppgifter", "request_erasure")
+    assert await conv.say("ta bort min ansökan och mitt CV", "withdraw_application", 0.95) == "ok"
+    assert conv.slots["case_description"] == "ta bort min ansökan och mitt CV"
+
+
+async def test_an_answer_that_mentions_our_data_is_never_off_topic() -> None:
+    conv = Conversation("nb")
+    await conv.start("slett opplysningene mine", "request_erasure")
+    assert await conv.say("bildene av meg fra firmafesten", "out_of_scope", 0.9) == "ok"
+    assert conv.slots["case_description"] == "bildene av meg fra firmafesten"
+
+
+@pytest.mark.parametrize("lang", ["sv", "en"])
+async def test_stopping_offers_the_noted_request(lang: str) -> None:
+    conv = Conversation(lang)
+    await conv.start(USER[lang]["access"], "request_access")
+    assert conv.slots["requested_slot"] == "requester_name"
+    assert await conv.say(DETOURS[lang]["incident"], "report_incident", 0.97) == "rejected"
+    await conv.interrupt("action_note_other_request")
+    mark = len(conv.sent)
+    conv.set_message({"sv": "avbryt", "en": "stop"}[lang], "stop", 0.99)
+    await conv.interrupt("action_stop_flow")
+    assert DETOURS[lang]["offer"] in conv.said(mark)
+    assert conv.buttons()[-1]["payload"] == "/report_incident"
+    assert conv.slots["pending_request"] is None and conv.slots["flow"] is None
+
+
+TEAMS_CARD_VALUES = {"what_happened": "A payroll file went to the wrong recipient", "discovered_date": "2026-01-05",
+                     "discovered_time": "09:30", "discovered_local": "2026-01-05T09:30",
+                     "data_kinds": ["financial"], "people_count": 12, "encrypted": "no", "contained": "yes",
+                     "anonymous": False}
+
+
+@pytest.mark.parametrize("lang", ["sv", "nb", "en"])
+async def test_teams_offers_the_incident_card_and_the_web_does_not(lang: str) -> None:
+    metadata = {"language": lang, "is_staff": True, "user": {"name": "Per Persson", "email": "per@amesto.example"}}
+    teams = Conversation(lang, metadata=metadata, is_staff=True, input_channel="teams")
+    await teams.start("incident", "report_incident")
+    cards = [m["custom"] for m in teams.sent if m.get("custom")]
+    assert len(cards) == 1
+    content = cards[0]["attachments"][0]["content"]
+    assert content["type"] == "AdaptiveCard" and float(content["version"]) <= 1.5 and content.get("lang") == lang
+    assert teams.slots["requested_slot"] == "case_description"  # the chat questions stay as the fallback
+
+    web = Conversation(lang, input_channel="socketio")
+    await web.start("incident", "report_incident")
+    assert not [m for m in web.sent if m.get("custom")]
+
+
+async def test_card_submitted_while_the_form_runs_uses_the_teams_identity(backend: BackendProcess) -> None:
+    """In Rasa a running form does not re-validate pre-filled slots, so the start action itself must take the
+    reporter's identity from Teams when the card says "not anonymous"."""
+    metadata = {"language": "nb", "is_staff": True, "user": {"name": "Kari Nordmann", "email": "kari@amesto.example"}}
+    conv = Conversation("nb", metadata=metadata, is_staff=True, input_channel="teams")
+    await conv.start("jeg må melde et avvik", "report_incident")
+    assert conv.active_loop == "incident_form"
+    conv.metadata = {**metadata, "card_id": "incident_report", "card_errors": {},
+                     "card_values": {**TEAMS_CARD_VALUES, "language": "nb"}}
+    conv.set_message("/card_submitted", "card_submitted", 1.0)
+    await conv.run("action_start_flow")
+    await conv._form_step([{"event": "action", "name": "action_start_flow"},
+                           {"event": "action", "name": "incident_form"}], reject_if_empty=False)
+    assert conv.slots["requested_slot"] == "confirm_summary"
+    assert conv.slots["requester_name"] == "Kari Nordmann" and conv.slots["identity_from_channel"] is True
+    mark = len(conv.sent)
+    await conv.say("ja", "affirm", 0.99)
+    assert REFERENCE.search(conv.said(mark)) and conv.slots["filing_status"] == "filed"  # no e-mail code
