@@ -1,6 +1,6 @@
 """E-mails to requesters (sv, nb, en) and to staff, as plain text. Staff deadline alerts are in the
 language configured for the recipient role (`render_staff_alert`, `render_staff_digest`); the case
-service's own new-case notice to PRIVACY_TEAM_EMAIL (`staff_new_case`) is English.
+service's own new-case notice to PRIVACY_TEAM_EMAIL (`staff_new_case`) follows the privacy officer's alert language.
 
 Each e-mail carries only what it is for: a code e-mail holds the code and the reference, a "message
 waiting" e-mail holds no message text. Codes are never put in subjects (subjects show on lock screens).
@@ -318,18 +318,31 @@ def _staff_message(lang: str, c: Mapping[str, object]) -> tuple[str, str]:
 
 
 _CLOCK_LABELS = {
-    "due_at": "Answer due",
-    "authority_notification_due_at": "Authority notification due (72 h)",
-    "acknowledge_due_at": "Acknowledgement due",
-    "feedback_due_at": "Feedback due",
+    "due_at": {"sv": "Svar senast", "nb": "Svar innen", "en": "Answer due"},
+    "authority_notification_due_at": {"sv": "Anmälan till tillsynsmyndigheten senast (72 h)",
+                                      "nb": "Melding til tilsynsmyndigheten innen (72 t)",
+                                      "en": "Authority notification due (72 h)"},
+    "acknowledge_due_at": {"sv": "Bekräftelse senast", "nb": "Bekreftelse innen", "en": "Acknowledgement due"},
+    "feedback_due_at": {"sv": "Återkoppling senast", "nb": "Tilbakemelding innen", "en": "Feedback due"},
+}
+_STAFF_NEW_CASE = {
+    "sv": ("Nytt ärende {ref} ({type})", "Ett nytt ärende har registrerats.\n\nReferens: {ref}\nTyp: {type}",
+           "Öppna ärendet på personalsidorna för att arbeta med det."),
+    "nb": ("Ny sak {ref} ({type})", "En ny sak er registrert.\n\nReferanse: {ref}\nType: {type}",
+           "Åpne saken på ansattsidene for å jobbe med den."),
+    "en": ("New case {ref} ({type})", "A new case has been filed.\n\nReference: {ref}\nType: {type}",
+           "Open the case in the staff pages to work on it."),
 }
 
 
 def _staff_new_case(lang: str, c: Mapping[str, object]) -> tuple[str, str]:
-    # Staff e-mails are always English and carry no personal data: the case is read in the staff view.
+    # The privacy team's notice, in ALERT_LANGUAGE_PRIVACY_OFFICER / ALERT_LANGUAGE; no personal data: the
+    # case is read in the staff view.
+    lang = lang if lang in _STAFF_NEW_CASE else "en"
+    subject, intro, outro = _STAFF_NEW_CASE[lang]
     ref, case_type = c["reference"], str(c["case_type"])
     country = c.get("country")
-    lines = [f"A new case has been filed.\n\nReference: {ref}\nType: {case_type_name(case_type, 'en')}"]
+    lines = [intro.format(ref=ref, type=case_type_name(case_type, lang))]
     due_lines: list[str] = []
     if c.get("due_summary"):
         due_lines.append(str(c["due_summary"]))
@@ -339,12 +352,12 @@ def _staff_new_case(lang: str, c: Mapping[str, object]) -> tuple[str, str]:
     for name, value in clocks.items():
         if value is None:
             continue
-        label = _CLOCK_LABELS.get(name, name.replace("_", " "))
-        due_lines.append(f"{label}: {format_datetime(value, 'en', country)}")  # type: ignore[arg-type]
+        label = _CLOCK_LABELS.get(name, {}).get(lang) or name.replace("_", " ")
+        due_lines.append(f"{label}: {format_datetime(value, lang, country)}")  # type: ignore[arg-type]
     if due_lines:
         lines.append("\n".join(due_lines))
-    lines.append("Open the case in the staff pages to work on it.")
-    return f"New case {ref} ({case_type})", "\n\n".join(lines)
+    lines.append(outro)
+    return subject.format(ref=ref, type=case_type), "\n\n".join(lines)
 
 
 TEMPLATES: dict[str, tuple[Builder, tuple[str, ...], bool]] = {
@@ -368,13 +381,13 @@ def render(template: str, language: str, **context: object) -> tuple[str, str]:
     - extension_notice: reference, new_due_at, reason, country
     - staff_message: reference (the message itself is never e-mailed)
     - staff_new_case: reference, case_type, and any of due_summary (str), due_at, clocks
-      (dict name -> aware datetime, as from deadlines.clocks_for), country; always English
+      (dict name -> aware datetime, as from deadlines.clocks_for), country; in the privacy officer's language
     """
     builder, required, to_requester = TEMPLATES[template]  # KeyError for unknown templates
     missing = [name for name in required if context.get(name) is None]
     if missing:
         raise ValueError(f"template {template!r} is missing context: {', '.join(missing)}")
-    lang = normalize_language(language) if to_requester else "en"
+    lang = normalize_language(language)
     subject, body = builder(lang, context)
     if to_requester:
         body = f"{body}\n\n{_SIGNATURE[lang]}\n\n{_AUTOMATED_NOTE[lang]}\n"

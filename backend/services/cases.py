@@ -402,7 +402,9 @@ def _notify_staff(svc: Services, reference: str, case_type: str, country: str, r
         return
     clocks = {name: _parse_iso(value) for name, value in response.get("clocks", {}).items()}
     send_later(
-        svc, to=svc.settings.privacy_team_email, template="staff_new_case", language="en", reference=reference,
+        svc, to=svc.settings.privacy_team_email, template="staff_new_case",
+        language=svc.settings.alert_role_languages.get("privacy_officer") or svc.settings.alert_language or "en",
+        reference=reference,
         case_type=case_type, country=country, due_at=_parse_iso(response.get("due_at")), clocks=clocks,
     )
 
