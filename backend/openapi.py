@@ -275,7 +275,8 @@ def build_openapi() -> dict[str, Any]:
                 {
                     "200": _json({"type": "object", "properties": {
                         "reference": {"type": "string"}, "status": {"type": "string"},
-                        "due_at": _TS_NULL, "verified_at": _TS}}),
+                        "due_at": _TS_NULL, "verified_at": _TS,
+                        "clocks": {"type": "object", "additionalProperties": _TS}}}),
                     **code_errors,
                 },
                 security="serviceToken", body=code_body, params=[_REFERENCE_PARAM],

@@ -439,7 +439,7 @@ def _verify_case_tx(session: Session, svc: Services, reference: str, code: str, 
     return _Verified(
         response={
             "reference": case.reference, "status": case.status, "due_at": iso(case.due_at),
-            "verified_at": iso(case.verified_at),
+            "verified_at": iso(case.verified_at), "clocks": _clocks(case),
         },
         email=svc.cipher.decrypt(case.requester_email_enc),
         language=case.language, case_type=case.type, country=case.country, due_at=case.due_at,

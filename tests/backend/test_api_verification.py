@@ -50,6 +50,18 @@ async def test_correct_code_opens_case_and_starts_the_clock(smtp_api: Api, smtp_
     assert status == 409 and body["error"]["code"] == "already_verified"
 
 
+async def test_verified_misconduct_report_answers_with_its_clocks(api: Api) -> None:
+    """The chat tells a named reporter by when we acknowledge and give feedback: the answer carries them."""
+    status, created = await api.create(type="misconduct", language="nb", country="NO",
+                                       details={"description": "Leder deler kundedata uten avtale"})
+    assert status == 201, created
+    code = await api.last_code(created["reference"])
+    status, body = await _verify(api, created["reference"], code)
+    assert status == 200, body
+    assert set(body["clocks"]) >= {"acknowledge_due_at", "feedback_due_at"}
+    assert body["clocks"]["acknowledge_due_at"] > body["verified_at"]
+
+
 async def test_wrong_code_is_refused_with_attempts_left(smtp_api: Api, smtp_server: SmtpServer) -> None:
     _, created = await smtp_api.create()
     code = await _smtp_code(smtp_api, smtp_server, created["reference"])
