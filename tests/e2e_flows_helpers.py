@@ -1,12 +1,9 @@
 """Support for tests/test_e2e_rest_flows.py: the stack with the production tracker store, a chat driver that
 keeps a transcript (with the intent Rasa predicted for each message), and readers for what the stack stored.
 
-Why a start-up of its own (and not `running_stack` from tests/e2e_stack.py, whose helpers it uses): "forget
-this conversation" erases the conversation through the redacting SQL tracker store (bot/tracker_store.py),
-which the action server finds through TRACKER_ENDPOINTS. `running_stack` runs Rasa with the in-memory
-store, where the action has nothing to erase. Here Rasa and the action server share one endpoints file whose tracker store is
-`bot.tracker_store.RedactingSQLTrackerStore` on a temporary SQLite file, as `make run` does with
-endpoints.yml, so the test can read what the bot keeps.
+The stack is tests/e2e_stack.py's `running_stack`: Rasa and the action server share one endpoints file whose
+tracker store is `bot.tracker_store.RedactingSQLTrackerStore` on a temporary SQLite file, as `make run` does
+with endpoints.yml, so "forget this conversation" erases what Rasa stored and the test can read what is kept.
 """
 
 from __future__ import annotations
@@ -14,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-import subprocess
 import urllib.request
 import uuid
 from contextlib import contextmanager
@@ -24,28 +20,10 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 from zoneinfo import ZoneInfo
 
-from cryptography.fernet import Fernet
 
-from tests.actions.flow_harness import ROOT, BackendProcess, free_port
-
-from tests.e2e_stack import (
-    ACTIONS_START_TIMEOUT_S,
-    DATE,
-    RASA,
-    RASA_START_TIMEOUT_S,
-    REFERENCE,
-    TEAMS_VARIABLES,
-    create_staff_token,
-    model_or_skip,
-    staff_case,
-    stop_process,
-    wait_http,
-)
-
-try:  # the REST driver: in tests/test_e2e_rest.py today, maybe in tests/e2e_stack.py later
-    from tests.e2e_stack import Stack, text_of  # type: ignore[attr-defined]
-except ImportError:
-    from tests.test_e2e_rest import Stack, text_of
+from tests.actions.flow_harness import ROOT, BackendProcess
+from tests.e2e_stack import DATE, REFERENCE, create_staff_token, running_stack, staff_case
+from tests.test_e2e_rest import Stack, text_of
 
 __all__ = ["DATE", "REFERENCE", "ZONE", "FlowStack", "Chat", "flow_stack", "text_of", "parse_local_datetime",
            "parse_local_date", "MONTH_NAMES"]
@@ -243,46 +221,7 @@ class Chat:
 
 @contextmanager
 def flow_stack(work: Path) -> Iterator[FlowStack]:
-    """Backend + action server + Rasa (trained model, REST channel, redacting SQLite tracker store).
-
-    Like tests/e2e_stack.py's `running_stack` (whose helpers it uses), except for the endpoints file: that one
-    has no tracker store, and "forget this conversation" needs the one both Rasa and the action server use."""
-    model = model_or_skip()
-    backend = BackendProcess(work)
-    backend.migrate()
-    backend.start()
-    processes: List[subprocess.Popen] = []
-    try:
-        action_port, rasa_port = free_port(), free_port()
-        tracker_db = work / "trackers.db"
-        endpoints = work / "endpoints.yml"
-        endpoints.write_text(
-            f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
-            "tracker_store:\n  type: bot.tracker_store.RedactingSQLTrackerStore\n"
-            f'  dialect: "sqlite"\n  db: "{tracker_db}"\n'
-            'lock_store:\n  type: "in_memory"\n'
-        )
-        env = {**backend.env, "BACKEND_URL": backend.url, "TF_CPP_MIN_LOG_LEVEL": "2",
-               "SQLALCHEMY_SILENCE_UBER_WARNING": "1", **{name: "" for name in TEAMS_VARIABLES},
-               # Both processes open the same store with the same key: Rasa writes it, the action server
-               # erases from it ("forget this conversation").
-               "TRACKER_ENDPOINTS": str(endpoints),
-               "TRACKER_ENCRYPTION_KEYS": Fernet.generate_key().decode("ascii")}
-        action_log = work / "actions.log"
-        actions = subprocess.Popen([RASA, "run", "actions", "--port", str(action_port)], cwd=ROOT, env=env,
-                                   stdout=action_log.open("wb"), stderr=subprocess.STDOUT)
-        processes.append(actions)
-        rasa_log = work / "rasa.log"
-        rasa = subprocess.Popen(
-            [RASA, "run", "--enable-api", "-m", str(model), "--endpoints", str(endpoints),
-             "--credentials", str(ROOT / "credentials.yml"), "-p", str(rasa_port), "-i", "127.0.0.1"],
-            cwd=ROOT, env=env, stdout=rasa_log.open("wb"), stderr=subprocess.STDOUT,
-        )
-        processes.append(rasa)
-        wait_http(f"http://127.0.0.1:{action_port}/health", actions, action_log, ACTIONS_START_TIMEOUT_S)
-        wait_http(f"http://127.0.0.1:{rasa_port}/status", rasa, rasa_log, RASA_START_TIMEOUT_S)
-        yield FlowStack(backend, rasa_port, tracker_db)
-    finally:
-        for process in reversed(processes):
-            stop_process(process)
-        backend.stop()
+    """Backend + action server + Rasa (trained model, REST channel, redacting SQLite tracker store shared by
+    Rasa and the action server, so "forget this conversation" erases what Rasa stored)."""
+    with running_stack(work, ROOT / "credentials.yml") as running:
+        yield FlowStack(running.backend, running.rasa_port, running.tracker_db)

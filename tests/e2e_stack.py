@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List, Mapping, Optional
 
 import pytest
+from cryptography.fernet import Fernet
 
 from bot.channels.teams_config import ENVIRONMENT_VARIABLES
 from tests.actions.flow_harness import PYTHON, ROOT, BackendProcess, free_port
@@ -86,6 +87,7 @@ class RunningStack:
     rasa_port: int
     rasa_log: Path
     action_log: Path
+    tracker_db: Path  # the redacting SQLite tracker store Rasa and the action server share
 
     @property
     def rasa_url(self) -> str:
@@ -105,16 +107,26 @@ def running_stack(work: Path, credentials: Path, extra_env: Optional[Mapping[str
     processes: List[subprocess.Popen] = []
     try:
         action_port, rasa_port = free_port(), free_port()
+        # The redacting SQL tracker store on a file of this stack, as `make run` has it. Rasa and the action
+        # server share it ("forget this conversation" erases through it): the action server must never fall
+        # back to the project's endpoints.yml, whose store is the developer's own var/trackers.db.
+        tracker_db = work / "trackers.db"
+        endpoints = work / "endpoints.yml"
+        endpoints.write_text(
+            f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
+            "tracker_store:\n  type: bot.tracker_store.RedactingSQLTrackerStore\n"
+            f'  dialect: "sqlite"\n  db: "{tracker_db}"\n'
+            'lock_store:\n  type: "in_memory"\n'
+        )
         # No telemetry: Rasa would otherwise try to reach its servers (nothing may fetch at run time).
         env = {**backend.env, "BACKEND_URL": backend.url, "TF_CPP_MIN_LOG_LEVEL": "2",
                "SQLALCHEMY_SILENCE_UBER_WARNING": "1", "RASA_TELEMETRY_ENABLED": "false",
+               "TRACKER_ENDPOINTS": str(endpoints), "TRACKER_ENCRYPTION_KEYS": Fernet.generate_key().decode("ascii"),
                **{name: "" for name in TEAMS_VARIABLES}, **dict(extra_env or {})}
         action_log = work / "actions.log"
         actions = subprocess.Popen([RASA, "run", "actions", "--port", str(action_port)], cwd=ROOT, env=env,
                                    stdout=action_log.open("wb"), stderr=subprocess.STDOUT)
         processes.append(actions)
-        endpoints = work / "endpoints.yml"
-        endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n')
         rasa_log = work / "rasa.log"
         rasa = subprocess.Popen(
             [RASA, "run", "--enable-api", "-m", str(model), "--endpoints", str(endpoints),
@@ -124,7 +136,7 @@ def running_stack(work: Path, credentials: Path, extra_env: Optional[Mapping[str
         processes.append(rasa)
         wait_http(f"http://127.0.0.1:{action_port}/health", actions, action_log, ACTIONS_START_TIMEOUT_S)
         wait_http(f"http://127.0.0.1:{rasa_port}/status", rasa, rasa_log, RASA_START_TIMEOUT_S)
-        yield RunningStack(backend, work, action_port, rasa_port, rasa_log, action_log)
+        yield RunningStack(backend, work, action_port, rasa_port, rasa_log, action_log, tracker_db)
     finally:
         for process in reversed(processes):
             stop_process(process)
