@@ -320,7 +320,8 @@ def build_openapi() -> dict[str, Any]:
         "/api/v1/status/receipt": {
             "post": _op(
                 "Anonymous report status with the receipt",
-                {"200": _json(_ref("RequesterStatus")), "404": _error("case_not_found (also for a wrong receipt)")},
+                {"200": _json(_ref("RequesterStatus")), "404": _error("case_not_found (also for a wrong receipt)"),
+                 "429": _error("too_many_attempts (10 wrong receipts for the reference within an hour)")},
                 security="serviceToken",
                 body={"type": "object", "required": ["reference", "receipt"], "properties": {
                     "reference": {"type": "string"}, "receipt": {"type": "string", "pattern": "^[0-9]{16}$"}}},
@@ -331,7 +332,7 @@ def build_openapi() -> dict[str, Any]:
             "post": _op(
                 "Anonymous reporter answers staff",
                 {"201": _json(_ref("MessageCreated"), "stored"), "404": _error("case_not_found"),
-                 "409": _error("case_closed")},
+                 "409": _error("case_closed"), "429": _error("too_many_attempts")},
                 security="serviceToken",
                 body={"type": "object", "required": ["reference", "receipt", "body"], "properties": {
                     "reference": {"type": "string"}, "receipt": {"type": "string"},

@@ -21,13 +21,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Optional
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from backend.crypto import constant_time_equals, hash_receipt, new_receipt, verify_receipt
 from backend.deadlines import RIGHTS_CASE_TYPES, clocks_for, extended_due, zone_for
-from backend.models import Case, IdempotencyRecord, Message, StaffUser
+from backend.models import Case, IdempotencyRecord, Message, StaffUser, VerificationFailure
 from backend.references import new_reference
 from backend.schemas import (
     CLOSED_STATUSES,
@@ -43,6 +43,7 @@ from backend.schemas import (
 from backend.services import Services, audit, transcripts
 from backend.services.notify import send_later
 from backend.services.verification import (
+    FAILURE_WINDOW,
     PURPOSE_CASE,
     PURPOSE_STATUS,
     IssuedCode,
@@ -554,15 +555,38 @@ def _dummy_receipt_hash() -> str:
     return _DUMMY_RECEIPT_HASH
 
 
-async def _check_receipt(svc: Services, reference: str, receipt: str) -> None:
-    def load(session: Session) -> Optional[str]:
-        case = _case_by_reference(session, reference)
-        return case.receipt_hash if case is not None else None
+# Wrong receipts per reference per hour before checks are refused outright. A 16-digit receipt cannot be
+# guessed, but each check costs an Argon2 hash (64 MB): the cap keeps one reference from tying up the backend.
+RECEIPT_FAILURES_PER_HOUR = 10
 
-    stored = await svc.db.run(load, write=False)
+
+def _receipt_failure_key(reference: str) -> str:
+    # Kept in the verification failure table next to the per-address keys; a reference is no personal data.
+    return f"receipt:{reference}"
+
+
+async def _check_receipt(svc: Services, reference: str, receipt: str) -> None:
+    key = _receipt_failure_key(reference)
+
+    def load(session: Session, now: datetime) -> tuple[Optional[str], int]:
+        case = _case_by_reference(session, reference)
+        failures = session.execute(
+            select(func.count(VerificationFailure.id)).where(
+                VerificationFailure.email_index == key, VerificationFailure.created_at > now - FAILURE_WINDOW)
+        ).scalar_one()
+        return (case.receipt_hash if case is not None else None), int(failures)
+
+    def record_failure(session: Session, now: datetime) -> None:
+        session.add(VerificationFailure(email_index=key, created_at=now))
+
+    stored, failures = await svc.db.run(load, svc.now(), write=False)
+    if failures >= RECEIPT_FAILURES_PER_HOUR:
+        log.info("receipt check for case %s refused: too many wrong receipts", reference)
+        raise ApiError(429, "too_many_attempts", "too many wrong receipts for this case; try again later")
     async with svc.argon2_semaphore:
         matches = await svc.db.run_blocking(verify_receipt, receipt, stored or _dummy_receipt_hash())
     if stored is None or not matches:
+        await svc.db.run(record_failure, svc.now())
         log.info("receipt check for case %s refused", reference)
         raise ApiError(404, "case_not_found", "no such case, or the receipt does not match")
 

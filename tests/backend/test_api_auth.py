@@ -208,3 +208,28 @@ async def test_status_lookup_resend_limit_is_silent(api: Api) -> None:
     api.clock.advance(seconds=61)
     assert (await api.post("/api/v1/status/code", ask))[0] == 202
     assert len(await api.mails()) == before + 2
+
+
+async def test_too_many_wrong_receipts_are_refused_before_any_hash_is_checked(api: Api) -> None:
+    """Each receipt check costs an Argon2 hash: after 10 wrong receipts in an hour the reference is refused
+    with 429 (the right receipt too), and an hour later it works again."""
+    _, created = await api.create(type="misconduct", anonymous=True, requester=None,
+                                  details={"description": "Något är fel"})
+    reference, receipt = created["reference"], created["receipt"]
+    wrong = f"{(int(receipt) + 1) % 10**16:016d}"
+    for _ in range(10):
+        status, body = await api.post("/api/v1/status/receipt", {"reference": reference.lower(), "receipt": wrong})
+        assert status == 404 and body["error"]["code"] == "case_not_found"
+    status, body = await api.post("/api/v1/status/receipt", {"reference": reference, "receipt": receipt})
+    assert status == 429 and body["error"]["code"] == "too_many_attempts"
+    status, body = await api.post("/api/v1/status/receipt/reply",
+                                  {"reference": reference, "receipt": receipt, "body": "hej"})
+    assert status == 429
+    # Another case is not affected.
+    _, other = await api.create(type="misconduct", anonymous=True, requester=None,
+                                details={"description": "Något annat"})
+    status, _ = await api.post("/api/v1/status/receipt", {"reference": other["reference"], "receipt": other["receipt"]})
+    assert status == 200
+    api.clock.advance(minutes=61)
+    status, body = await api.post("/api/v1/status/receipt", {"reference": reference, "receipt": receipt})
+    assert status == 200, body
