@@ -26,6 +26,7 @@ __all__ = [
     "MAX_EXTENSION_MONTHS",
     "MISCONDUCT_ACKNOWLEDGE_DAYS",
     "MISCONDUCT_FEEDBACK_MONTHS",
+    "CASE_TYPES",
     "RIGHTS_CASE_TYPES",
     "RIGHTS_REQUEST_DAYS",
     "RIGHTS_REQUEST_MONTHS",
@@ -60,20 +61,23 @@ BREACH_NOTIFICATION_HOURS = 72
 MISCONDUCT_ACKNOWLEDGE_DAYS = 7
 MISCONDUCT_FEEDBACK_MONTHS = 3
 
-RIGHTS_CASE_TYPES: frozenset[str] = frozenset(
-    {
-        "access",
-        "rectification",
-        "erasure",
-        "restriction",
-        "objection",
-        "portability",
-        "consent_withdrawal",
-        "application_withdrawal",
-        "recruitment_consent_withdrawal",
-        "complaint",
-    }
+# Every case type the service knows, in the order staff see them. Most run on the rights-request clock;
+# incidents (72 hours from awareness) and misconduct reports (acknowledge / feedback) have their own.
+CASE_TYPES: tuple[str, ...] = (
+    "access",
+    "rectification",
+    "erasure",
+    "restriction",
+    "objection",
+    "portability",
+    "consent_withdrawal",
+    "application_withdrawal",
+    "recruitment_consent_withdrawal",
+    "incident",
+    "misconduct",
+    "complaint",
 )
+RIGHTS_CASE_TYPES: frozenset[str] = frozenset(CASE_TYPES) - {"incident", "misconduct"}
 
 _UTC = timezone.utc
 

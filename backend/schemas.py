@@ -18,23 +18,9 @@ from typing import Any, Mapping, Optional
 
 from email_validator import EmailNotValidError, validate_email
 
-from backend.deadlines import RIGHTS_CASE_TYPES
+from backend.deadlines import CASE_TYPES, RIGHTS_CASE_TYPES  # one list of case types, kept in deadlines
 from backend.references import normalize_reference
 
-CASE_TYPES: tuple[str, ...] = (
-    "access",
-    "rectification",
-    "erasure",
-    "restriction",
-    "objection",
-    "portability",
-    "consent_withdrawal",
-    "application_withdrawal",
-    "recruitment_consent_withdrawal",
-    "incident",
-    "misconduct",
-    "complaint",
-)
 STATUSES: tuple[str, ...] = (
     "awaiting_verification",
     "open",
