@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import time
 import urllib.request
@@ -25,7 +24,8 @@ import pytest
 from cryptography.fernet import Fernet
 
 from bot.channels.teams_config import ENVIRONMENT_VARIABLES
-from tests.actions.flow_harness import PYTHON, ROOT, BackendProcess, free_port
+from tests.actions.flow_harness import PYTHON, ROOT, BackendProcess
+from tests.support import DATE, REFERENCE, free_port, stop_process
 
 MODEL = Path(os.environ.get("E2E_MODEL", "models/assistant.tar.gz"))
 if not MODEL.is_absolute():
@@ -34,15 +34,6 @@ RASA = str(ROOT / ".venv" / "bin" / "rasa")
 RASA_START_TIMEOUT_S = 600.0
 ACTIONS_START_TIMEOUT_S = 180.0
 
-REFERENCE = re.compile(r"\b(?:PRV|REC|INC|WBL)-\d{4}-[0-9A-Z]{4}-[0-9A-Z]{4}\b")
-DATE = {
-    "sv": re.compile(r"\b\d{1,2} (januari|februari|mars|april|maj|juni|juli|augusti|september|oktober|november|"
-                     r"december) \d{4}\b"),
-    "nb": re.compile(r"\b\d{1,2}\. (januar|februar|mars|april|mai|juni|juli|august|september|oktober|november|"
-                     r"desember) \d{4}\b"),
-    "en": re.compile(r"\b\d{1,2} (January|February|March|April|May|June|July|August|September|October|November|"
-                     r"December) \d{4}\b"),
-}
 
 # Blank in every child, so neither the developer's shell nor .env (loaded without overriding) can configure
 # Teams behind a test's back.
@@ -67,16 +58,6 @@ def wait_http(url: str, process: subprocess.Popen, log: Path, timeout: float) ->
         except OSError:
             time.sleep(0.5)
     raise RuntimeError(f"{url} did not come up in {timeout} s:\n{log.read_text(errors='replace')[-3000:]}")
-
-
-def stop_process(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @dataclass

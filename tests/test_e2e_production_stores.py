@@ -19,8 +19,10 @@ import pytest
 import redis
 from cryptography.fernet import Fernet
 
-from tests.actions.flow_harness import ROOT, BackendProcess, free_port
-from tests.test_e2e_rest import MODEL, RASA, REFERENCE, _stop, _wait_http, text_of
+from tests.actions.flow_harness import ROOT, BackendProcess
+from tests.e2e_stack import MODEL, RASA, wait_http
+from tests.support import REFERENCE, free_port, stop_process
+from tests.test_e2e_rest import text_of
 
 pytestmark = pytest.mark.e2e
 
@@ -80,7 +82,7 @@ class ProductionStack:
             [RASA, "run", "actions", "--port", str(self.action_port)], cwd=ROOT, env=self.env,
             stdout=log.open("ab"), stderr=subprocess.STDOUT,
         )
-        _wait_http(f"http://127.0.0.1:{self.action_port}/health", self.actions, log, 180)
+        wait_http(f"http://127.0.0.1:{self.action_port}/health", self.actions, log, 180)
 
     def start_rasa(self) -> None:
         log = self.work / "rasa.log"
@@ -90,7 +92,7 @@ class ProductionStack:
              "--credentials", str(ROOT / "credentials.yml"), "-p", str(self.rasa_port), "-i", "127.0.0.1"],
             cwd=ROOT, env=self.env, stdout=log.open("ab"), stderr=subprocess.STDOUT,
         )
-        _wait_http(f"http://127.0.0.1:{self.rasa_port}/status?token={self.auth_token}", self.rasa, log, 600)
+        wait_http(f"http://127.0.0.1:{self.rasa_port}/status?token={self.auth_token}", self.rasa, log, 600)
 
     def say(self, sender: str, text: str) -> List[Dict[str, Any]]:
         body = json.dumps({"sender": sender, "message": text, "metadata": {"language": "sv"}}).encode()
@@ -104,7 +106,7 @@ class ProductionStack:
     def stop(self) -> None:
         for process in (self.rasa, self.actions):
             if process is not None:
-                _stop(process)
+                stop_process(process)
         self.backend.stop()
 
 
@@ -130,13 +132,13 @@ def test_form_survives_restarts_on_postgres_trackers_and_redis_locks(
         assert "Vilken e-postadress" in text_of(stack.say(sender, "Eva Lind"))
 
         # Rasa restarts mid-form: the tracker comes back from PostgreSQL with the name still there.
-        _stop(stack.rasa)
+        stop_process(stack.rasa)
         stack.start_rasa()
         summary = text_of(stack.say(sender, email))
         assert "Stämmer det här?" in summary and "Eva Lind" in summary, summary
 
         # The action server restarts before the case is filed: nothing it needs lived only in its memory.
-        _stop(stack.actions)
+        stop_process(stack.actions)
         stack.start_actions()
         replies = stack.say(sender, "ja")
         match = REFERENCE.search(text_of(replies))

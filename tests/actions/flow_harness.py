@@ -18,7 +18,6 @@ import email.policy
 import os
 import re
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -34,16 +33,11 @@ from rasa_sdk.executor import ActionExecutor, CollectingDispatcher
 
 from actions.backend_client import BackendClient, BackendConfig, RetryPolicy, set_backend_client
 from actions.flow_config import CASE_FORMS, FLOW_FORMS
+from tests.support import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "python").exists() else sys.executable
 CODE_RE = re.compile(r"^\s{4}(\d{6})\s*$", re.MULTILINE)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class BackendProcess:

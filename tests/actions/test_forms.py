@@ -14,16 +14,9 @@ import pytest
 from actions.backend_client import set_backend_client
 from actions.texts import GOAL_NAMES
 from tests.actions.flow_harness import BackendProcess, Conversation, use_backend
+from tests.support import DATE, REFERENCE
 
-MONTH_DATE = {
-    "sv": re.compile(r"\b\d{1,2} (januari|februari|mars|april|maj|juni|juli|augusti|september|oktober|november|"
-                     r"december) \d{4}\b"),
-    "nb": re.compile(r"\b\d{1,2}\. (januar|februar|mars|april|mai|juni|juli|august|september|oktober|november|"
-                     r"desember) \d{4}\b"),
-    "en": re.compile(r"\b\d{1,2} (January|February|March|April|May|June|July|August|September|October|November|"
-                     r"December) \d{4}\b"),
-}
-REFERENCE = re.compile(r"\b(?:PRV|REC|INC|WBL)-\d{4}-[0-9A-Z]{4}-[0-9A-Z]{4}\b")
+MONTH_DATE = DATE
 
 # Per language: what the user types.
 USER = {

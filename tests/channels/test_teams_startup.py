@@ -19,7 +19,7 @@ from typing import Dict
 import pytest
 
 from tests.channels.conftest import TEAMS_VARIABLES
-from tests.channels.fake_microsoft import free_port
+from tests.support import free_port, stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
 RASA = str(ROOT / ".venv" / "bin" / "rasa")
@@ -64,12 +64,7 @@ def test_rasa_run_without_teams_settings_serves_503_on_the_teams_webhook(tmp_pat
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/webhooks/rest/", timeout=5) as response:
             assert response.status == 200  # the other channels are served as before
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, timeout=30)
     log = (tmp_path / "rasa.log").read_text(errors="replace")
     assert log.count("teams.channel not configured") == 1, log[-3000:]
 

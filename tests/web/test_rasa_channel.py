@@ -15,6 +15,7 @@ import aiohttp
 import pytest
 
 from tests.web.conftest import ROOT, Recorder, serve_page
+from tests.support import free_port, stop_process
 from tests.web.rasa_channel_server import socketio_entry
 
 ENTER_ROOM_BUG = (
@@ -35,12 +36,6 @@ def stock_channel_has_enter_room_bug() -> bool:
 
     name, _settings = socketio_entry(credentials_path())
     return name == "socketio" and inspect.iscoroutinefunction(socketio.AsyncServer.enter_room)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -78,12 +73,7 @@ async def rasa_channel(page_port: int) -> AsyncIterator[str]:
                 raise AssertionError("Rasa's socketio channel did not start within 30 s")
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc, timeout=10)
 
 
 async def test_widget_round_trip_through_rasa_socketio_channel(

@@ -14,7 +14,6 @@ import email.policy
 import os
 import re
 import secrets
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -23,19 +22,13 @@ from typing import Any, AsyncIterator, Dict, List, Optional
 import aiohttp
 import pytest
 
+from tests.support import REFERENCE, free_port
 from tests.web.conftest import ROOT, Recorder, new_page, screenshot_path
 
 pytestmark = pytest.mark.e2e
 
 MODEL = Path(os.environ.get("E2E_MODEL") or ROOT / "models" / "assistant.tar.gz")
-REFERENCE = re.compile(r"\b[A-Z]{3}-\d{4}-[A-Z0-9]{4}-[A-Z0-9]{4}\b")
 REQUESTER_EMAIL = "anna.e2e@example.se"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 async def wait_http(url: str, proc: subprocess.Popen, timeout: float) -> None:
