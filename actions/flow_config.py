@@ -124,8 +124,8 @@ CASE_SLOTS = [
     "status_email", "status_code", "status_receipt", "pending_request", "due_clocks",
 ]
 # Slots that hold answers of the current form (cleared by "start again").
-ANSWER_SLOTS = [s for s in CASE_SLOTS if s not in ("flow", "right", "withdrawal_target", "filing_status", "pending_request",
-                                                   "filed_reference", "idempotency_key")]
+ANSWER_SLOTS = [s for s in CASE_SLOTS if s not in ("flow", "right", "withdrawal_target", "filing_status",
+                                                   "filed_reference", "idempotency_key", "pending_request")]
 
 # Fields that depend on another one: changing the key clears the dependants too.
 DEPENDANT_FIELDS = {

@@ -29,8 +29,8 @@ from actions.common import (
     fold,
     get_lang,
     has_any,
-    normalise_email,
     names_time_of_day,
+    normalise_email,
     normalise_reference,
     parse_aware_at,
     people_count,
@@ -41,10 +41,10 @@ from actions.common import (
 from actions.flow_config import (
     CORRECTABLE_FORMS,
     DEPENDANT_FIELDS,
-    is_other_goal,
     RIGHT_INTENTS,
     RIGHTS,
     answer_fields,
+    is_other_goal,
     needs_email_verification,
     not_intents_for,
     slots_for_form,
@@ -674,15 +674,15 @@ def off_topic(tracker: Tracker, text: str) -> bool:
 
 
 OFF_TOPIC_CONFIDENCE = 0.9
-# Word beginnings that make a free-text answer about personal data or our processing, whatever the NLU
-# thinks (matched against the start of each word, accents folded, hyphens dropped).
+# Word stems that make a free-text answer about personal data or our processing, whatever the NLU thinks
+# (accents folded, hyphens dropped; see `off_topic` for how they match).
 DOMAIN_WORDS = [
-    "uppgift", "opplysning", "data", "information", "info", "cv", "ansök", "ansok", "søknad", "soknad",
+    "uppgift", "opplysning", "data", "information", "info", "cv", "ansök", "søknad",
     "applic", "e-post", "epost", "mail", "mejl", "adress", "address", "telefon", "phone", "mobil", "namn",
     "navn", "name", "bild", "foto", "photo", "bilde", "konto", "account", "profil", "marknadsf", "markedsf",
-    "marketing", "nyhetsbrev", "newsletter", "lön", "lonn", "lønn", "salary", "betyg", "karakter", "grade",
+    "marketing", "nyhetsbrev", "newsletter", "lön", "lønn", "salary", "betyg", "karakter", "grade",
     "referens", "referanse", "reference", "intervju", "interview", "kamera", "camera", "logg", "kund",
-    "customer", "anställ", "ansatt", "employ", "personnummer", "fødselsnummer", "fodselsnummer", "identit",
+    "customer", "anställ", "ansatt", "employ", "personnummer", "fødselsnummer", "identit",
     "register", "samtycke", "samtykke", "consent", "rekryt", "rekrutt", "recruit", "amesto", "laptop", "dator",
     "datamaskin", "computer", "usb", "lösenord", "passord", "password", "server", "filen", "file", "dokument",
     "document", "kontrakt", "contract", "faktura", "invoice", "allt", "alt", "everything", "all",
