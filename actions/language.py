@@ -8,15 +8,24 @@ slot that has an `extract_<slot>` method (rasa_sdk/forms.py), so one HTTP round 
 `language` and `is_staff`. A mapping with `action: action_set_language` also works (`ActionSetLanguage`),
 but costs a second round trip per turn once `action_validate_slot_mappings` exists anyway.
 
-Order of evidence (bot.language.choose_language): an explicit switch request (`language_requested`
-entity, or the text); a language the user's own earlier request pinned; the channel/widget setting in
-`tracker.latest_message["metadata"]` (`language` or `locale`); the `language_detected` entity for a message
-long enough to count; otherwise the previous language.
+Order of evidence (bot.language.choose): an explicit switch request (`language_requested` entity, or the
+text); a language the user's own earlier request pinned; the widget's explicit setting
+(`tracker.latest_message["metadata"]["language"]`); a message of 4+ words of its own confidently in one of our
+languages or Danish (`language_detected` entity, or the text); on the first message only, the channel/browser
+locale (`metadata.locale`); otherwise the previous language.
+
+Danish writers are answered in Norwegian, and told so once: the action sends DANISH_NOTE with the dispatcher.
+That reaches the user: ActionExtractSlots._run_custom_action keeps the BotUttered events of
+`action_validate_slot_mappings` (only SlotSet and BotUttered are kept) and MessageProcessor.run_action_extract_slots
+sends them (`_send_bot_messages`) before the next action is predicted. "Once" is remembered in the slot
+`danish_noted` (needs `danish_noted: {type: bool, influence_conversation: false, mappings: [{type: custom}]}` in
+domain.yml; rasa_sdk drops a SlotSet for a slot the domain lacks) and, so that it also holds without that
+slot, by the note itself among the conversation's bot events.
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Mapping, Optional, Text
+from typing import Any, Dict, List, Mapping, Optional, Text, Tuple
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -25,10 +34,12 @@ from rasa_sdk.forms import ValidationAction
 from rasa_sdk.types import DomainDict
 
 from bot.language import (
+    DETECTED,
     LANGUAGES,
+    Choice,
     Detection,
-    choose_language,
-    language_from_metadata,
+    choose,
+    is_pinned,
     requested_language,
 )
 
@@ -37,11 +48,14 @@ STAFF_SLOT = "is_staff"
 TRUSTED_STAFF_CHANNEL = "teams"
 ENTITY_DETECTED = "language_detected"
 ENTITY_REQUESTED = "language_requested"
+DANISH_NOTED_SLOT = "danish_noted"
+# Said once to a Danish writer, in Norwegian Bokmål (the language of the replies that follow).
+DANISH_NOTE = "Jeg svarer på norsk, som de fleste dansker leser uten problemer."
 
 
-def _entity_value(entities: Any, name: str) -> Optional[Dict[str, Any]]:
+def _entity_value(entities: Any, name: str, allowed: Tuple[str, ...] = LANGUAGES) -> Optional[Dict[str, Any]]:
     for entity in entities or []:
-        if isinstance(entity, Mapping) and entity.get("entity") == name and entity.get("value") in LANGUAGES:
+        if isinstance(entity, Mapping) and entity.get("entity") == name and entity.get("value") in allowed:
             return dict(entity)
     return None
 
@@ -61,18 +75,13 @@ def _user_events(tracker: Tracker) -> List[Dict[str, Any]]:
 
 def _is_pinned(earlier_user_events: List[Dict[str, Any]], previous: Optional[str], metadata: Any) -> bool:
     """True when the user's latest explicit request set `previous` and the widget setting has not changed
-    since: the channel default, which the widget sends with every message, must not undo the request."""
-    for event in reversed(earlier_user_events):
-        requested = _requested_in(event)
-        if requested:
-            return requested == previous and language_from_metadata(event.get("metadata")) == (
-                language_from_metadata(metadata)
-            )
-    return False
+    since: the widget, which sends its setting with every message, must not undo the request."""
+    earlier = [(_requested_in(event), event.get("metadata")) for event in earlier_user_events]
+    return is_pinned(earlier, previous, metadata if isinstance(metadata, Mapping) else None)
 
 
-def language_for_turn(tracker: Tracker) -> Optional[str]:
-    """The `language` slot value after the latest user message."""
+def choice_for_turn(tracker: Tracker) -> Choice:
+    """The conversation's language after the latest user message, and why (bot.language.choose)."""
     latest = tracker.latest_message or {}
     text = latest.get("text") or ""
     metadata = latest.get("metadata") or {}
@@ -84,19 +93,47 @@ def language_for_turn(tracker: Tracker) -> Optional[str]:
     previous = tracker.get_slot(LANGUAGE_SLOT) if earlier else None
 
     requested_entity = _entity_value(entities, ENTITY_REQUESTED)
-    detected_entity = _entity_value(entities, ENTITY_DETECTED)
+    detected_entity = _entity_value(entities, ENTITY_DETECTED, DETECTED)  # "da" too: answered in nb
     detection = None
     if detected_entity:
         confidence = detected_entity.get("confidence_entity") or 1.0
         detection = Detection(str(detected_entity["value"]), float(confidence), {})
-    return choose_language(
+    return choose(
         previous,
         text,
-        metadata,
+        metadata if isinstance(metadata, Mapping) else None,
         requested=str(requested_entity["value"]) if requested_entity else None,
         detection=detection,
         pinned=_is_pinned(earlier, previous, metadata),
     )
+
+
+def language_for_turn(tracker: Tracker) -> Optional[str]:
+    """The `language` slot value after the latest user message."""
+    return choice_for_turn(tracker).language
+
+
+def danish_already_noted(tracker: Tracker) -> bool:
+    """Whether this conversation has had DANISH_NOTE: the slot, or (without the slot in the domain) the note
+    among the bot events."""
+    if tracker.get_slot(DANISH_NOTED_SLOT):
+        return True
+    return any(
+        isinstance(e, Mapping) and e.get("event") == "bot" and e.get("text") == DANISH_NOTE for e in tracker.events
+    )
+
+
+def language_slots_for_turn(dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
+    """Slot values to set after the latest user message (only changes), and DANISH_NOTE when it is due."""
+    choice = choice_for_turn(tracker)
+    # Only emit an event when the value changes, so the tracker is not filled with repeats.
+    slots: Dict[Text, Any] = {} if choice.language == tracker.get_slot(LANGUAGE_SLOT) else {
+        LANGUAGE_SLOT: choice.language
+    }
+    if choice.danish and choice.language == "nb" and not danish_already_noted(tracker):
+        dispatcher.utter_message(text=DANISH_NOTE)
+        slots[DANISH_NOTED_SLOT] = True
+    return slots
 
 
 def is_staff_for_turn(tracker: Tracker) -> bool:
@@ -120,15 +157,19 @@ class ValidateSlotMappings(ValidationAction):
     async def extract_language(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        chosen = language_for_turn(tracker)
-        # Only emit an event when the value changes, so the tracker is not filled with repeats.
-        return {} if chosen == tracker.get_slot(LANGUAGE_SLOT) else {LANGUAGE_SLOT: chosen}
+        # Also sets `danish_noted` with the note (rasa_sdk keeps that SlotSet only when the domain has the slot).
+        return language_slots_for_turn(dispatcher, tracker)
 
     async def validate_language(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
         # Any other setter (a story, a colleague's action) may only put sv/nb/en in the slot.
         return {LANGUAGE_SLOT: value if value in LANGUAGES else None}
+
+    async def validate_danish_noted(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        return {DANISH_NOTED_SLOT: bool(value)}
 
     async def extract_is_staff(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -146,5 +187,6 @@ class ActionSetLanguage(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        chosen = language_for_turn(tracker)
-        return [] if chosen == tracker.get_slot(LANGUAGE_SLOT) else [SlotSet(LANGUAGE_SLOT, chosen)]
+        slots = language_slots_for_turn(dispatcher, tracker)
+        known = (domain or {}).get("slots") or {}
+        return [SlotSet(name, value) for name, value in slots.items() if name == LANGUAGE_SLOT or name in known]

@@ -1,7 +1,8 @@
 """Rasa NLU component that tags each message with its language (see bot/language.py).
 
 Adds two entities, never annotated in training data:
-- `language_detected` (sv/nb/en, with confidence) when `bot.language.detect` is confident;
+- `language_detected` (sv/nb/da/en, with confidence) when `bot.language.detect` is confident (Danish `da` is
+  answered in Norwegian: actions/language.py maps it to nb);
 - `language_requested` (sv/nb/en) when the user explicitly asks to switch ("in English please").
 The conversation's `language` slot is decided in actions/language.py with `choose_language`, which
 also applies the sticky rule (short messages never flip the language).
