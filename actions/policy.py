@@ -10,7 +10,7 @@ Public API:
     answer_for_topic(topic, language, is_staff, question=None) -> Answer
     search(question, language, limit=3) -> list[SearchHit]
     answer_question(question, language, is_staff=False) -> Answer   # search, else the honest fallback
-Actions: `action_answer_faq`, `action_policy_search`.
+Actions: `action_answer_faq` (with the request offer) and `action_clarify_request` (nlu_fallback).
 """
 
 from __future__ import annotations
@@ -31,6 +31,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.flow_config import START_INTENT_GOALS
+from actions.routing import clarify_candidates, faq_topic, offer_for_question
+from actions.texts import button, goal_name, t
+
 logger = logging.getLogger(__name__)
 
 LANGUAGES = ("sv", "nb", "en")
@@ -39,8 +43,6 @@ DEFAULT_LANGUAGE = "en"
 SECTION_LABELS = {"sv": "avsnitt", "nb": "punkt", "en": "policy section"}
 STAFF_ONLY_TOPIC = "where_data_kept"
 
-# Below this response-selector confidence the FAQ prediction is not trusted and the search answers instead.
-FAQ_MIN_CONFIDENCE = float(os.environ.get("PRIVACY_FAQ_MIN_CONFIDENCE", "0.5"))
 # BM25 score a section needs before it counts as an answer; tuned so off-topic questions match nothing
 # (tests/actions/test_policy.py has the positive and negative questions it was tuned on).
 SEARCH_MIN_SCORE = 3.0
@@ -354,17 +356,6 @@ def _tracker_is_staff(tracker: Tracker) -> bool:
     return tracker.get_slot("is_staff") is True
 
 
-def faq_prediction(latest_message: Dict[str, Any]) -> tuple:
-    """(topic or None, confidence) from the ResponseSelector output in a parsed message."""
-    selector = (latest_message or {}).get("response_selector") or {}
-    prediction = selector.get("faq") or selector.get("default") or {}
-    response = prediction.get("response") or {}
-    key = response.get("intent_response_key") or ""
-    confidence = float(response.get("confidence") or 0.0)
-    topic = key.split("/", 1)[1] if key.startswith("faq/") else None
-    return topic, confidence
-
-
 class ActionAnswerFaq(Action):
     """Answers `faq/<topic>` from the knowledge base in the user's language; a low-confidence prediction
     falls back to the policy search, and that to the honest "the policy does not say" answer."""
@@ -382,27 +373,52 @@ class ActionAnswerFaq(Action):
         language = _tracker_language(tracker)
         is_staff = _tracker_is_staff(tracker)
         question = tracker.latest_message.get("text") or ""
-        topic, confidence = faq_prediction(tracker.latest_message)
-        if topic in kb.topics and confidence >= FAQ_MIN_CONFIDENCE:
+        topic, confidence = faq_topic(tracker.latest_message)
+        if topic in kb.topics:
             answer = kb.answer_for_topic(topic, language, is_staff, question)
         else:
             answer = kb.answer_question(question, language, is_staff)
         # Log only labels and numbers, never the user's text.
-        logger.info("faq answer: topic=%s confidence=%.2f source=%s section=%s language=%s",
-                    topic, confidence, answer.source, answer.section, language)
+        # Inside a form the user is busy with one request already: no offer of another one there.
+        offer = None if tracker.active_loop_name else (
+            offer_for_question(tracker.latest_message) or (kb.topics[topic].get("offer") if topic in kb.topics else None))
+        logger.info("faq answer: topic=%s confidence=%.2f source=%s section=%s language=%s offer=%s",
+                    topic, confidence, answer.source, answer.section, language, offer)
         dispatcher.utter_message(text=answer.text)
+        if offer:
+            offer_request(dispatcher, offer, language)
         return []
 
 
-class ActionPolicySearch(Action):
-    """For nlu_fallback / out_of_scope messages that may be policy questions: search the policy."""
+def offer_request(dispatcher: CollectingDispatcher, intent: str, language: str) -> None:
+    """One short line and a button that starts the request `intent` (its payload is the intent)."""
+    flow, right = START_INTENT_GOALS[intent]
+    dispatcher.utter_message(text=t("offer_request", language, goal=goal_name(flow, right, language)),
+                             buttons=[button(t("btn_offer_request", language), f"/{intent}")])
+
+
+class ActionClarifyRequest(Action):
+    """`nlu_fallback` outside a form: the closest requests as buttons ("did you mean ...?"); a message with
+    no close request gets the policy search, and with no search hit the menu (`utter_nlu_fallback`)."""
 
     def name(self) -> str:
-        return "action_policy_search"
+        return "action_clarify_request"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[Dict]:
         language = _tracker_language(tracker)
+        candidates = clarify_candidates(tracker.latest_message)
+        logger.info("clarify: candidates=%s language=%s", candidates, language)
+        if candidates:
+            buttons = []
+            for intent in candidates:
+                flow, right = START_INTENT_GOALS[intent]
+                buttons.append(button(goal_name(flow, right, language).capitalize(), f"/{intent}"))
+            buttons.append(button(t("btn_something_else", language), "/help"))
+            dispatcher.utter_message(text=t("clarify_request", language), buttons=buttons)
+            return []
         answer = answer_question(tracker.latest_message.get("text") or "", language, _tracker_is_staff(tracker))
-        logger.info("policy search: source=%s section=%s language=%s", answer.source, answer.section, language)
-        dispatcher.utter_message(text=answer.text)
+        if answer.source == "search":
+            dispatcher.utter_message(text=answer.text)
+        else:
+            dispatcher.utter_message(response="utter_nlu_fallback")
         return []

@@ -262,13 +262,21 @@ T: Dict[str, Dict[str, str]] = {
         "en": ("You can report misconduct here, with your name or anonymously. We acknowledge receipt within "
                "7 days and give feedback within 3 months."),
     },
+    # The second line names the supervisory authorities (policy section 5, GDPR Art. 77; names from the product
+    # brief, see knowledge/README.md): complaining to us first never replaces that route.
     "intro_complaint": {
         "sv": ("Tråkigt att du inte är nöjd. Beskriv ditt klagomål, så registrerar jag det till integritetsteamet. "
-               "Jag behöver ditt namn och din e-postadress för att kunna svara dig."),
+               "Jag behöver ditt namn och din e-postadress för att kunna svara dig.\n"
+               "Du kan också alltid klaga direkt hos en tillsynsmyndighet: IMY (Sverige), Datatilsynet (Norge) eller "
+               "Datatilsynet (Danmark)."),
         "nb": ("Leit at du ikke er fornøyd. Beskriv klagen din, så registrerer jeg den hos personvernteamet. "
-               "Jeg trenger navnet ditt og e-postadressen din for å kunne svare deg."),
+               "Jeg trenger navnet ditt og e-postadressen din for å kunne svare deg.\n"
+               "Du kan også alltid klage direkte til en tilsynsmyndighet: Datatilsynet (Norge), IMY (Sverige) eller "
+               "Datatilsynet (Danmark)."),
         "en": ("I'm sorry you are not satisfied. Describe your complaint and I will register it with the privacy "
-               "team. I need your name and e-mail address so we can answer you."),
+               "team. I need your name and e-mail address so we can answer you.\n"
+               "You can also always complain directly to a supervisory authority: IMY (Sweden), Datatilsynet (Norway) "
+               "or Datatilsynet (Denmark)."),
     },
     "intro_status": {
         "sv": "Jag kan visa hur ditt ärende ligger till. Först behöver jag ärendenumret och ett bevis på att ärendet är ditt.",
@@ -483,6 +491,20 @@ T: Dict[str, Dict[str, str]] = {
               "ask whether you want to go on with the other one. If you would rather stop this one, type "
               "“stop”.",
     },
+    # A policy answer that may also have been a request: one short line offers the request (actions/routing.py).
+    "offer_request": {
+        "sv": "Vill du också att jag hjälper dig med ett ärende: {goal}?",
+        "nb": "Vil du også at jeg hjelper deg med en sak: {goal}?",
+        "en": "Would you also like me to help you file this: {goal}?",
+    },
+    "btn_offer_request": {"sv": "Ja, starta", "nb": "Ja, start", "en": "Yes, start it"},
+    # Rasa's two-stage fallback, in our words: the closest candidates as buttons.
+    "clarify_request": {
+        "sv": "Jag är inte säker på att jag förstod. Menade du något av det här?",
+        "nb": "Jeg er ikke sikker på at jeg forsto. Mente du noe av dette?",
+        "en": "I'm not sure I understood. Did you mean one of these?",
+    },
+    "btn_something_else": {"sv": "Något annat", "nb": "Noe annet", "en": "Something else"},
     "other_request_offer": {
         "sv": "Du nämnde också ett annat ärende: {other}. Vill du börja med det nu?",
         "nb": "Du nevnte også en annen sak: {other}. Vil du begynne på den nå?",

@@ -37,6 +37,7 @@ INTENTS = [
     "withdraw_consent", "withdraw_application", "report_incident", "check_case_status", "faq",
     "report_misconduct", "file_complaint", "switch_language", "stop", "restart_form", "correct_value",
     "resend_code", "help", "bot_challenge", "thanks", "retry", "forget_conversation", "card_submitted",
+    "customer_service",
 ]
 ENTITIES = ["language_detected", "language_requested", "email", "case_reference", "withdrawal_target"]
 
@@ -82,18 +83,21 @@ TRUST_ROUTE = {
 MENU_BUTTONS = {
     "sv": [{"title": "Se mina uppgifter", "payload": "/request_access"},
            {"title": "Radera mina uppgifter", "payload": "/request_erasure"},
+           {"title": "Återkalla ett samtycke", "payload": "/withdraw_consent"},
            {"title": "Återkalla en ansökan", "payload": "/withdraw_application"},
            {"title": "Rapportera en incident", "payload": "/report_incident"},
            {"title": "Status för ett ärende", "payload": "/check_case_status"},
            {"title": "Prata med en människa", "payload": "/human_handoff"}],
     "nb": [{"title": "Se opplysningene mine", "payload": "/request_access"},
            {"title": "Slett opplysningene mine", "payload": "/request_erasure"},
+           {"title": "Trekk tilbake et samtykke", "payload": "/withdraw_consent"},
            {"title": "Trekk tilbake en søknad", "payload": "/withdraw_application"},
            {"title": "Meld et avvik", "payload": "/report_incident"},
            {"title": "Status for en sak", "payload": "/check_case_status"},
            {"title": "Snakk med et menneske", "payload": "/human_handoff"}],
     "en": [{"title": "See my data", "payload": "/request_access"},
            {"title": "Erase my data", "payload": "/request_erasure"},
+           {"title": "Withdraw a consent", "payload": "/withdraw_consent"},
            {"title": "Withdraw an application", "payload": "/withdraw_application"},
            {"title": "Report an incident", "payload": "/report_incident"},
            {"title": "Status of a case", "payload": "/check_case_status"},
@@ -139,6 +143,19 @@ RESPONSES: Dict[str, List[Dict[str, Any]]] = {
         "Det kan jag tyvärr inte hjälpa till med. Jag hjälper till med integritet och personuppgifter hos Amesto.",
         "Det kan jeg dessverre ikke hjelpe med. Jeg hjelper med personvern og personopplysninger hos Amesto.",
         "Sorry, I can't help with that. I help with privacy and personal data at Amesto.",
+        buttons=MENU_BUTTONS,
+    ),
+    # Invoices, passwords, orders, bookings ...: the policy gives no customer-service contact, so none is invented.
+    "utter_customer_service": trilingual(
+        "Det här är Amestos integritetsassistent, så jag kan bara hjälpa till med personuppgifter och integritet. "
+        "Fakturor, inloggning, beställningar, bokningar och andra kundärenden sköts av det Amesto-bolag du har "
+        "kontakt med, på det sätt du brukar nå dem. Gäller det dina personuppgifter hjälper jag gärna till.",
+        "Dette er Amestos personvernassistent, så jeg kan bare hjelpe med personopplysninger og personvern. "
+        "Fakturaer, innlogging, bestillinger, bookinger og andre kundesaker håndteres av Amesto-selskapet du har "
+        "kontakt med, slik du vanligvis når dem. Gjelder det personopplysningene dine, hjelper jeg gjerne.",
+        "This is Amesto's privacy assistant, so I can only help with personal data and privacy. Invoices, "
+        "log-in, orders, bookings and other customer matters are handled by the Amesto company you deal with, "
+        "the way you usually reach them. If it is about your personal data, I am glad to help.",
         buttons=MENU_BUTTONS,
     ),
     "utter_nlu_fallback": trilingual(
@@ -190,7 +207,7 @@ def build_domain() -> Dict[str, Any]:
         slots[slot] = {"type": "text", "influence_conversation": False, "mappings": slot_mappings(slot)}
     for slot, kind in (("identity_from_channel", "bool"), ("correction_pending", "bool"), ("failed_attempts", "any"),
                        ("idempotency_key", "text"), ("filed_reference", "text"), ("due_at", "text"),
-                       ("pending_request", "text"), ("due_clocks", "any")):
+                       ("pending_request", "text"), ("due_clocks", "any"), ("danish_noted", "bool")):
         slots[slot] = {"type": kind, "influence_conversation": False, "mappings": [{"type": "custom"}]}
 
     forms = {form: {"required_slots": FORM_SLOTS[form]} for form in ALL_FORMS}
@@ -201,7 +218,7 @@ def build_domain() -> Dict[str, Any]:
         "action_stop_flow", "action_restart_form", "action_correct_value", "action_status_done",
         "action_forget_conversation", "action_note_other_request",
         # colleagues' actions (actions/policy.py, actions/language.py)
-        "action_answer_faq", "action_policy_search", "action_validate_slot_mappings",
+        "action_answer_faq", "action_clarify_request", "action_validate_slot_mappings",
     ] + [f"validate_{form}" for form in ALL_FORMS] + [f"action_ask_{slot}" for slot in ASKED_SLOTS]
     return {
         "version": "3.1",
@@ -248,7 +265,7 @@ def build_rules() -> Dict[str, List[Dict[str, Any]]]:
     simple = {
         "greet": "utter_greet", "goodbye": "utter_goodbye", "thanks": "utter_thanks", "bot_challenge": "utter_iamabot",
         "help": "utter_help", "human_handoff": "utter_handoff", "out_of_scope": "utter_out_of_scope",
-        "nlu_fallback": "utter_nlu_fallback", "faq": "action_answer_faq", "switch_language": "utter_language_switched",
+        "customer_service": "utter_customer_service", "nlu_fallback": "action_clarify_request", "faq": "action_answer_faq", "switch_language": "utter_language_switched",
         "stop": "action_stop_flow", "restart_form": "utter_help", "correct_value": "action_correct_value",
         "resend_code": "action_resend_code",
     }
@@ -557,7 +574,8 @@ def build_stories(lang: str, test: bool) -> List[Dict[str, Any]]:
         u("greet", "greet"), {"action": "utter_greet"},
         u("faq_question", "faq"), {"action": "action_answer_faq"},
         u("out_of_scope", "out_of_scope"), {"action": "utter_out_of_scope"},
-        u("gibberish", "nlu_fallback"), {"action": "utter_nlu_fallback"},
+        u("customer_service", "customer_service"), {"action": "utter_customer_service"},
+        u("gibberish", "nlu_fallback"), {"action": "action_clarify_request"},
         u("bot", "bot_challenge"), {"action": "utter_iamabot"},
         u("handoff", "human_handoff"), {"action": "utter_handoff"},
         u("switch", "switch_language"), {"action": "utter_language_switched"},

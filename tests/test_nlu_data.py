@@ -17,6 +17,8 @@ from rasa.shared.nlu.training_data.message import Message
 ROOT = Path(__file__).resolve().parent.parent
 NLU_DIR = ROOT / "data" / "nlu"
 HOLDOUT_DIR = ROOT / "tests" / "nlu_holdout"
+# The acceptance sets of bench/bench_understanding.py (text<TAB>label files), held out just the same.
+ACCEPTANCE_DIR = ROOT / "tests" / "nlu_acceptance"
 CONVERSATION_DOC = ROOT / "docs" / "CONVERSATION.md"
 LANGUAGES = ("sv", "nb", "en")
 # faq/<topic> examples and the faq hold-out files belong to the knowledge-base colleague.
@@ -64,6 +66,23 @@ def training_messages() -> list[tuple[Path, Message]]:
 
 def holdout_messages() -> list[tuple[Path, Message]]:
     return [(path, m) for path in sorted(HOLDOUT_DIR.glob("*.yml")) for m in _read(path)]
+
+
+def acceptance_texts() -> list[str]:
+    texts = []
+    for path in sorted(ACCEPTANCE_DIR.glob("*/*.tsv")):
+        if path.parent.name == "language":
+            continue  # language identification sets: they judge bot/language.py, which data/nlu does not train
+        column = 0
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip() and not line.lstrip().startswith("#"):
+                texts.append(line.split("\t")[column])
+    return texts
+
+
+def held_out_texts() -> list[str]:
+    """Every line the model must never have seen: the hold-out files and the acceptance sets."""
+    return [m.get("text") for _, m in holdout_messages()] + acceptance_texts()
 
 
 def typed_contract_intents() -> list[str]:
@@ -145,24 +164,34 @@ def test_no_example_appears_under_two_intents_or_twice() -> None:
 
 def test_no_holdout_example_is_in_the_training_data() -> None:
     training = {normalise(m.get("text")) for _, m in training_messages()}
-    leaked = [m.get("text") for _, m in holdout_messages() if normalise(m.get("text")) in training]
+    leaked = [text for text in held_out_texts() if normalise(text) in training]
     assert not leaked, f"held-out lines found in data/nlu: {leaked}"
 
 
 def test_no_holdout_example_is_a_near_copy_of_a_training_line() -> None:
     training = [normalise(m.get("text")) for _, m in training_messages()]
     near: list[str] = []
-    for _, message in holdout_messages():
-        text = normalise(message.get("text"))
+    for original in held_out_texts():
+        text = normalise(original)
         if len(text) < NEAR_COPY_MIN_LENGTH:
             continue
         matcher = difflib.SequenceMatcher(None, text)
         for other in training:
             matcher.set_seq1(other)
             if matcher.real_quick_ratio() >= NEAR_COPY_RATIO and matcher.ratio() >= NEAR_COPY_RATIO:
-                near.append(f"{message.get('text')!r} ~ {other!r}")
+                near.append(f"{original!r} ~ {other!r}")
                 break
     assert not near, "held-out lines too close to training lines:\n" + "\n".join(near)
+
+
+def test_acceptance_sets_are_there_and_large_enough() -> None:
+    """bench/bench_understanding.py's minimums per language (issue 9), so a lost file cannot go unnoticed."""
+    minimum = {"requests.tsv": 40, "policy.tsv": 60, "customer_service.tsv": 60, "out_of_domain.tsv": 300}
+    for lang in LANGUAGES:
+        for name, least in minimum.items():
+            lines = [line for line in (ACCEPTANCE_DIR / lang / name).read_text(encoding="utf-8").splitlines()
+                     if line.strip() and not line.startswith("#")]
+            assert len(lines) >= least, (lang, name, len(lines))
 
 
 def test_holdout_has_no_duplicates() -> None:

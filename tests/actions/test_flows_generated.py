@@ -50,5 +50,6 @@ def test_test_stories_cover_every_flow_in_every_language() -> None:
                      "complaint_form", "case_status_form", "verification_form"):
             assert form in loops, (lang, form)
         for action in ("action_file_case", "action_stop_flow", "action_correct_value", "action_resend_code",
-                       "action_answer_faq", "utter_handoff", "utter_nlu_fallback", "utter_out_of_scope"):
+                       "action_answer_faq", "utter_handoff", "action_clarify_request", "utter_out_of_scope",
+                       "utter_customer_service"):
             assert action in actions, (lang, action)

@@ -426,7 +426,7 @@ def _action_call(action: str, text: str, slots: Dict[str, Any], faq_key: Optiona
 def executor() -> ActionExecutor:
     ex = ActionExecutor()
     ex.register_action(policy.ActionAnswerFaq)
-    ex.register_action(policy.ActionPolicySearch)
+    ex.register_action(policy.ActionClarifyRequest)
     return ex
 
 
@@ -472,13 +472,10 @@ async def test_action_answer_faq_where_data_kept_staff_and_non_staff(executor, k
         assert public == [kb.topics["where_data_kept"]["answer"]["en"]], slots
 
 
-async def test_action_policy_search(executor, kb) -> None:
-    (hit,) = await _run(executor, _action_call("action_policy_search", "do you send my data to the USA",
+async def test_clarify_without_candidates_searches_the_policy(executor, kb) -> None:
+    (hit,) = await _run(executor, _action_call("action_clarify_request", "do you send my data to the USA",
                                                {"language": "en"}))
     assert "(policy section 2.3)" in hit
-    (miss,) = await _run(executor, _action_call("action_policy_search", "hvem vant fotballkampen",
-                                                {"language": "nb"}))
-    assert miss == kb.fallback("nb").text
 
 
 # ---------------------------------------------------------------------------------------------------------

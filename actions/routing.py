@@ -1,0 +1,109 @@
+"""Request or question: what the assistant does with a message outside a form, decided from the parse.
+
+Why one module: the dialogue rules start a flow for a request intent and answer a policy question for
+`faq`, but three decisions need the whole parse, not only the top intent, and bench/bench_understanding.py
+must measure exactly what the actions do:
+- a policy question that may also be a request ("can you delete my personal information?") is answered in
+  one line and the request is offered as a button (`offer_for_question`);
+- a policy topic that is not clearly ahead of the runner-up is not answered as if it were (`faq_topic`);
+  the policy search or an honest "I am not sure" takes over;
+- a message the classifier cannot place (nlu_fallback) gets the closest candidates as buttons in the user's
+  language, Rasa's two-stage fallback pattern (`clarify_candidates`).
+The thresholds come from bench/bench_understanding.py's sweep on tests/nlu_holdout (the tuning set); the
+acceptance sets in tests/nlu_acceptance only report.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Mapping, Optional, Tuple
+
+from actions.flow_config import START_INTENT_GOALS
+
+# The response selector's topic is trusted from this confidence on ...
+FAQ_MIN_CONFIDENCE = float(os.environ.get("PRIVACY_FAQ_MIN_CONFIDENCE", "0.5"))
+# ... and only when it leads the second topic by this much; otherwise the search decides.
+FAQ_MIN_MARGIN = float(os.environ.get("PRIVACY_FAQ_MIN_MARGIN", "0.2"))
+# A request intent ranked below `faq` is offered as a button after the answer from this confidence on.
+OFFER_MIN_CONFIDENCE = float(os.environ.get("PRIVACY_OFFER_MIN_CONFIDENCE", "0.1"))
+# "Did you mean ...?" lists the request intents of at least this confidence, at most this many.
+CLARIFY_MIN_CONFIDENCE = float(os.environ.get("PRIVACY_CLARIFY_MIN_CONFIDENCE", "0.1"))
+CLARIFY_MAX_CANDIDATES = 3
+
+# Intents that open a flow (a case, or the status check of one): the ones that may be offered as buttons.
+REQUEST_INTENTS: Tuple[str, ...] = tuple(START_INTENT_GOALS)
+# Intents whose flow files a case: an out-of-domain message must never reach one of these.
+CASE_OPENING_INTENTS = frozenset(i for i in REQUEST_INTENTS if i != "check_case_status")
+NOT_REQUESTS = frozenset({"customer_service", "out_of_scope"})
+
+
+@dataclass(frozen=True)
+class Route:
+    """What the assistant does with one message outside a form.
+
+    kind: "start" (the rules start `intent`'s flow), "answer" (policy `topic`, or the search when topic is
+    None), "clarify" (buttons for `offers`), "customer_service", "out_of_scope" or "other" (small talk,
+    hand-off, ...: a rule answers `intent`). `offers` are request intents offered as buttons."""
+
+    kind: str
+    intent: Optional[str] = None
+    topic: Optional[str] = None
+    offers: List[str] = field(default_factory=list)
+
+
+def _ranking(parse: Mapping[str, Any]) -> List[Dict[str, Any]]:
+    return [r for r in parse.get("intent_ranking") or [] if r.get("name") != "nlu_fallback"]
+
+
+def faq_topic(parse: Mapping[str, Any]) -> Tuple[Optional[str], float]:
+    """(topic, confidence) when the response selector's topic is confident and clearly ahead; else (None, c)."""
+    selector = (parse.get("response_selector") or {}).get("faq") or {}
+    response = selector.get("response") or {}
+    key = response.get("intent_response_key") or ""
+    confidence = float(response.get("confidence") or 0.0)
+    ranking = selector.get("ranking") or []
+    runner_up = float(ranking[1].get("confidence") or 0.0) if len(ranking) > 1 else 0.0
+    if not key.startswith("faq/") or confidence < FAQ_MIN_CONFIDENCE or confidence - runner_up < FAQ_MIN_MARGIN:
+        return None, confidence
+    return key.split("/", 1)[1], confidence
+
+
+def offer_for_question(parse: Mapping[str, Any]) -> Optional[str]:
+    """The request intent to offer after a policy answer, when the classifier saw one too."""
+    for ranked in _ranking(parse)[1:3]:
+        name = ranked.get("name")
+        if name in REQUEST_INTENTS and float(ranked.get("confidence") or 0.0) >= OFFER_MIN_CONFIDENCE:
+            return name
+    return None
+
+
+def clarify_candidates(parse: Mapping[str, Any]) -> List[str]:
+    """The request intents worth asking about when the classifier could not decide, best first."""
+    if (parse.get("intent") or {}).get("name") in NOT_REQUESTS:
+        return []
+    found = []
+    for ranked in _ranking(parse):
+        if ranked.get("name") in NOT_REQUESTS:
+            break  # what ranks below "not a request" is not worth a button
+        if ranked.get("name") in REQUEST_INTENTS and float(ranked.get("confidence") or 0.0) >= CLARIFY_MIN_CONFIDENCE:
+            found.append(ranked["name"])
+        if len(found) == CLARIFY_MAX_CANDIDATES:
+            break
+    return found
+
+
+def route(parse: Mapping[str, Any]) -> Route:
+    """The whole decision for a message outside a form, as the rules and actions carry it out."""
+    intent = (parse.get("intent") or {}).get("name") or "nlu_fallback"
+    if intent in REQUEST_INTENTS:
+        return Route("start", intent=intent)
+    if intent == "faq":
+        topic, _confidence = faq_topic(parse)
+        offer = offer_for_question(parse)
+        return Route("answer", intent=intent, topic=topic, offers=[offer] if offer else [])
+    if intent == "nlu_fallback":
+        return Route("clarify", intent=intent, offers=clarify_candidates(parse))
+    if intent in NOT_REQUESTS:
+        return Route(intent, intent=intent)
+    return Route("other", intent=intent)

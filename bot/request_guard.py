@@ -1,0 +1,283 @@
+"""A case is opened only for the user's personal data: the request guard (NLU component and its rule).
+
+Why: the intent classifier learns the verbs of privacy requests ("radera", "vis meg", "stop", "a copy of"),
+so "send me a copy of my invoice", "slett påminnelsen min" or "turn off all alarms" came out as access,
+erasure or consent requests, and the person was asked for a name, an e-mail address and a code to file a
+request they never made. The training data now has hard negatives for these, but a statistical model still
+leans on the verb for objects it has never seen. The rule here looks at the object instead:
+
+    a case-opening intent whose message names a thing that is not personal data held about the person
+    (an invoice, a password, an order, a meeting, an alarm, a playlist ...) and says nothing of personal
+    data (uppgifter, opplysninger, data, "om mig", samtycke, ansökan, ...) is not that request.
+
+It becomes `customer_service` (invoices, passwords, orders, bookings ...: the assistant says it handles
+privacy only and how to reach the company otherwise) or `out_of_scope` (alarms, music, weather ...). The
+rule never creates a request; it only takes one away, so it cannot open a case by mistake.
+
+config.yml: `- name: bot.request_guard.RequestGuard`, after the intent classifiers and the response
+selector and before the FallbackClassifier (which then judges the guarded ranking).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Text, Tuple
+
+CUSTOMER_SERVICE = "customer_service"
+OUT_OF_SCOPE = "out_of_scope"
+
+# Word stems, folded (lower case, å/ä→a, ö/ø→o, æ→ae). A stem matches a word that starts with it, or, for
+# stems of 5+ letters, a word that contains it (Nordic compounds: "kundportallösenordet", "fakturakopian").
+
+# Things a company's customer service handles: never a privacy request's object.
+CUSTOMER_SERVICE_OBJECTS: Tuple[str, ...] = (
+    "faktur", "invoice", "kvitto", "kvitter", "receipt", "kreditnot", "betalingspaminn", "betalningspaminn",
+    "losenord", "passord", "password", "passwd", "inlogg", "innlogg", "login", "tvafaktor", "tofaktor", "2fa",
+    "bestall", "bestill", "order", "ordre", "leverans", "levering", "delivery", "frakt", "shipping", "paket",
+    "pakke", "parcel", "abonnem", "prenumer", "subscription", "licens", "lisens", "licence", "license",
+    "bokning", "booking", "mote", "moten", "motet", "meeting", "timebestill", "kursplats", "kursplass",
+    "lonespec", "lonebesked", "lonnsslipp", "lonnslipp", "payslip", "lonn", "salary", "offert", "quote",
+    "prisforslag", "pristilbud", "ticket", "supportarend", "supportsak", "notis", "notific", "varsling",
+    "pushvarsl", "nyhetsflode", "kundportal", "kundeportal", "portal",
+)
+# Things of daily life the assistant has nothing to do with (voice-assistant commands, media, home).
+OTHER_OBJECTS: Tuple[str, ...] = (
+    "alarm", "larm", "vackar", "vekker", "paminn", "pamin", "reminder", "timer", "nedrakn", "tidtak",
+    "musik", "music", "sang", "song", "spellist", "spillelist", "playlist", "album", "radio", "podcast",
+    "podd", "lampa", "lampe", "lamp", "light", "ljuset", "lyset", "lysa", "volum", "volume",
+    "vader", "weather", "temperatur", "kalender", "calendar", "inkopslist", "handlelist", "handleliste",
+    "shopping", "indkob", "mjolk", "melk", "milk", "spotify", "netflix", "youtube", "serien", "episod",
+    "film", "movie", "spel", "spill", "game", "recept", "oppskrift", "recipe",
+)
+# Words that make the object personal data, consent, an application or a privacy matter: a message with
+# any of these keeps its request, whatever else it names ("radera mina uppgifter och min order").
+PERSONAL_DATA_ANCHORS: Tuple[str, ...] = (
+    "personuppg", "personopplys", "personoplys", "personal", "personlig", "uppgift", "uppgifter", "opplysning",
+    "oplysning", "data", "info", "information", "informasjon", "samtyck", "samtykk", "consent", "nyhetsbrev",
+    "newsletter", "marknadsf", "markedsf", "marketing", "reklam", "ansokan", "ansokn", "soknad", "soknaden",
+    "application", "applied", "cv", "profil", "profile", "kandidat", "candidate", "rekryt", "rekrutt",
+    "recruit", "gdpr", "integritet", "personvern", "privacy", "dataskydd", "registrer", "register",
+    "lagrat", "lagret", "lagra", "stored", "sparat", "spart", "saved", "kept", "holder", "hold",
+    # the fields people name instead of "my data"
+    "adress", "address", "namn", "navn", "name", "telefonnummer", "mobilnummer", "phone", "epost", "e post",
+    "mejladress", "email", "e mail", "personnummer", "fodselsnummer", "personnr", "bild", "foto", "photo",
+    # what the rights are called
+    "innsyn", "insyn", "registerutdrag", "utdrag", "portab", "gdpr", "rattighet", "rettighet", "right to",
+    "system", "databas", "database", "record", "kartotek", "behandl", "process", "details", "detaljer",
+    "kontaktinf", "etternavn", "efternamn", "fornavn", "fornamn", "surname", "konto", "account", "logg", "logs",
+    "visitor", "besoksregistr", "artikel", "artikkel", "article", "dsar", "subject access", "access request",
+    "tillgang", "innsigelse", "csv", "xml", "json", "maskinl", "machine readable", "everything i", "allt jag",
+    "alt jeg", "alt eg", "glomd", "glemt", "gloymd", "forgotten", "telefonnr", "fodelsedat", "fodselsdat",
+    "birth", "titel", "tittel", "title", "roll", "rolle", "role", "e post", "mail", "ratten", "retten", "right of",
+    "kundnummer", "kundenummer", "customer number",
+)
+# Phrases that point at the person themself ("forget me", "allt om mig", "everything you have on me",
+# "jag vill bli raderad", "I want to be forgotten").
+_SELF_PATTERN = re.compile(
+    r"\b(?:om|about|on|of|pa|glom\w*|glem\w*|forget\w*|rader\w*|slett\w*|delete\w*|erase\w*|remove\w*|"
+    r"fjern\w*|bort|wipe\w*|kopplat|koblet|linked|till|til|kontakt\w*|contact\w*|text\w*|spamm\w*|spam)"
+    r"\s+(?:mig|meg|mae|me|mej)\b"
+    r"|\bbli\s+(?:rader|slett|glom|glem|gloym|fjern)\w*"
+    r"|\bbe\s+(?:forgotten|deleted|erased|removed)\b"
+)
+# For an incident report a password or login can be the point ("I typed my password into a phishing page").
+INCIDENT_ANCHORS: Tuple[str, ...] = (
+    "phish", "natfisk", "fisk", "hack", "lack", "lekk", "leak", "stulen", "stulet", "stjal", "stole",
+    "stolen", "tapt", "tappa", "mist", "lost", "forlorad", "forlagt", "feil mottak", "fel mottag",
+    "wrong recipient", "wrong person", "obehorig", "uautoris", "unauthori", "intrang", "innbrudd", "breach",
+    "virus", "malware", "ransom", "komprom", "avvik", "incident", "hendelse", "handelse", "sikkerhet",
+    "sakerhet", "security", "nagon annan", "noen andre", "someone", "somebody", "fremmed", "okand", "ukjent",
+    "fel person", "feil person", "feil mottaker", "fel adress", "av misstag", "ved en feil", "ved et uhell",
+    "by mistake", "tilgang", "atkomst", "access", "behorig", "laptop", "dator", "datamaskin", "mobil",
+    "telefon", "usb", "minnepinne", "minnessticka", "kundlist", "kundeliste", "lonelist", "lonnsliste",
+    "payroll", "kryptera", "kryptert", "encrypt", "okrypt", "ukrypt", "unencrypt", "lonef", "loned", "lonn",
+    "salary", "fel", "feil", "wrong", "noen har", "nagon har", "someone has", "falsk", "fake", "misstank",
+    "mistenk", "suspicious", "server", "offentlig", "publikt", "public", "delat", "delt", "shared", "exponer",
+    "eksponer", "exposed", "deviat", "misplac", "flash drive", "kundavtal", "kundeavtal", "customer contract",
+)
+# For a status check, the object is a case of ours.
+CASE_ANCHORS: Tuple[str, ...] = (
+    "arend", "sak", "saken", "saka", "case", "referens", "referanse", "reference", "begaran", "foresporsel",
+    "henvendelse", "request", "prv", "inc", "wbl", "klagom", "klage", "complaint", "anmalan", "melding", "krav",
+    "forfragan", "forespurnad", "dsar",
+)
+
+APPLICATION_ANCHORS: Tuple[str, ...] = (
+    "ansok", "sokt", "soknad", "soker", "applic", "applied", "cv", "tjanst", "stilling", "position", "jobb", "job",
+    "rekryt", "rekrutt", "recruit", "kandidat", "candidate", "intervju", "interview", "vacanc", "talang",
+    "talent", "candida",
+)
+CONSENT_ANCHORS: Tuple[str, ...] = (
+    "samtyck", "samtykk", "consent", "nyhetsbrev", "newsletter", "utskick", "utsendel", "mailing", "sms",
+    "reklam", "marknadsf", "markedsf", "marketing", "cookie", "kaka", "kakor", "informasjonskaps", "unsubscri",
+    "avregistr", "avmeld", "meld meg av", "prenumer", "erbjud", "tilbud", "offers", "kampanj", "nyheit",
+    "advertis", "ads", "annons", "text message", "leads", "market research", "marknadsunders", "markedsunders",
+    "permission", "tillatelse", "tillat", "spam", "mejl", "opt out", "opt me", "invitation", "inbjud",
+    "invitasjon", "promotion",
+)
+OBJECTION_ANCHORS: Tuple[str, ...] = CONSENT_ANCHORS + (
+    "invand", "invend", "object", "protest", "motsat", "motsett", "reserver", "profil", "analys", "analyz",
+    "analyse", "spar", "track", "legitim", "berettig", "intresse", "interesse", "interest",
+)
+MISCONDUCT_ANCHORS: Tuple[str, ...] = (
+    "varsl", "visselbl", "whistle", "misconduct", "missforh", "kritikkverd", "trakass", "harass", "mobb",
+    "bully", "korrup", "corrupt", "bribe", "muta", "mutor", "fusk", "fraud", "bedrag", "svindel", "underslag",
+    "embezzl", "irregular", "oegentlig", "uregelmess", "uetisk", "oetisk", "unethical", "diskrim", "kollega",
+    "colleague", "sjef", "chef", "leder", "manager", "overordn", "anonym", "lovbrudd", "lagbrott", "illegal",
+    "olag", "ulovlig", "stjal", "stjel", "steal", "selger", "saljer", "sells", "wrongdo", "brott", "brudd",
+    "crime", "breaking the law", "bryter", "brib", "bestikk", "penningtvatt", "hvitvask", "launder", "jav",
+    "inhabil", "conflict of interest", "forskingr", "underslar", "rigg", "visselpip", "klandervard", "bulli",
+    "jukse", "cheat", "regnskap", "bokforing", "the books", "anbud", "upphandl", "anskaff", "tender",
+    "faking", "penger", "pengar", "money", "under bordet", "under the table",
+)
+COMPLAINT_ANCHORS: Tuple[str, ...] = CASE_ANCHORS + (
+    "klag", "complain", "reklamer", "missnojd", "misfornoyd", "unhappy", "dissatisf", "not satisfied",
+    "inte nojd", "ikke fornoyd", "otillrack", "utilstrekk", "insufficient", "svar", "answer", "respons",
+    "hanter", "handter", "handled", "handling", "radering", "sletting", "erasure",
+)
+# A status check is asked in open words ("any news?", "I'm still waiting"): the guard needs a foreign object
+# to act on it (see `guarded_intent`). Incidents and misconduct reports need their own words, like rights:
+# on the training and tuning sets their anchors keep 98-100% of the examples.
+OPEN_VOCABULARY_INTENTS = frozenset({"check_case_status"})
+# The intents the guard checks, with the extra anchors each accepts besides personal data. A message for one
+# of these must name personal data, the person themself or the intent's own object (an application, a
+# consent, an incident, a case ...); else it is not that request, whatever its verb.
+GUARDED_INTENTS: Dict[str, Tuple[str, ...]] = {
+    "request_access": (),
+    "request_rectification": ("rattelse", "retting", "rectif"),
+    "request_erasure": (),
+    "request_restriction": ("begrans", "begrens", "restrict"),
+    "request_objection": OBJECTION_ANCHORS,
+    "request_portability": ("export", "eksport", "entered", "lagt inn", "lagt in"),
+    "withdraw_consent": CONSENT_ANCHORS,
+    "withdraw_application": APPLICATION_ANCHORS,
+    "file_complaint": COMPLAINT_ANCHORS,
+    "report_incident": INCIDENT_ANCHORS,
+    "report_misconduct": MISCONDUCT_ANCHORS,
+    "check_case_status": CASE_ANCHORS,
+}
+
+_FOLD = str.maketrans({"ø": "o", "æ": "ae", "ß": "ss"})
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def fold(text: str) -> str:
+    """Lower case without diacritics: "Påminnelsen" -> "paminnelsen", "søknad" -> "soknad"."""
+    text = unicodedata.normalize("NFKD", text.lower().translate(_FOLD))
+    return "".join(ch for ch in text if not unicodedata.combining(ch))
+
+
+def _matches(words: List[str], joined: str, stems: Iterable[str]) -> bool:
+    for stem in stems:
+        if " " in stem:  # a phrase: its last word may go on ("text message" matches "text messages")
+            if f" {stem}" in joined:
+                return True
+            continue
+        for word in words:
+            if word.startswith(stem) or (len(stem) >= 5 and stem in word):
+                return True
+    return False
+
+
+def _words(text: str) -> Tuple[List[str], str]:
+    folded = fold(text)
+    words = _WORD.findall(folded)
+    return words, " " + " ".join(words) + " "
+
+
+def names_personal_data(text: str, extra_anchors: Iterable[str] = ()) -> bool:
+    """True when the message is about the person's data (or, with `extra_anchors`, the intent's own object)."""
+    words, joined = _words(text)
+    if _SELF_PATTERN.search(joined):
+        return True
+    return _matches(words, joined, PERSONAL_DATA_ANCHORS) or _matches(words, joined, extra_anchors)
+
+
+def other_object(text: str) -> Optional[str]:
+    """`customer_service` or `out_of_scope` when the message names such an object; else None."""
+    words, joined = _words(text)
+    if _matches(words, joined, CUSTOMER_SERVICE_OBJECTS):
+        return CUSTOMER_SERVICE
+    if _matches(words, joined, OTHER_OBJECTS):
+        return OUT_OF_SCOPE
+    return None
+
+
+def guarded_intent(intent: str, text: str) -> Optional[str]:
+    """What a case-opening `intent` becomes for this text: None when it stands, else the replacement
+    (`customer_service` when it names such an object, else `out_of_scope`).
+
+    A request or report needs its object in words: personal data, the person, a consent, an application, an
+    incident's or a misconduct's own terms. A status check is asked in too many ways for that: it loses its
+    intent only when it names something that is not ours (an order, a ticket) and no case of ours."""
+    if intent not in GUARDED_INTENTS or not text:
+        return None
+    if names_personal_data(text, GUARDED_INTENTS[intent]):
+        return None
+    if intent in OPEN_VOCABULARY_INTENTS:
+        return other_object(text)
+    return other_object(text) or OUT_OF_SCOPE
+
+
+def guard_ranking(
+    intent: Dict[str, Any], ranking: List[Dict[str, Any]], text: str
+) -> Tuple[Dict[str, Any], List[Dict[str, Any]], Optional[str]]:
+    """The intent and ranking after the guard, and the intent it removed (None when nothing changed).
+
+    Every guarded intent the text rules out leaves the ranking, so neither the FallbackClassifier's
+    ambiguity check nor a "did you mean ...?" question can bring it back; the replacement takes the top
+    place with the removed intent's confidence (or keeps its own, if higher)."""
+    name = intent.get("name")
+    replacement = guarded_intent(name, text) if name else None
+    if replacement is None:
+        return intent, ranking, None
+    removed: FrozenSet[str] = frozenset(r["name"] for r in ranking if guarded_intent(r["name"], text)) | {name}
+    kept = [r for r in ranking if r["name"] not in removed and r["name"] != replacement]
+    own = next((r for r in ranking if r["name"] == replacement), None)
+    confidence = max(float(intent.get("confidence") or 0.0), float(own["confidence"]) if own else 0.0)
+    new_top = {"name": replacement, "confidence": confidence}
+    return new_top, [new_top, *kept], name
+
+
+try:  # The Rasa component; the rule above stays importable without Rasa (action server, CLI, tests).
+    from rasa.engine.graph import ExecutionContext, GraphComponent
+    from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+    from rasa.engine.storage.resource import Resource
+    from rasa.engine.storage.storage import ModelStorage
+    from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+    from rasa.shared.nlu.training_data.message import Message
+except ImportError:  # pragma: no cover - only the action server lacks Rasa
+    GraphComponent = object  # type: ignore[misc,assignment]
+    DefaultV1Recipe = None  # type: ignore[assignment]
+
+if DefaultV1Recipe is not None:
+
+    @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+    class RequestGuard(GraphComponent):
+        """Replaces a case-opening intent whose object is not personal data (see the module docstring).
+
+        The removed intent is kept in the parse data as `guarded_intent`, for the logs and the benchmark."""
+
+        @classmethod
+        def create(
+            cls,
+            config: Dict[Text, Any],
+            model_storage: ModelStorage,
+            resource: Resource,
+            execution_context: ExecutionContext,
+        ) -> "RequestGuard":
+            return cls()
+
+        def process(self, messages: List[Message]) -> List[Message]:
+            for message in messages:
+                text = message.get(TEXT)
+                intent = message.get(INTENT)
+                if not isinstance(text, str) or not intent:
+                    continue
+                new_intent, ranking, removed = guard_ranking(intent, message.get(INTENT_RANKING_KEY) or [], text)
+                if removed:
+                    message.set(INTENT, new_intent, add_to_output=True)
+                    message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+                    message.set("guarded_intent", removed, add_to_output=True)
+            return messages

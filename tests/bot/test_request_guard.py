@@ -1,0 +1,91 @@
+"""The request guard: a case-opening intent needs personal data as its object (bot/request_guard.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.request_guard import CUSTOMER_SERVICE, OUT_OF_SCOPE, guard_ranking, guarded_intent
+
+
+@pytest.mark.parametrize(
+    "intent, text, expected",
+    [
+        # Customer-service objects: the assistant says it handles privacy only.
+        ("request_access", "send me a copy of my invoice", CUSTOMER_SERVICE),
+        ("request_access", "kan jag få en kopia på fakturan från mars", CUSTOMER_SERVICE),
+        ("request_erasure", "delete the meeting I booked for Thursday", CUSTOMER_SERVICE),
+        ("request_erasure", "avbestill ordren min fra i går", CUSTOMER_SERVICE),
+        ("report_incident", "how do I reset my customer portal password", CUSTOMER_SERVICE),
+        ("check_case_status", "what's the status of my order", CUSTOMER_SERVICE),
+        ("withdraw_consent", "säg upp mitt abonnemang", CUSTOMER_SERVICE),
+        # Everyday objects: not ours at all.
+        ("request_erasure", "slett påminnelsen min", OUT_OF_SCOPE),
+        ("request_access", "show me my reminders", OUT_OF_SCOPE),
+        ("withdraw_consent", "turn off all alarms", OUT_OF_SCOPE),
+        ("request_access", "vis meg spillelistene mine", OUT_OF_SCOPE),
+        ("request_objection", "stoppa musiken", OUT_OF_SCOPE),
+        # Personal data, the person themself, consent or an application as the object: the request stands.
+        ("request_access", "I want a copy of everything you have on me", None),
+        ("request_access", "what do you know about me", None),
+        ("request_erasure", "radera mina personuppgifter", None),
+        ("request_erasure", "ta bort mig från era register", None),
+        ("request_erasure", "forget me", None),
+        ("request_erasure", "slett opplysningene mine og kanseller ordren", None),
+        ("withdraw_consent", "jag vill inte längre få ert nyhetsbrev", None),
+        ("withdraw_application", "trekk søknaden min", None),
+        # An incident may well be about a password; a status check about a case.
+        ("report_incident", "I typed my password into a phishing page", None),
+        ("report_incident", "en kollega har tappat bort en laptop med lönefiler", None),
+        ("check_case_status", "status på mitt ärende PRV-2026-7K3Q-9CX9", None),
+        # Intents that open nothing are never touched.
+        ("faq", "how long do you keep invoices", None),
+        ("out_of_scope", "delete my reminder", None),
+    ],
+)
+def test_guarded_intent(intent: str, text: str, expected: str) -> None:
+    assert guarded_intent(intent, text) == expected
+
+
+def test_guard_ranking_removes_every_ruled_out_request() -> None:
+    intent = {"name": "request_erasure", "confidence": 0.7}
+    ranking = [intent, {"name": "request_access", "confidence": 0.2}, {"name": "faq", "confidence": 0.06},
+               {"name": "customer_service", "confidence": 0.04}]
+    top, new_ranking, removed = guard_ranking(intent, ranking, "remove the meeting from my calendar")
+    assert removed == "request_erasure"
+    assert top == {"name": CUSTOMER_SERVICE, "confidence": 0.7}
+    # Neither request can come back through the ambiguity check or a "did you mean" button.
+    assert [r["name"] for r in new_ranking] == [CUSTOMER_SERVICE, "faq"]
+
+
+def test_guard_ranking_leaves_personal_data_requests_alone() -> None:
+    intent = {"name": "request_access", "confidence": 0.9}
+    ranking = [intent]
+    assert guard_ranking(intent, ranking, "a copy of my personal data please") == (intent, ranking, None)
+
+
+def test_component_changes_the_parse_of_a_real_message() -> None:
+    from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.request_guard import RequestGuard
+
+    guarded = Message(data={TEXT: "slett alarmen klokka sju"})
+    guarded.set(INTENT, {"name": "request_erasure", "confidence": 0.81})
+    guarded.set(INTENT_RANKING_KEY, [{"name": "request_erasure", "confidence": 0.81}])
+    kept = Message(data={TEXT: "slett alt dere har om meg"})
+    kept.set(INTENT, {"name": "request_erasure", "confidence": 0.93})
+    RequestGuard().process([guarded, kept])
+    assert guarded.get(INTENT)["name"] == OUT_OF_SCOPE
+    assert guarded.get("guarded_intent") == "request_erasure"
+    assert kept.get(INTENT)["name"] == "request_erasure"
+    assert kept.get("guarded_intent") is None
+
+
+def test_the_guard_is_in_the_pipeline_before_the_fallback() -> None:
+    from pathlib import Path
+
+    import yaml
+
+    pipeline = [c["name"] for c in yaml.safe_load((Path(__file__).parents[2] / "config.yml").read_text())["pipeline"]]
+    assert pipeline.index("bot.request_guard.RequestGuard") < pipeline.index("FallbackClassifier")
+    assert pipeline.index("bot.request_guard.RequestGuard") > pipeline.index("ResponseSelector")
