@@ -74,6 +74,7 @@ class TeamsUser:
         self.user = {"id": f"29:e2e-{uuid.uuid4().hex[:16]}", "name": name, "aadObjectId": aad_object_id}
         self.conversation = f"a:e2e-{uuid.uuid4().hex}"
         self.transcript: List[str] = []
+        self.locale = "nb-NO"  # what Teams sends for the user's client language
 
     @property
     def fake(self) -> FakeMicrosoft:
@@ -98,7 +99,8 @@ class TeamsUser:
     def _activity(self, **fields: Any) -> Dict[str, Any]:
         activity = make_activity(self.fake, conversation=self.conversation, activity_id=f"e2e-{uuid.uuid4().hex}",
                                  **{"from": dict(self.user)}, **fields)
-        assert activity["locale"] == "nb-NO" and activity["channelData"]["tenant"]["id"] == TENANT
+        activity["locale"] = self.locale
+        assert activity["channelData"]["tenant"]["id"] == TENANT
         return activity
 
     def say(self, text: str) -> List[Dict[str, Any]]:
@@ -313,6 +315,19 @@ def test_the_bot_offers_the_incident_card_in_norwegian(stack: RunningStack, micr
     assert card.get("lang") == "nb", card.get("lang")
     assert offered["conversation"] == {"id": user.conversation} and offered["recipient"] == {"id": user.user["id"]}
     assert {"what_happened", "discovered_date", "data_kinds", "anonymous"} <= card_input_ids(card)
+
+
+def test_norwegian_text_in_an_english_teams_client_gets_norwegian(stack: RunningStack,
+                                                                 microsoft: BackgroundMicrosoft) -> None:
+    """Many Nordic employees run an English Teams client: the locale is only a first guess, the text decides."""
+    user = staff_user(microsoft, stack)
+    user.locale = "en-US"
+    replies = text_of(user.say("Hvor lenge tar dere vare på søknaden min etter at rekrutteringen er ferdig?"))
+    assert "(punkt 2.4)" in replies, user.said_so_far()
+    assert "policy section" not in replies, user.said_so_far()
+    # A short reply afterwards keeps Norwegian although the client still says en-US.
+    replies = text_of(user.say("takk"))
+    assert "Bare hyggelig" in replies, user.said_so_far()
 
 
 def test_named_report_through_the_card_in_the_running_form(stack: RunningStack, microsoft: BackgroundMicrosoft,

@@ -132,6 +132,28 @@ async def test_swedish_access_request_filed_through_the_page(
 ) -> None:
     # The page exactly as `make run` serves it: from the backend, pointing at this Rasa.
     site = f"http://127.0.0.1:{stack['ports']['backend']}"
+
+    # First (same stack, to spare a start-up): a Swedish visitor with an English browser, language on
+    # "automatic". The locale is only a first guess; the Swedish question decides the reply language.
+    english_browser = await new_page(browser, recorder, locale="en-US")
+    try:
+        await english_browser.goto(site + "/")
+        await english_browser.click(".pc-launcher")
+        await english_browser.wait_for_selector('.pc-status[data-state="online"]', timeout=20_000)
+        assert await english_browser.input_value(".pc-language") == "auto"
+        await english_browser.fill(".pc-input", "Hur länge sparar ni min ansökan om jag inte får jobbet?")
+        await english_browser.press(".pc-input", "Enter")
+        deadline = asyncio.get_running_loop().time() + 60
+        answer = ""
+        while "(avsnitt" not in answer and asyncio.get_running_loop().time() < deadline:
+            answer = " ".join(await english_browser.locator(".pc-msg-bot .pc-bubble").all_text_contents())
+            await asyncio.sleep(0.3)
+        await english_browser.screenshot(path=screenshot_path("e2e_swedish_text_english_browser"))
+        assert "(avsnitt 2.4)" in answer, answer[-800:]
+        assert "policy section" not in answer, answer[-800:]
+    finally:
+        await english_browser.context.close()
+
     page = await new_page(browser, recorder)
     try:
         await page.goto(site + "/")
