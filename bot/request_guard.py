@@ -4,15 +4,19 @@ Why: the intent classifier learns the verbs of privacy requests ("radera", "vis 
 so "send me a copy of my invoice", "slett påminnelsen min" or "turn off all alarms" came out as access,
 erasure or consent requests, and the person was asked for a name, an e-mail address and a code to file a
 request they never made. The training data now has hard negatives for these, but a statistical model still
-leans on the verb for objects it has never seen. The rule here looks at the object instead:
+leans on the verb for objects it has never seen, and on news sentences or small talk it guesses an
+incident or a misconduct report with high confidence. The rule here looks at the object instead:
 
-    a case-opening intent whose message names a thing that is not personal data held about the person
-    (an invoice, a password, an order, a meeting, an alarm, a playlist ...) and says nothing of personal
-    data (uppgifter, opplysninger, data, "om mig", samtycke, ansökan, ...) is not that request.
+    a case-opening intent stands only when its message names personal data (uppgifter, opplysninger, data,
+    an address, "om mig", "forget me" ...) or the intent's own object (a consent, an application, an
+    incident's or a misconduct report's terms, a case of ours).
 
-It becomes `customer_service` (invoices, passwords, orders, bookings ...: the assistant says it handles
-privacy only and how to reach the company otherwise) or `out_of_scope` (alarms, music, weather ...). The
-rule never creates a request; it only takes one away, so it cannot open a case by mistake.
+Otherwise it becomes `customer_service` when it names an invoice, a password, an order, a booking ... (the
+assistant says it handles privacy only and how to reach the company otherwise), else `out_of_scope`. A status
+check is asked in too many ways for a word list: it is only taken away when it names such an object. The
+rule never creates a request; it only takes one away, so it cannot open a case by mistake. The word lists
+were checked on the training data and tests/nlu_holdout (99.8% and 100% of request examples keep their
+intent); the acceptance sets only report.
 
 config.yml: `- name: bot.request_guard.RequestGuard`, after the intent classifiers and the response
 selector and before the FallbackClassifier (which then judges the guarded ranking).
@@ -39,7 +43,7 @@ CUSTOMER_SERVICE_OBJECTS: Tuple[str, ...] = (
     "bokning", "booking", "mote", "moten", "motet", "meeting", "timebestill", "kursplats", "kursplass",
     "lonespec", "lonebesked", "lonnsslipp", "lonnslipp", "payslip", "lonn", "salary", "offert", "quote",
     "prisforslag", "pristilbud", "ticket", "supportarend", "supportsak", "notis", "notific", "varsling",
-    "pushvarsl", "nyhetsflode", "kundportal", "kundeportal", "portal",
+    "pushvarsl", "nyhetsflode", "kundportal", "kundeportal", "portal", "konto", "account",
 )
 # Things of daily life the assistant has nothing to do with (voice-assistant commands, media, home).
 OTHER_OBJECTS: Tuple[str, ...] = (
@@ -60,16 +64,15 @@ PERSONAL_DATA_ANCHORS: Tuple[str, ...] = (
     "recruit", "gdpr", "integritet", "personvern", "privacy", "dataskydd", "registrer", "register",
     "lagrat", "lagret", "lagra", "stored", "sparat", "spart", "saved", "kept", "holder", "hold",
     # the fields people name instead of "my data"
-    "adress", "address", "namn", "navn", "name", "telefonnummer", "mobilnummer", "phone", "epost", "e post",
-    "mejladress", "email", "e mail", "personnummer", "fodselsnummer", "personnr", "bild", "foto", "photo",
+    "adress", "address", "namn", "navn", "name", "telefonnummer", "mobilnummer", "phone", "personnummer",
+    "fodselsnummer", "personnr", "bild", "foto", "photo",
     # what the rights are called
     "innsyn", "insyn", "registerutdrag", "utdrag", "portab", "gdpr", "rattighet", "rettighet", "right to",
     "system", "databas", "database", "record", "kartotek", "behandl", "process", "details", "detaljer",
-    "kontaktinf", "etternavn", "efternamn", "fornavn", "fornamn", "surname", "konto", "account", "logg", "logs",
-    "visitor", "besoksregistr", "artikel", "artikkel", "article", "dsar", "subject access", "access request",
+    "kontaktinf", "etternavn", "efternamn", "fornavn", "fornamn", "surname", "visitor", "besoksregistr", "artikel", "artikkel", "article", "dsar", "subject access", "access request",
     "tillgang", "innsigelse", "csv", "xml", "json", "maskinl", "machine readable", "everything i", "allt jag",
     "alt jeg", "alt eg", "glomd", "glemt", "gloymd", "forgotten", "telefonnr", "fodelsedat", "fodselsdat",
-    "birth", "titel", "tittel", "title", "roll", "rolle", "role", "e post", "mail", "ratten", "retten", "right of",
+    "birth", "titel", "tittel", "title", "roll", "rolle", "role", "ratten", "retten", "right of",
     "kundnummer", "kundenummer", "customer number",
 )
 # Phrases that point at the person themself ("forget me", "allt om mig", "everything you have on me",
@@ -94,7 +97,7 @@ INCIDENT_ANCHORS: Tuple[str, ...] = (
     "payroll", "kryptera", "kryptert", "encrypt", "okrypt", "ukrypt", "unencrypt", "lonef", "loned", "lonn",
     "salary", "fel", "feil", "wrong", "noen har", "nagon har", "someone has", "falsk", "fake", "misstank",
     "mistenk", "suspicious", "server", "offentlig", "publikt", "public", "delat", "delt", "shared", "exponer",
-    "eksponer", "exposed", "deviat", "misplac", "flash drive", "kundavtal", "kundeavtal", "customer contract",
+    "eksponer", "exposed", "deviat", "compromis", "misplac", "flash drive", "kundavtal", "kundeavtal", "customer contract",
 )
 # For a status check, the object is a case of ours.
 CASE_ANCHORS: Tuple[str, ...] = (
@@ -114,7 +117,7 @@ CONSENT_ANCHORS: Tuple[str, ...] = (
     "avregistr", "avmeld", "meld meg av", "prenumer", "erbjud", "tilbud", "offers", "kampanj", "nyheit",
     "advertis", "ads", "annons", "text message", "leads", "market research", "marknadsunders", "markedsunders",
     "permission", "tillatelse", "tillat", "spam", "mejl", "opt out", "opt me", "invitation", "inbjud",
-    "invitasjon", "promotion",
+    "invitasjon", "promotion", "email", "e mail", "mail", "epost", "e post",
 )
 OBJECTION_ANCHORS: Tuple[str, ...] = CONSENT_ANCHORS + (
     "invand", "invend", "object", "protest", "motsat", "motsett", "reserver", "profil", "analys", "analyz",
@@ -144,9 +147,11 @@ OPEN_VOCABULARY_INTENTS = frozenset({"check_case_status"})
 # of these must name personal data, the person themself or the intent's own object (an application, a
 # consent, an incident, a case ...); else it is not that request, whatever its verb.
 GUARDED_INTENTS: Dict[str, Tuple[str, ...]] = {
-    "request_access": (),
-    "request_rectification": ("rattelse", "retting", "rectif"),
-    "request_erasure": (),
+    # An e-mail address, an account or a log is personal data here, but "mail me the invoice", "my account is
+    # locked" and "the server logs" are not requests: those words count only for the intents that need them.
+    "request_access": ("logg", "logs"),
+    "request_rectification": ("rattelse", "retting", "rectif", "e post", "epost", "email", "e mail", "mejl", "mail"),
+    "request_erasure": ("konto", "account", "logg", "logs"),
     "request_restriction": ("begrans", "begrens", "restrict"),
     "request_objection": OBJECTION_ANCHORS,
     "request_portability": ("export", "eksport", "entered", "lagt inn", "lagt in"),

@@ -24,6 +24,13 @@ from bot.request_guard import CUSTOMER_SERVICE, OUT_OF_SCOPE, guard_ranking, gua
         ("withdraw_consent", "turn off all alarms", OUT_OF_SCOPE),
         ("request_access", "vis meg spillelistene mine", OUT_OF_SCOPE),
         ("request_objection", "stoppa musiken", OUT_OF_SCOPE),
+        # No object of ours at all: a news sentence or an office remark is no report.
+        ("report_misconduct", "Riksdagen röstade igenom budgeten i går kväll", OUT_OF_SCOPE),
+        ("report_incident", "the coffee machine on floor two is broken", OUT_OF_SCOPE),
+        ("request_erasure", "kan du fjerne den siste linja i teksten", OUT_OF_SCOPE),
+        ("report_incident", "my email account got compromised", None),
+        ("request_erasure", "please close and delete my account", None),
+        ("report_incident", "my account is locked after three attempts", CUSTOMER_SERVICE),
         # Personal data, the person themself, consent or an application as the object: the request stands.
         ("request_access", "I want a copy of everything you have on me", None),
         ("request_access", "what do you know about me", None),
