@@ -1,0 +1,110 @@
+"""Request or question through the trained model: new start phrasings start (or offer) the right flow,
+customer-service and everyday messages open nothing, and the clarify and offer paths reach the user.
+
+The replayed test stories carry written intents, so only the real NLU can show that "I wonder what you
+know about me" starts an access request while "show me my reminders" does not. The phrasings here are
+this test's own (not in data/ or the acceptance sets). Skipped without a trained model (`make train`).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Dict
+
+import pytest
+from rasa_sdk.executor import ActionExecutor
+
+from actions import policy
+from actions.routing import CASE_OPENING_INTENTS, route
+
+ROOT = Path(__file__).resolve().parents[2]
+MODEL = Path(os.environ.get("E2E_MODEL", "models/assistant.tar.gz"))
+if not MODEL.is_absolute():
+    MODEL = ROOT / MODEL
+
+pytestmark = pytest.mark.skipif(not MODEL.exists(), reason=f"no trained model at {MODEL} (run `make train`)")
+
+
+@pytest.fixture(scope="module")
+def agent() -> Any:
+    from rasa.core.agent import Agent
+
+    return Agent.load(str(MODEL))
+
+
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        ("undrar vad ni egentligen vet om mig", "request_access"),
+        ("kan ni radera allt ni har sparat om mig, tack", "request_erasure"),
+        ("jag samtycker inte längre till era nyhetsbrev", "withdraw_consent"),
+        ("ni har fel efternamn på mig i registret", "request_rectification"),
+        ("hva har dere egentlig lagret om meg?", "request_access"),
+        ("eg vil ha sletta alle opplysningane mine", "request_erasure"),
+        ("jeg vil reservere meg mot at dere bruker dataene mine til reklame", "request_objection"),
+        ("trekk søknaden min til stillinga som controller", "withdraw_application"),
+        ("I wonder what you know about me", "request_access"),
+        ("could you erase my personal information please?", "request_erasure"),
+        ("I emailed a file with client salaries to the wrong person this morning", "report_incident"),
+        ("stop using my details for profiling, I object", "request_objection"),
+    ],
+)
+async def test_own_words_start_or_offer_the_flow(agent: Any, text: str, intent: str) -> None:
+    decided = route(await agent.parse_message(text))
+    assert (decided.kind == "start" and decided.intent == intent) or intent in decided.offers, (text, decided)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "kan jag få en kopia av fakturan från oktober",
+        "radera mötet jag bokade på torsdag",
+        "visa mina påminnelser för i morgon",
+        "slett alarmen klokka seks",
+        "vis meg spillelistene mine",
+        "hvordan bytter jeg passord i kundeportalen",
+        "cancel my order from yesterday",
+        "turn off all the alarms",
+        "delete the reminder about the dentist",
+        "The central bank left interest rates unchanged on Thursday.",
+    ],
+)
+async def test_everyday_and_customer_service_messages_open_nothing(agent: Any, text: str) -> None:
+    decided = route(await agent.parse_message(text))
+    assert not (decided.kind == "start" and decided.intent in CASE_OPENING_INTENTS), (text, decided)
+
+
+def _call(action: str, message: Dict[str, Any], language: str) -> Dict[str, Any]:
+    return {
+        "next_action": action, "sender_id": "routing-real-nlu", "version": "3.6.2", "domain": {},
+        "tracker": {"sender_id": "routing-real-nlu", "slots": {"language": language}, "latest_message": message,
+                    "events": [], "paused": False, "followup_action": None, "active_loop": {},
+                    "latest_action_name": None},
+    }
+
+
+async def test_the_complaint_question_names_the_authorities_and_offers_the_flow(agent: Any) -> None:
+    message = await agent.parse_message("where can I complain about how you process my data?")
+    executor = ActionExecutor()
+    executor.register_action(policy.ActionAnswerFaq)
+    result = await executor.run(_call("action_answer_faq", message, "en"))
+    texts = " ".join(r.get("text") or "" for r in result["responses"])
+    assert "IMY" in texts and "Datatilsynet" in texts, texts
+    payloads = [b["payload"] for r in result["responses"] for b in r.get("buttons") or []]
+    assert "/file_complaint" in payloads, result["responses"]
+
+
+async def test_close_requests_are_clarified_with_buttons_in_the_users_language(agent: Any) -> None:
+    # "Stop using my data" is an objection or a restriction: the model ranks both high. Below the fallback
+    # thresholds the rules run action_clarify_request, which offers both with the model's own ranking.
+    message = await agent.parse_message("jag vill att ni slutar använda mina uppgifter")
+    message["intent"] = {"name": "nlu_fallback", "confidence": 0.4}
+    executor = ActionExecutor()
+    executor.register_action(policy.ActionClarifyRequest)
+    result = await executor.run(_call("action_clarify_request", message, "sv"))
+    (reply,) = result["responses"]
+    assert reply["text"].startswith("Jag är inte säker")
+    payloads = [b["payload"] for b in reply["buttons"]]
+    assert {"/request_objection", "/request_restriction"} <= set(payloads), payloads
+    assert payloads[-1] == "/help"
