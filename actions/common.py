@@ -17,6 +17,7 @@ from stdnum.no import fodselsnummer as no_fnr
 from stdnum.se import personnummer as se_pnr
 
 from actions.texts import COUNTRY_FOR_LANGUAGE, LANGUAGES, TIMEZONE_FOR_COUNTRY
+from bot.text import fold
 
 try:  # the language team's shared logic; optional so the flows still work without it
     from bot.language import language_from_metadata as _language_from_metadata
@@ -92,12 +93,6 @@ def channel_name(tracker: Any) -> str:
 
 
 # ---------------------------------------------------------------------------------------------- text
-
-
-def fold(text: str) -> str:
-    """Lower case without accents, for keyword matching ("Återkalla" -> "aterkalla", "søknad" -> "soknad")."""
-    text = text.lower().replace("ø", "o").replace("æ", "ae").replace("ß", "ss")
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
 def has_any(text: str, words: List[str]) -> bool:

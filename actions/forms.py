@@ -26,7 +26,6 @@ from actions.common import (
     clean_text,
     country_for,
     digits_of,
-    fold,
     get_lang,
     has_any,
     names_time_of_day,
@@ -68,6 +67,7 @@ from actions.texts import (
     t,
     yes_no_unknown_buttons,
 )
+from bot.text import fold
 
 logger = logging.getLogger(__name__)
 

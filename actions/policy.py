@@ -19,7 +19,6 @@ import logging
 import math
 import os
 import re
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
@@ -34,6 +33,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.flow_config import START_INTENT_GOALS
 from actions.routing import clarify_candidates, faq_topic, offer_for_question
 from actions.texts import button, goal_name, t
+from bot.text import fold
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +79,6 @@ class SearchHit:
 # Text normalisation for search. Users write without diacritics ("lagrar ni min ansokan"), so both the
 # index and the queries are folded the same way; a light suffix stripper stands in for a real stemmer.
 # ---------------------------------------------------------------------------------------------------------
-_FOLD = str.maketrans({"ø": "o", "æ": "ae", "ß": "ss", "đ": "d", "ł": "l"})
 
 _STOPWORDS = {
     "sv": """att av de dem den denna det dig din dina ditt du efter eller en ett for fran har hur i inte jag
@@ -125,12 +124,6 @@ def normalise_language(language: Optional[str]) -> str:
     return code if code in LANGUAGES else DEFAULT_LANGUAGE
 
 
-def _fold(text: str) -> str:
-    text = text.lower().translate(_FOLD)
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
 def _stem(token: str, language: str) -> str:
     for suffix in _SUFFIXES[language]:
         if token.endswith(suffix) and len(token) - len(suffix) >= 3:
@@ -141,7 +134,7 @@ def _stem(token: str, language: str) -> str:
 def tokenize(text: str, language: str) -> List[str]:
     """Folded, stop-word-free, stemmed tokens (public so tests and benchmarks can inspect matching)."""
     language = normalise_language(language)
-    words = re.findall(r"[a-z0-9]+", _fold(text))
+    words = re.findall(r"[a-z0-9]+", fold(text))
     return [_stem(w, language) for w in words if w not in _STOPWORDS[language] and len(w) > 1]
 
 
@@ -270,12 +263,12 @@ class KnowledgeBase:
     def match_activities(self, question: str) -> List[Dict[str, Any]]:
         """Record entries whose keywords occur in the question (folded). A one-word keyword also matches the
         start of a longer word, so Swedish/Norwegian compounds work ("kandidatdata" -> "kandidat")."""
-        words = re.findall(r"[a-z0-9]+", _fold(question))
+        words = re.findall(r"[a-z0-9]+", fold(question))
         folded = " " + " ".join(words) + " "
         hits = []
         for act in self.ropa["activities"]:
             for kw in act.get("keywords", []):
-                kw_words = re.findall(r"[a-z0-9]+", _fold(kw))
+                kw_words = re.findall(r"[a-z0-9]+", fold(kw))
                 if not kw_words:
                     continue
                 if len(kw_words) > 1:

@@ -25,8 +25,9 @@ selector and before the FallbackClassifier (which then judges the guarded rankin
 from __future__ import annotations
 
 import re
-import unicodedata
 from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Text, Tuple
+
+from bot.text import fold
 
 CUSTOMER_SERVICE = "customer_service"
 OUT_OF_SCOPE = "out_of_scope"
@@ -163,14 +164,7 @@ GUARDED_INTENTS: Dict[str, Tuple[str, ...]] = {
     "check_case_status": CASE_ANCHORS,
 }
 
-_FOLD = str.maketrans({"ø": "o", "æ": "ae", "ß": "ss"})
 _WORD = re.compile(r"[a-z0-9]+")
-
-
-def fold(text: str) -> str:
-    """Lower case without diacritics: "Påminnelsen" -> "paminnelsen", "søknad" -> "soknad"."""
-    text = unicodedata.normalize("NFKD", text.lower().translate(_FOLD))
-    return "".join(ch for ch in text if not unicodedata.combining(ch))
 
 
 def _matches(words: List[str], joined: str, stems: Iterable[str]) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import socket
 import subprocess
+from typing import Any, Dict, Optional
 
 REFERENCE = re.compile(r"\b(?:PRV|REC|INC|WBL)-\d{4}-[0-9A-Z]{4}-[0-9A-Z]{4}\b")
 # A date the way each language writes it: "24 december 2026", "24. desember 2026", "24 December 2026".
@@ -34,3 +35,14 @@ def stop_process(process: subprocess.Popen, timeout: float = 20) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def action_request(action: str, latest_message: Dict[str, Any], slots: Dict[str, Any],
+                   active_loop: Optional[str] = None, sender_id: str = "test-user") -> Dict[str, Any]:
+    """The body Rasa POSTs to the action server's /webhook to run `action`, for an ActionExecutor."""
+    return {
+        "next_action": action, "sender_id": sender_id, "version": "3.6.2", "domain": {},
+        "tracker": {"sender_id": sender_id, "slots": slots, "latest_message": latest_message, "events": [],
+                    "paused": False, "followup_action": None,
+                    "active_loop": {"name": active_loop} if active_loop else {}, "latest_action_name": None},
+    }

@@ -10,6 +10,7 @@ from rasa_sdk.executor import ActionExecutor
 
 from actions import policy, routing
 from actions.routing import Route, route
+from tests.support import action_request
 
 
 def parse(intent: str, confidence: float, others: List[Tuple[str, float]] = (),
@@ -69,15 +70,6 @@ def test_nothing_below_not_a_request_is_offered() -> None:
 # ------------------------------------------------------------------------------------- the actions
 
 
-def _call(action: str, message: Dict[str, Any], language: str, active_loop: Optional[str] = None) -> Dict[str, Any]:
-    return {
-        "next_action": action, "sender_id": "routing-test", "version": "3.6.2", "domain": {},
-        "tracker": {"sender_id": "routing-test", "slots": {"language": language}, "latest_message": message,
-                    "events": [], "paused": False, "followup_action": None,
-                    "active_loop": {"name": active_loop} if active_loop else {}, "latest_action_name": None},
-    }
-
-
 @pytest.fixture()
 def executor() -> ActionExecutor:
     ex = ActionExecutor()
@@ -91,7 +83,7 @@ def executor() -> ActionExecutor:
 async def test_answer_then_offer_in_the_users_language(executor, language: str, words: str) -> None:
     message = parse("faq", 0.55, [("request_erasure", 0.4)], topics=[("retention_general", 0.92)],
                     text="how long do you keep my personal information, can you delete it")
-    result = await executor.run(_call("action_answer_faq", message, language))
+    result = await executor.run(action_request("action_answer_faq", message, {"language": language}))
     answer, offer = result["responses"]
     assert answer["text"] == policy.get_knowledge_base().topics["retention_general"]["answer"][language]
     assert words in offer["text"]
@@ -100,13 +92,13 @@ async def test_answer_then_offer_in_the_users_language(executor, language: str, 
 
 async def test_no_offer_inside_a_form(executor) -> None:
     message = parse("faq", 0.55, [("request_erasure", 0.4)], topics=[("retention_general", 0.92)])
-    result = await executor.run(_call("action_answer_faq", message, "en", active_loop="complaint_form"))
+    result = await executor.run(action_request("action_answer_faq", message, {"language": "en"}, active_loop="complaint_form"))
     assert len(result["responses"]) == 1
 
 
 async def test_clarify_buttons_start_the_candidates(executor) -> None:
     message = parse("nlu_fallback", 0.3, [("request_access", 0.36), ("request_portability", 0.31)])
-    result = await executor.run(_call("action_clarify_request", message, "nb"))
+    result = await executor.run(action_request("action_clarify_request", message, {"language": "nb"}))
     (reply,) = result["responses"]
     assert reply["text"].startswith("Jeg er ikke sikker")
     assert [b["payload"] for b in reply["buttons"]] == ["/request_access", "/request_portability", "/help"]
@@ -115,5 +107,5 @@ async def test_clarify_buttons_start_the_candidates(executor) -> None:
 
 async def test_clarify_with_nothing_close_falls_back_to_the_menu(executor) -> None:
     message = parse("nlu_fallback", 0.2, [("out_of_scope", 0.3)], text="blorp snerk")
-    result = await executor.run(_call("action_clarify_request", message, "sv"))
+    result = await executor.run(action_request("action_clarify_request", message, {"language": "sv"}))
     assert [r.get("response") for r in result["responses"]] == ["utter_nlu_fallback"]

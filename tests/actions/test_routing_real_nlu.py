@@ -17,6 +17,7 @@ from rasa_sdk.executor import ActionExecutor
 
 from actions import policy
 from actions.routing import CASE_OPENING_INTENTS, route
+from tests.support import action_request
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = Path(os.environ.get("E2E_MODEL", "models/assistant.tar.gz"))
@@ -75,20 +76,11 @@ async def test_everyday_and_customer_service_messages_open_nothing(agent: Any, t
     assert not (decided.kind == "start" and decided.intent in CASE_OPENING_INTENTS), (text, decided)
 
 
-def _call(action: str, message: Dict[str, Any], language: str) -> Dict[str, Any]:
-    return {
-        "next_action": action, "sender_id": "routing-real-nlu", "version": "3.6.2", "domain": {},
-        "tracker": {"sender_id": "routing-real-nlu", "slots": {"language": language}, "latest_message": message,
-                    "events": [], "paused": False, "followup_action": None, "active_loop": {},
-                    "latest_action_name": None},
-    }
-
-
 async def test_the_complaint_question_names_the_authorities_and_offers_the_flow(agent: Any) -> None:
     message = await agent.parse_message("where can I complain about how you process my data?")
     executor = ActionExecutor()
     executor.register_action(policy.ActionAnswerFaq)
-    result = await executor.run(_call("action_answer_faq", message, "en"))
+    result = await executor.run(action_request("action_answer_faq", message, {"language": "en"}))
     texts = " ".join(r.get("text") or "" for r in result["responses"])
     assert "IMY" in texts and "Datatilsynet" in texts, texts
     payloads = [b["payload"] for r in result["responses"] for b in r.get("buttons") or []]
@@ -102,7 +94,7 @@ async def test_close_requests_are_clarified_with_buttons_in_the_users_language(a
     message["intent"] = {"name": "nlu_fallback", "confidence": 0.4}
     executor = ActionExecutor()
     executor.register_action(policy.ActionClarifyRequest)
-    result = await executor.run(_call("action_clarify_request", message, "sv"))
+    result = await executor.run(action_request("action_clarify_request", message, {"language": "sv"}))
     (reply,) = result["responses"]
     assert reply["text"].startswith("Jag är inte säker")
     payloads = [b["payload"] for b in reply["buttons"]]
