@@ -19,8 +19,7 @@ That reaches the user: ActionExtractSlots._run_custom_action keeps the BotUttere
 `action_validate_slot_mappings` (only SlotSet and BotUttered are kept) and MessageProcessor.run_action_extract_slots
 sends them (`_send_bot_messages`) before the next action is predicted. "Once" is remembered in the slot
 `danish_noted` (needs `danish_noted: {type: bool, influence_conversation: false, mappings: [{type: custom}]}` in
-domain.yml; rasa_sdk drops a SlotSet for a slot the domain lacks) and, so that it also holds without that
-slot, by the note itself among the conversation's bot events.
+domain.yml, which tests/bot/test_language.py checks; rasa_sdk drops a SlotSet for a slot the domain lacks).
 """
 
 from __future__ import annotations
@@ -114,13 +113,8 @@ def language_for_turn(tracker: Tracker) -> Optional[str]:
 
 
 def danish_already_noted(tracker: Tracker) -> bool:
-    """Whether this conversation has had DANISH_NOTE: the slot, or (without the slot in the domain) the note
-    among the bot events."""
-    if tracker.get_slot(DANISH_NOTED_SLOT):
-        return True
-    return any(
-        isinstance(e, Mapping) and e.get("event") == "bot" and e.get("text") == DANISH_NOTE for e in tracker.events
-    )
+    """Whether this conversation has had DANISH_NOTE (the `danish_noted` slot, which domain.yml declares)."""
+    return bool(tracker.get_slot(DANISH_NOTED_SLOT))
 
 
 def language_slots_for_turn(dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import pytest
+import yaml
 
 from bot import language
 from bot.language import best_guess, choose, choose_language, detect, follow_conversation, requested_language
@@ -593,19 +594,15 @@ def test_config_yml_name_resolves_to_the_component() -> None:
 # ValidationAction with real rasa_sdk Tracker / CollectingDispatcher
 # --------------------------------------------------------------------------------------------------
 
+# The slots of domain.yml the language action sets (test_the_project_domain_keeps_the_danish_note_slot).
 DOMAIN: Dict[str, Any] = {
     "slots": {
         "language": {"type": "categorical", "values": ["sv", "nb", "en"], "influence_conversation": False,
                      "mappings": [{"type": "custom"}]},
         "is_staff": {"type": "bool", "influence_conversation": False, "mappings": [{"type": "custom"}]},
+        "danish_noted": {"type": "bool", "influence_conversation": False, "mappings": [{"type": "custom"}]},
     },
     "actions": ["action_validate_slot_mappings"],
-}
-# The domain once the dialogue side adds the `danish_noted` slot (see actions/language.py).
-DOMAIN_WITH_NOTE: Dict[str, Any] = {
-    **DOMAIN,
-    "slots": {**DOMAIN["slots"], "danish_noted": {"type": "bool", "influence_conversation": False,
-                                                  "mappings": [{"type": "custom"}]}},
 }
 
 
@@ -782,16 +779,14 @@ async def test_action_request_pinned_against_locale() -> None:
     assert chat.language == "nb"  # pinned; a changing locale is no new choice
 
 
-@pytest.mark.parametrize("domain", [DOMAIN_WITH_NOTE, DOMAIN], ids=["with-slot", "without-slot"])
-async def test_action_danish_writer_gets_norwegian_and_the_note_once(domain: Dict[str, Any]) -> None:
+async def test_action_danish_writer_gets_norwegian_and_the_note_once() -> None:
     from actions.language import DANISH_NOTE
 
-    chat = Conversation(domain=domain)
+    chat = Conversation()
     await chat.say("jeg vil gerne have slettet mine oplysninger", metadata={"locale": "en-US"})
     assert chat.language == "nb"
     assert chat.said[-1] == [DANISH_NOTE]
-    if "danish_noted" in domain["slots"]:
-        assert chat.slots["danish_noted"] is True
+    assert chat.slots["danish_noted"] is True
     for text in ("tak", "hvor længe gemmer I min ansøgning?", "kan I sende mig en kopi af mine data?"):
         await chat.say(text, metadata={"locale": "en-US"})
         assert chat.language == "nb"
@@ -800,13 +795,13 @@ async def test_action_danish_writer_gets_norwegian_and_the_note_once(domain: Dic
 
 
 async def test_action_no_danish_note_for_norwegian_or_a_widget_choice() -> None:
-    chat = Conversation(domain=DOMAIN_WITH_NOTE)
+    chat = Conversation()
     await chat.say("jeg vil slette opplysningene mine")
     assert chat.language == "nb" and chat.said[-1] == []
-    chat = Conversation(domain=DOMAIN_WITH_NOTE)
+    chat = Conversation()
     await chat.say("jeg vil gerne have slettet mine oplysninger", metadata={"language": "en"})
     assert chat.language == "en" and chat.said[-1] == []  # answered in English: no note
-    chat = Conversation(domain=DOMAIN_WITH_NOTE)
+    chat = Conversation()
     await chat.say("hej", metadata={"locale": "da-DK"})
     assert chat.language == "nb" and len(chat.said[-1]) == 1  # a Danish locale on a short first message
 
@@ -860,7 +855,7 @@ async def test_danish_note_reaches_the_user_through_action_extract_slots(monkeyp
         return await executor.run(kwargs["json"])
 
     monkeypatch.setattr(EndpointConfig, "request", request)
-    domain = Domain.from_dict({**DOMAIN_WITH_NOTE, "responses": {}})
+    domain = Domain.from_dict({**DOMAIN, "responses": {}})
     text = "jeg vil gerne have slettet mine oplysninger"
     tracker = DialogueStateTracker.from_events(
         "danish", [ActionExecuted("action_listen"), UserUttered(text, {"name": "x", "confidence": 1.0},
@@ -887,3 +882,12 @@ async def test_action_set_language_alternative() -> None:
     tracker = Tracker("t", {"language": "sv"}, events[-1]["parse_data"], events, False, None, {}, "action_listen")
     result = await ActionSetLanguage().run(CollectingDispatcher(), tracker, DOMAIN)
     assert [(e["name"], e["value"]) for e in result] == [("language", "en")]
+
+
+def test_the_project_domain_keeps_the_danish_note_slot() -> None:
+    # "Once" lives in this slot only: without it in domain.yml rasa_sdk would drop the SlotSet and the note
+    # would come on every Danish message.
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+    slot = domain["slots"]["danish_noted"]
+    assert slot["type"] == "bool" and slot["influence_conversation"] is False
+    assert slot["mappings"] == [{"type": "custom"}]
