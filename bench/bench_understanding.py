@@ -72,17 +72,10 @@ def load_acceptance(languages: Sequence[str] = LANGUAGES) -> List[Case]:
 
 
 def load_holdout() -> List[Case]:
-    from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader
+    from bench_nlu import load_holdout as holdout_examples  # one reader of tests/nlu_holdout for both benches
 
-    cases = []
-    for path in sorted(HOLDOUT.glob("*.yml")):
-        data = RasaYAMLReader().read(str(path))
-        for message in data.intent_examples:
-            meta = (message.get("metadata") or {}).get("intent") or {}
-            lang = meta.get("lang") or path.stem.split("_")[-1]
-            label = message.get("intent_response_key") or message.get("intent")
-            cases.append(Case(message.get("text"), (label,), "nb" if lang == "nn" else lang, "holdout"))
-    return cases
+    return [Case(e.text, (e.intent,), "nb" if e.language == "nn" else e.language, "holdout")
+            for e in holdout_examples(HOLDOUT)]
 
 
 async def parse_all(model: Path, cases: List[Case]) -> List[Dict[str, Any]]:
