@@ -17,12 +17,8 @@ from stdnum.no import fodselsnummer as no_fnr
 from stdnum.se import personnummer as se_pnr
 
 from actions.texts import COUNTRY_FOR_LANGUAGE, LANGUAGES, TIMEZONE_FOR_COUNTRY
+from bot.language import language_from_metadata
 from bot.text import fold
-
-try:  # the language team's shared logic; optional so the flows still work without it
-    from bot.language import language_from_metadata as _language_from_metadata
-except Exception:  # pragma: no cover - only when bot/ is missing
-    _language_from_metadata = None
 
 # Length caps: what the backend accepts (description max 5000) and what a chat answer reasonably is.
 MAX_NAME = 100
@@ -36,19 +32,8 @@ MIN_DESCRIPTION_WORDS = 2
 
 
 def metadata_language(metadata: Optional[Mapping[str, Any]]) -> Optional[str]:
-    if not metadata:
-        return None
-    if _language_from_metadata is not None:
-        return _language_from_metadata(metadata)
-    for key in ("language", "locale"):
-        value = str(metadata.get(key) or "").lower()[:2]
-        if value in ("sv",):
-            return "sv"
-        if value in ("nb", "no", "nn"):
-            return "nb"
-        if value == "en":
-            return "en"
-    return None
+    """The language the channel's metadata names (the widget's choice or locale), as sv/nb/en, or None."""
+    return language_from_metadata(metadata) if metadata else None
 
 
 def get_lang(tracker: Any) -> str:
