@@ -419,58 +419,50 @@ def _action_call(action: str, text: str, slots: Dict[str, Any], faq_key: Optiona
     return action_request(action, latest, slots)
 
 
-@pytest.fixture()
-def executor() -> ActionExecutor:
-    ex = ActionExecutor()
-    ex.register_action(policy.ActionAnswerFaq)
-    ex.register_action(policy.ActionClarifyRequest)
-    return ex
-
-
-async def _run(executor: ActionExecutor, call: Dict[str, Any]) -> List[str]:
-    result = await executor.run(call)
+async def _run(policy_executor: ActionExecutor, call: Dict[str, Any]) -> List[str]:
+    result = await policy_executor.run(call)
     assert result is not None and result["events"] == []
     return [r["text"] for r in result["responses"]]
 
 
 @pytest.mark.parametrize("language", LANGS)
-async def test_action_answer_faq_replies_in_the_slot_language(executor, kb, language) -> None:
+async def test_action_answer_faq_replies_in_the_slot_language(policy_executor, kb, language) -> None:
     call = _action_call("action_answer_faq", "hur länge sparar ni min ansökan",
                         {"language": language}, "faq/retention_recruitment", 0.93)
-    texts = await _run(executor, call)
+    texts = await _run(policy_executor, call)
     assert texts == [kb.topics["retention_recruitment"]["answer"][language]]
 
 
-async def test_action_answer_faq_defaults_to_english(executor, kb) -> None:
+async def test_action_answer_faq_defaults_to_english(policy_executor, kb) -> None:
     call = _action_call("action_answer_faq", "cookies?", {}, "faq/cookies", 0.9)
-    assert await _run(executor, call) == [kb.topics["cookies"]["answer"]["en"]]
+    assert await _run(policy_executor, call) == [kb.topics["cookies"]["answer"]["en"]]
 
 
-async def test_action_answer_faq_low_confidence_uses_search(executor, kb) -> None:
+async def test_action_answer_faq_low_confidence_uses_search(policy_executor, kb) -> None:
     call = _action_call("action_answer_faq", "bruker dere informasjonskapsler", {"language": "nb"},
                         "faq/retention_leads", 0.2)
-    (text,) = await _run(executor, call)
+    (text,) = await _run(policy_executor, call)
     assert text.startswith(kb.search_prefix["nb"]) and "(punkt 2.5)" in text
     assert text != kb.topics["retention_leads"]["answer"]["nb"]
 
 
-async def test_action_answer_faq_low_confidence_and_no_match_is_honest(executor, kb) -> None:
+async def test_action_answer_faq_low_confidence_and_no_match_is_honest(policy_executor, kb) -> None:
     call = _action_call("action_answer_faq", "vem vann matchen igår", {"language": "sv"}, "faq/cookies", 0.1)
-    assert await _run(executor, call) == [kb.fallback("sv").text]
+    assert await _run(policy_executor, call) == [kb.fallback("sv").text]
 
 
-async def test_action_answer_faq_where_data_kept_staff_and_non_staff(executor, kb) -> None:
+async def test_action_answer_faq_where_data_kept_staff_and_non_staff(policy_executor, kb) -> None:
     question = "where is candidate data kept?"
-    staff = await _run(executor, _action_call("action_answer_faq", question, {"language": "en", "is_staff": True},
+    staff = await _run(policy_executor, _action_call("action_answer_faq", question, {"language": "en", "is_staff": True},
                                               "faq/where_data_kept", 0.88))
     assert "ExampleATS" in staff[0]
     for slots in ({"language": "en"}, {"language": "en", "is_staff": False}, {"language": "en", "is_staff": None}):
-        public = await _run(executor, _action_call("action_answer_faq", question, slots, "faq/where_data_kept", 0.88))
+        public = await _run(policy_executor, _action_call("action_answer_faq", question, slots, "faq/where_data_kept", 0.88))
         assert public == [kb.topics["where_data_kept"]["answer"]["en"]], slots
 
 
-async def test_clarify_without_candidates_searches_the_policy(executor, kb) -> None:
-    (hit,) = await _run(executor, _action_call("action_clarify_request", "do you send my data to the USA",
+async def test_clarify_without_candidates_searches_the_policy(policy_executor, kb) -> None:
+    (hit,) = await _run(policy_executor, _action_call("action_clarify_request", "do you send my data to the USA",
                                                {"language": "en"}))
     assert "(policy section 2.3)" in hit
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
-from rasa_sdk.executor import ActionExecutor
 
 from actions import policy, routing
 from actions.routing import Route, route
@@ -70,42 +69,34 @@ def test_nothing_below_not_a_request_is_offered() -> None:
 # ------------------------------------------------------------------------------------- the actions
 
 
-@pytest.fixture()
-def executor() -> ActionExecutor:
-    ex = ActionExecutor()
-    ex.register_action(policy.ActionAnswerFaq)
-    ex.register_action(policy.ActionClarifyRequest)
-    return ex
-
-
 @pytest.mark.parametrize("language, words", [("sv", "begäran om radering"), ("nb", "krav om sletting"),
                                               ("en", "erasure request")])
-async def test_answer_then_offer_in_the_users_language(executor, language: str, words: str) -> None:
+async def test_answer_then_offer_in_the_users_language(policy_executor, language: str, words: str) -> None:
     message = parse("faq", 0.55, [("request_erasure", 0.4)], topics=[("retention_general", 0.92)],
                     text="how long do you keep my personal information, can you delete it")
-    result = await executor.run(action_request("action_answer_faq", message, {"language": language}))
+    result = await policy_executor.run(action_request("action_answer_faq", message, {"language": language}))
     answer, offer = result["responses"]
     assert answer["text"] == policy.get_knowledge_base().topics["retention_general"]["answer"][language]
     assert words in offer["text"]
     assert offer["buttons"][0]["payload"] == "/request_erasure"
 
 
-async def test_no_offer_inside_a_form(executor) -> None:
+async def test_no_offer_inside_a_form(policy_executor) -> None:
     message = parse("faq", 0.55, [("request_erasure", 0.4)], topics=[("retention_general", 0.92)])
-    result = await executor.run(action_request("action_answer_faq", message, {"language": "en"}, active_loop="complaint_form"))
+    result = await policy_executor.run(action_request("action_answer_faq", message, {"language": "en"}, active_loop="complaint_form"))
     assert len(result["responses"]) == 1
 
 
-async def test_clarify_buttons_start_the_candidates(executor) -> None:
+async def test_clarify_buttons_start_the_candidates(policy_executor) -> None:
     message = parse("nlu_fallback", 0.3, [("request_access", 0.36), ("request_portability", 0.31)])
-    result = await executor.run(action_request("action_clarify_request", message, {"language": "nb"}))
+    result = await policy_executor.run(action_request("action_clarify_request", message, {"language": "nb"}))
     (reply,) = result["responses"]
     assert reply["text"].startswith("Jeg er ikke sikker")
     assert [b["payload"] for b in reply["buttons"]] == ["/request_access", "/request_portability", "/help"]
     assert reply["buttons"][0]["title"] == "Innsynsbegjæring"
 
 
-async def test_clarify_with_nothing_close_falls_back_to_the_menu(executor) -> None:
+async def test_clarify_with_nothing_close_falls_back_to_the_menu(policy_executor) -> None:
     message = parse("nlu_fallback", 0.2, [("out_of_scope", 0.3)], text="blorp snerk")
-    result = await executor.run(action_request("action_clarify_request", message, {"language": "sv"}))
+    result = await policy_executor.run(action_request("action_clarify_request", message, {"language": "sv"}))
     assert [r.get("response") for r in result["responses"]] == ["utter_nlu_fallback"]

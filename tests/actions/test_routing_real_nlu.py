@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any
 
 import pytest
-from rasa_sdk.executor import ActionExecutor
 
-from actions import policy
 from actions.routing import CASE_OPENING_INTENTS, route
 from tests.support import action_request
 
@@ -76,25 +74,21 @@ async def test_everyday_and_customer_service_messages_open_nothing(agent: Any, t
     assert not (decided.kind == "start" and decided.intent in CASE_OPENING_INTENTS), (text, decided)
 
 
-async def test_the_complaint_question_names_the_authorities_and_offers_the_flow(agent: Any) -> None:
+async def test_the_complaint_question_names_the_authorities_and_offers_the_flow(agent: Any, policy_executor: Any) -> None:
     message = await agent.parse_message("where can I complain about how you process my data?")
-    executor = ActionExecutor()
-    executor.register_action(policy.ActionAnswerFaq)
-    result = await executor.run(action_request("action_answer_faq", message, {"language": "en"}))
+    result = await policy_executor.run(action_request("action_answer_faq", message, {"language": "en"}))
     texts = " ".join(r.get("text") or "" for r in result["responses"])
     assert "IMY" in texts and "Datatilsynet" in texts, texts
     payloads = [b["payload"] for r in result["responses"] for b in r.get("buttons") or []]
     assert "/file_complaint" in payloads, result["responses"]
 
 
-async def test_close_requests_are_clarified_with_buttons_in_the_users_language(agent: Any) -> None:
+async def test_close_requests_are_clarified_with_buttons_in_the_users_language(agent: Any, policy_executor: Any) -> None:
     # "Stop using my data" is an objection or a restriction: the model ranks both high. Below the fallback
     # thresholds the rules run action_clarify_request, which offers both with the model's own ranking.
     message = await agent.parse_message("jag vill att ni slutar använda mina uppgifter")
     message["intent"] = {"name": "nlu_fallback", "confidence": 0.4}
-    executor = ActionExecutor()
-    executor.register_action(policy.ActionClarifyRequest)
-    result = await executor.run(action_request("action_clarify_request", message, {"language": "sv"}))
+    result = await policy_executor.run(action_request("action_clarify_request", message, {"language": "sv"}))
     (reply,) = result["responses"]
     assert reply["text"].startswith("Jag är inte säker")
     payloads = [b["payload"] for b in reply["buttons"]]
