@@ -5,6 +5,7 @@ Nothing here talks to the backend or sends messages; these are pure functions so
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
 from datetime import datetime, timedelta, timezone
@@ -164,6 +165,51 @@ def normalise_email(text: str) -> Optional[str]:
     except EmailNotValidError:
         return None
     return result.normalized
+
+
+# What people type when they try to give an address and slip: "anna@example,se", "anna @ example.se",
+# "anna.lindqvist@exmaple", "anna.lindqvist.example.se". Such a message is an answer to correct, never a stop.
+_EMAIL_ATTEMPT = re.compile(r"[\w.%+-]+\s?@\s?[\w-]*(?:[.,][\w-]+)*|^[\w%+-]+(?:\.[\w%+-]+){2,}$", re.UNICODE)
+# Big mail providers, for "did you mean" when the domain is a typo of one ("gmial.com", "hotmial.se").
+COMMON_MAIL_DOMAINS = (
+    "gmail.com", "hotmail.com", "outlook.com", "live.com", "yahoo.com", "icloud.com", "me.com", "msn.com",
+    "protonmail.com", "proton.me", "hotmail.se", "live.se", "outlook.se", "telia.com", "comhem.se",
+    "bredband.net", "hotmail.no", "live.no", "online.no", "outlook.dk", "hotmail.dk", "live.dk",
+)
+
+
+def looks_like_email_attempt(text: str) -> bool:
+    """Whether `text` is a (possibly broken) try at typing an e-mail address."""
+    return bool(_EMAIL_ATTEMPT.search((text or "").strip()))
+
+
+def suggest_email(text: str) -> Optional[str]:
+    """A valid address that the broken attempt in `text` most likely meant, or None when there is no
+    safe guess. Only mechanical slips are mended: spaces around "@", a comma for a dot, a misspelt big
+    provider. A missing domain ending is not guessed."""
+    match = _EMAIL_ATTEMPT.search((text or "").strip())
+    if not match or "@" not in match.group(0):
+        return None
+    local, _, domain = re.sub(r"\s", "", match.group(0)).partition("@")
+    domain = domain.replace(",", ".").strip(".").lower()
+    if domain not in COMMON_MAIL_DOMAINS:
+        close = difflib.get_close_matches(domain, COMMON_MAIL_DOMAINS, n=1, cutoff=0.8)
+        domain = close[0] if close else domain
+    suggestion = normalise_email(f"{local}@{domain}")
+    typed = normalise_email(match.group(0))
+    return suggestion if suggestion and suggestion.lower() != (typed or "").lower() else None
+
+
+def email_mistake(text: str) -> str:
+    """The message key that says what is wrong with an address that did not validate."""
+    if suggest_email(text):
+        return "invalid_email_suggest"
+    if "@" not in (text or ""):
+        return "invalid_email_no_at"
+    domain = re.sub(r"\s", "", text).rpartition("@")[2]
+    if domain and "." not in domain.strip(".,"):
+        return "invalid_email_no_ending"
+    return "invalid_email"
 
 
 # Case references: PRV|REC|INC|WBL-YYYY-XXXX-XXXX in Crockford base32 (docs/CONVERSATION.md).

@@ -209,9 +209,9 @@ class ActionStartFlow(Action):
             if start["right"] == "erasure":
                 dispatcher.utter_message(text=t("intro_rights_erasure_extra", lang))
         elif flow == "application_withdrawal":
+            # What the withdrawal does is explained once, by the form's validation of the target (a target
+            # given at the start is validated when the form activates).
             dispatcher.utter_message(text=t("intro_withdrawal", lang))
-            if start.get("withdrawal_target"):
-                dispatcher.utter_message(text=t(f"withdrawal_explain_{start['withdrawal_target']}", lang))
         elif flow in ("incident", "misconduct", "complaint") and not (intent == "card_submitted" and len(start) > 1):
             dispatcher.utter_message(text=t(f"intro_{flow}", lang))
             if flow == "incident" and (tracker.get_latest_input_channel() or "") == "teams":

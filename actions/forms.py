@@ -26,14 +26,17 @@ from actions.common import (
     clean_text,
     country_for,
     digits_of,
+    email_mistake,
     get_lang,
     has_any,
+    looks_like_email_attempt,
     names_time_of_day,
     normalise_email,
     normalise_reference,
     parse_aware_at,
     people_count,
     strip_national_ids,
+    suggest_email,
     valid_name,
     yes_no_unknown,
 )
@@ -158,6 +161,12 @@ class FlowFormValidation(FormValidationAction):
             validate = getattr(self, f"validate_{slot_name}", None)
             if validate is None or slot_value is None:
                 continue
+            if slot_name == tracker.get_slot("requested_slot") and isinstance(slot_value, str):
+                misplaced = self._misplaced_answer(slot_name, slot_value, dispatcher, tracker, required)
+                if misplaced is not None:
+                    slots.update(misplaced)
+                    tracker.slots.update(misplaced)
+                    continue
             output = validate(slot_value, dispatcher, tracker, domain)
             if hasattr(output, "__await__"):
                 output = await output
@@ -206,10 +215,42 @@ class FlowFormValidation(FormValidationAction):
                 return False
         return False
 
+    # -- answers that belong elsewhere ----------------------------------------------------------------
+
+    def _misplaced_answer(self, slot: str, text: str, dispatcher: CollectingDispatcher, tracker: Tracker,
+                          required: List[str]) -> Optional[Dict[str, Any]]:
+        """Slot values for an answer that is not an answer to `slot`, or None when it may be one:
+        - a stop in words ("nei forresten, glem det") is asked about with a Stop button; the answers stay;
+        - an e-mail address given for another question is kept for the e-mail question (and a name written
+          next to it for the name question); the question is asked again."""
+        lang = get_lang(tracker)
+        if sounds_like_stop(text) and not looks_like_answer(slot, text, tracker.slots):
+            dispatcher.utter_message(text=t("confirm_stop", lang), buttons=stop_handoff_buttons(lang)[:1])
+            return {slot: None}
+        email = normalise_email(text)
+        besides = words_besides_email(text)
+        # Only an address (with a name next to it for the name question): "bob@x.com got the file" is a
+        # description that mentions an address, not the user's address.
+        if (slot in ("requester_email", "status_email", "status_method") or not email
+                or (slot != "requester_name" and not set(map(fold, besides)) <= EMAIL_FILLER_WORDS)
+                or len(besides) > 5):
+            return None
+        if "requester_email" not in required or tracker.get_slot("requester_email"):
+            dispatcher.utter_message(text=t("wrong_field_email", lang, field=field_label(slot, lang)))
+            return {slot: None}
+        values: Dict[str, Any] = {slot: None, "requester_email": email}
+        name = valid_name(" ".join(words_besides_email(text)))
+        if slot == "requester_name" and name and looks_like_answer("requester_name", name):
+            values.update(requester_name=name)
+        else:
+            dispatcher.utter_message(text=t("email_kept_for_later", lang, field=field_label(slot, lang)))
+        return values
+
     # -- failure bookkeeping --------------------------------------------------------------------------
 
     def _fail(
-        self, slot: str, message_key: str, dispatcher: CollectingDispatcher, tracker: Tracker, **values: Any
+        self, slot: str, message_key: str, dispatcher: CollectingDispatcher, tracker: Tracker,
+        buttons: Optional[List[Dict[str, str]]] = None, **values: Any
     ) -> Dict[str, Any]:
         lang = get_lang(tracker)
         intent = answer_intent(tracker)
@@ -222,7 +263,7 @@ class FlowFormValidation(FormValidationAction):
         counts = dict(tracker.get_slot("failed_attempts") or {})
         failures = counts.get(slot, 0) + 1
         counts[slot] = failures
-        dispatcher.utter_message(text=t(message_key, lang, **values))
+        dispatcher.utter_message(text=t(message_key, lang, **values), buttons=buttons or [])
         if failures >= 2:
             expected = EXPECTED.get(slot, "expect_choice")
             dispatcher.utter_message(
@@ -304,6 +345,8 @@ class FlowFormValidation(FormValidationAction):
     def validate_requester_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                 domain: DomainDict) -> Dict[str, Any]:
         name = valid_name(self._scrub(value, dispatcher, tracker))
+        if name and (yes_no_unknown(name) is not None or fold(name).strip(" .!") in COMMAND_WORDS):
+            name = None  # "ja" and "stopp" are no names (seen: "ja" stored as the name)
         if not name:
             return self._fail("requester_name", "invalid_name", dispatcher, tracker)
         return self._ok("requester_name", name, tracker)
@@ -311,9 +354,26 @@ class FlowFormValidation(FormValidationAction):
     def validate_requester_email(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                  domain: DomainDict) -> Dict[str, Any]:
         email = normalise_email(str(value or ""))
-        if not email:
-            return self._fail("requester_email", "invalid_email", dispatcher, tracker)
+        if not email or self._likely_typo(email, "requester_email", tracker):
+            return self._fail_email("requester_email", str(value or ""), dispatcher, tracker)
         return self._ok("requester_email", email, tracker)
+
+    @staticmethod
+    def _likely_typo(email: str, slot: str, tracker: Tracker) -> bool:
+        """A valid address at a misspelt big provider ("gmial.com") is asked about once: the code would
+        never arrive. Sent again as it was, it is taken."""
+        return bool(suggest_email(email)) and not (tracker.get_slot("failed_attempts") or {}).get(slot)
+
+    def _fail_email(self, slot: str, text: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[str, Any]:
+        """Say what is wrong with the address; a mended one is offered as a button that sends it (and a
+        valid one as typed, as a second button)."""
+        suggestion = suggest_email(text)
+        if suggestion:
+            typed = normalise_email(text)
+            buttons = [button(suggestion, suggestion)] + ([button(typed, typed)] if typed else [])
+            return self._fail(slot, "invalid_email_suggest", dispatcher, tracker, buttons=buttons,
+                              suggestion=suggestion)
+        return self._fail(slot, email_mistake(text), dispatcher, tracker)
 
     # -- incident ----------------------------------------------------------------------------------------
 
@@ -509,8 +569,8 @@ class FlowFormValidation(FormValidationAction):
                                     domain: DomainDict) -> Dict[str, Any]:
         lang = get_lang(tracker)
         email = normalise_email(str(value or ""))
-        if not email:
-            return self._fail("status_email", "invalid_email", dispatcher, tracker)
+        if not email or self._likely_typo(email, "status_email", tracker):
+            return self._fail_email("status_email", str(value or ""), dispatcher, tracker)
         try:
             await get_backend_client().status_code(tracker.get_slot("status_reference"), email, lang)
         except BackendUnavailable:
@@ -577,6 +637,40 @@ COMMAND_WORDS = {"stop", "stopp", "avbryt", "cancel", "help", "hjalp", "hjelp", 
 EVERYTHING_TOKENS = {"allt", "alt", "alla", "alle", "all", "everything", "hela", "hele"}
 
 
+# A stop said in words, in a short answer: the form asks whether to stop instead of storing it as the answer.
+STOP_PHRASES = [
+    "glöm det", "strunt i det", "skit i det", "jag ångrar mig", "vill inte ändå", "vill inte längre",
+    "vill inte fortsätta", "låt bli", "glem det", "gløym det", "drit i det", "vil ikke likevel",
+    "vil ikkje likevel", "jeg angrer", "la det være", "la det vere", "dropper det", "vil ikke fortsette",
+    "vil ikkje halde fram", "forget it", "forget about it", "never mind", "nevermind", "changed my mind",
+    "don't want to anymore", "dont want to anymore", "don't bother",
+]
+MAX_WORDS_OF_A_STOP = 8
+
+
+def sounds_like_stop(text: str) -> bool:
+    return len(text.split()) <= MAX_WORDS_OF_A_STOP and (
+        has_any(text, STOP_PHRASES) or bool(set(re.findall(r"\w+", fold(text))) & {"avbryt", "cancel", "stopp"}))
+
+
+# Words people put around an address they give: "min e-post är anna@...", "my email is ...".
+EMAIL_FILLER_WORDS = {fold(w) for w in (
+    "min", "mi", "my", "e-post", "epost", "e-postadress", "e-postadresse", "email", "e-mail", "mail", "mejl",
+    "adress", "adresse", "address", "is", "är", "er", "it's", "its", "det", "den", "here", "här", "her", "it",
+)}
+
+
+def field_label(slot: str, lang: str) -> str:
+    """The slot's summary label as a noun in a sentence ("namn", "tjänst och företag")."""
+    label = FIELD_LABELS.get(slot, {}).get(lang) or slot
+    return label[:1].lower() + label[1:]
+
+
+def words_besides_email(text: str) -> List[str]:
+    """The words of `text` other than an e-mail address and the punctuation around it."""
+    return [w for w in re.split(r"[\s,;]+", text) if w and "@" not in w and w.strip(".:-")]
+
+
 def looks_like_question(text: str) -> bool:
     """A policy question asked in the middle of a form ("how long do you keep my CV?"), as opposed to an
     answer that merely mentions policy words ("Consultant, Amesto Solutions AS")."""
@@ -602,7 +696,7 @@ def looks_like_answer(slot: str, text: str, slots: Optional[Dict[str, Any]] = No
     if slot == "status_receipt":
         return len(digits_of(text)) == 16
     if slot in ("requester_email", "status_email"):
-        return normalise_email(text) is not None
+        return looks_like_email_attempt(text)  # a typo gets a correction, never a stop
     if slot == "status_reference":
         return normalise_reference(text) is not None
     if slot in ("incident_encrypted", "incident_contained"):

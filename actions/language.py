@@ -79,6 +79,14 @@ def _is_pinned(earlier_user_events: List[Dict[str, Any]], previous: Optional[str
     return is_pinned(earlier, previous, metadata if isinstance(metadata, Mapping) else None)
 
 
+# Form questions whose answers are names, companies, job titles, addresses or codes: such an answer never
+# switches the reply language (PRODUCT.md), however many words it has. An explicit request still does.
+ANSWERS_IN_ANY_LANGUAGE = frozenset({
+    "requester_name", "requester_email", "application_position", "verification_code",
+    "status_reference", "status_email", "status_code", "status_receipt",
+})
+
+
 def choice_for_turn(tracker: Tracker) -> Choice:
     """The conversation's language after the latest user message, and why (bot.language.choose)."""
     latest = tracker.latest_message or {}
@@ -104,6 +112,7 @@ def choice_for_turn(tracker: Tracker) -> Choice:
         requested=str(requested_entity["value"]) if requested_entity else None,
         detection=detection,
         pinned=_is_pinned(earlier, previous, metadata),
+        text_may_switch=not (tracker.active_loop_name and tracker.get_slot("requested_slot") in ANSWERS_IN_ANY_LANGUAGE),
     )
 
 

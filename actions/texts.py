@@ -477,6 +477,36 @@ T: Dict[str, Dict[str, str]] = {
         "nb": "Det ser ikke ut som en gyldig e-postadresse. Skriv den som navn@eksempel.no.",
         "en": "That does not look like a valid e-mail address. Please type it like name@example.com.",
     },
+    "confirm_stop": {
+        "sv": "Vill du avbryta? Då tar jag bort svaren du har gett hittills. Tryck på Avbryt – eller svara på frågan, så fortsätter vi.",
+        "nb": "Vil du avbryte? Da sletter jeg svarene du har gitt så langt. Trykk på Avbryt – eller svar på spørsmålet, så fortsetter vi.",
+        "en": "Do you want to stop? Then I'll delete the answers you have given so far. Tap Cancel – or answer the question and we'll carry on.",
+    },
+    "wrong_field_email": {
+        "sv": "Det där ser ut som en e-postadress, men jag frågade efter: {field}.",
+        "nb": "Det ser ut som en e-postadresse, men jeg spurte om: {field}.",
+        "en": "That looks like an e-mail address, but I asked for: {field}.",
+    },
+    "email_kept_for_later": {
+        "sv": "Tack, jag har noterat e-postadressen. Nu behöver jag: {field}.",
+        "nb": "Takk, jeg har notert e-postadressen. Nå trenger jeg: {field}.",
+        "en": "Thanks, I have noted the e-mail address. Now I need: {field}.",
+    },
+    "invalid_email_suggest": {
+        "sv": "Något ser fel ut i adressen. Menade du {suggestion}? Tryck på knappen, eller skriv adressen igen.",
+        "nb": "Noe ser feil ut i adressen. Mente du {suggestion}? Trykk på knappen, eller skriv adressen på nytt.",
+        "en": "Something looks wrong in the address. Did you mean {suggestion}? Tap the button, or type the address again.",
+    },
+    "invalid_email_no_at": {
+        "sv": "En e-postadress behöver ett @, till exempel namn@exempel.se. Skriv den gärna igen.",
+        "nb": "En e-postadresse trenger en @, for eksempel navn@eksempel.no. Skriv den gjerne på nytt.",
+        "en": "An e-mail address needs an @, like name@example.com. Please type it again.",
+    },
+    "invalid_email_no_ending": {
+        "sv": "Efter @ saknas en ändelse som .se eller .com, till exempel namn@exempel.se. Skriv hela adressen igen.",
+        "nb": "Etter @ mangler en endelse som .no eller .com, for eksempel navn@eksempel.no. Skriv hele adressen på nytt.",
+        "en": "The part after the @ needs an ending such as .com or .se, like name@example.com. Please type the whole address again.",
+    },
     "invalid_off_topic": {
         "sv": "Det där verkar handla om något annat, så jag sparar det inte som svar.",
         "nb": "Det ser ut til å handle om noe annet, så jeg lagrer det ikke som svar.",
@@ -503,6 +533,11 @@ T: Dict[str, Dict[str, str]] = {
         "sv": "Jag är inte säker på att jag förstod. Menade du något av det här?",
         "nb": "Jeg er ikke sikker på at jeg forsto. Mente du noe av dette?",
         "en": "I'm not sure I understood. Did you mean one of these?",
+    },
+    "clarify_topic": {
+        "sv": "Jag är inte säker på vilken fråga du menar. Gäller det något av det här?",
+        "nb": "Jeg er ikke sikker på hvilket spørsmål du mener. Gjelder det noe av dette?",
+        "en": "I'm not sure which question you mean. Is it one of these?",
     },
     "btn_something_else": {"sv": "Något annat", "nb": "Noe annet", "en": "Something else"},
     "other_request_offer": {

@@ -580,6 +580,7 @@ def choose(
     requested: Optional[str] = None,
     detection: Optional[Detection] = None,
     pinned: bool = False,
+    text_may_switch: bool = True,
 ) -> Choice:
     """The conversation's language after this message (see the module docstring for the rule).
 
@@ -587,7 +588,9 @@ def choose(
     `detection` let the caller pass what the NLU component already found (the `language_requested` /
     `language_detected` entities); without them they are computed here. `pinned` says the previous
     language came from the user's explicit request (see `is_pinned`): neither the widget's unchanged
-    setting nor the language of later text undoes it; only another request does.
+    setting nor the language of later text undoes it; only another request does. `text_may_switch` False:
+    the message answers a question whose answer is a name, a company, a job title or an address
+    ("Rådgiver, Amesto Accounthouse AS"), which says nothing about the language the user reads.
     """
     if previous not in LANGUAGES:
         previous = None
@@ -601,7 +604,7 @@ def choose(
     widget = widget_language(metadata)
     if widget:
         return Choice(widget, "widget")
-    if not is_short(text):
+    if text_may_switch and not is_short(text):
         if detection is None or detection.language not in DETECTED:
             detection = detect(text)
         if detection.language in DETECTED:

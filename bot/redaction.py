@@ -7,7 +7,7 @@ What is found and what replaces it:
 
 | kind | placeholder | how it is recognised |
 | --- | --- | --- |
-| e-mail address | `[email]` | `local@domain.tld` |
+| e-mail address | `[email]` | `local@domain.tld`, and broken tries such as `local@domain` or `local@domain,tld` |
 | bearer / basic token, JWT | `[token]` | `Bearer xyz...`, `eyJ....` |
 | anonymous receipt | `[receipt]` | exactly 16 digits, optionally grouped by spaces or dashes |
 | national ID number | `[national-id]` | SE personnummer/samordningsnummer, NO fødselsnummer/D-nummer, DK CPR (see below) |
@@ -129,7 +129,8 @@ _TOKEN_RE = re.compile(
     r"(?i)\b(?:bearer|basic)\s+(?=[A-Za-z0-9\-._~+/]*\d)[A-Za-z0-9\-._~+/]{8,}=*"
     r"|\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"
 )
-_EMAIL_RE = re.compile(r"(?<![\w.%+-])[\w.%+-]+@(?:[\w-]+\.)+[^\W\d_]{2,}(?![\w-])", re.UNICODE)
+# Broken addresses count too ("anna@exmaple", "anna@example,se"): people's typos are still their address.
+_EMAIL_RE = re.compile(r"(?<![\w.%+-])[\w.%+-]+@[\w-]+(?:[.,][\w-]+)*(?![\w-])", re.UNICODE)
 # Exactly 16 digits, single spaces or dashes allowed between them; not part of a longer number.
 _RECEIPT_RE = re.compile(r"(?<![\w-])(?<!\d[ -])(?:\d[ -]?){15}\d(?![ -]?\d)(?![\w-])")
 # ID candidates: 6 or 8 digits, optional separator, 4 or 5 digits; not glued to other digits or words.

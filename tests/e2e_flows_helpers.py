@@ -181,6 +181,9 @@ class Chat:
             pass  # the transcript is for the report; the conversation itself is what is asserted
         self.turns.append(turn)
         print(self.render_turn(turn), flush=True)  # shown by pytest when a test fails
+        texts = [r["text"] for r in replies if r.get("text")]
+        repeated = [a for a, b in zip(texts, texts[1:]) if a == b]
+        assert not repeated, f"sent twice in a row: {repeated}\n{self.transcript()}"  # every turn, every test
         return replies
 
     def say(self, text: str) -> str:

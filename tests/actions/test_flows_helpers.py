@@ -5,16 +5,20 @@ from __future__ import annotations
 import string
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Optional
 
 import pytest
 import yaml
 
 from actions.common import (
+    email_mistake,
+    looks_like_email_attempt,
     normalise_email,
     normalise_reference,
     parse_aware_at,
     people_count,
     strip_national_ids,
+    suggest_email,
     valid_name,
     yes_no_unknown,
 )
@@ -112,6 +116,23 @@ def test_national_ids_are_removed(text: str, found: bool) -> None:
     if found:
         digits = "".join(ch for ch in text if ch.isdigit())
         assert digits[-4:] not in cleaned
+
+
+@pytest.mark.parametrize("text, attempt, suggestion, mistake", [
+    ("anna.lindqvist@exmaple", True, None, "invalid_email_no_ending"),
+    ("anna@example,se", True, "anna@example.se", "invalid_email_suggest"),
+    ("anna.lindqvist.example.se", True, None, "invalid_email_no_at"),
+    ("my address is jo@outlok.com thanks", True, "jo@outlook.com", "invalid_email_suggest"),
+    ("jane@example.com", True, None, "invalid_email"),
+    ("ja", False, None, "invalid_email_no_at"),
+    ("nei forresten, glem det", False, None, "invalid_email_no_at"),
+    ("Rådgiver, Amesto Accounthouse AS", False, None, "invalid_email_no_at"),
+])
+def test_email_typos_are_attempts_with_a_specific_correction(text: str, attempt: bool, suggestion: Optional[str],
+                                                             mistake: str) -> None:
+    assert looks_like_email_attempt(text) is attempt
+    assert suggest_email(text) == suggestion
+    assert email_mistake(text) == mistake
 
 
 def test_email_names_references_and_answers() -> None:

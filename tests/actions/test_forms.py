@@ -577,6 +577,94 @@ async def test_answers_that_look_like_interruptions() -> None:
     assert await conv.say("avbryt", "stop", 0.99) == "rejected"
 
 
+@pytest.mark.parametrize("lang, typo, told", [
+    ("sv", "anna.lindqvist@exmaple", "Efter @ saknas"),
+    ("nb", "kari.nordmann.example.no", "trenger en @"),
+    ("en", "jane.smith@example", "needs an ending"),
+])
+async def test_an_email_typo_gets_a_correction_never_a_stop(lang: str, typo: str, told: str) -> None:
+    """Seen with the real NLU: "anna.lindqvist@exmaple" classified as stop threw the request away."""
+    conv = Conversation(lang)
+    await conv.start(USER[lang]["access"], "request_access")
+    assert await conv.say(USER[lang]["name"]) == "ok"
+    mark = len(conv.sent)
+    assert await conv.say(typo, "stop", 0.9) == "ok"
+    assert told in conv.said(mark)
+    assert conv.slots["requested_slot"] == "requester_email" and conv.slots["requester_email"] is None
+    fixed = {"sv": "oj förlåt, det ska vara anna.lindqvist@example.se", "nb": "beklager, kari.nordmann@example.no",
+             "en": "sorry, it should be jane.smith@example.com"}[lang]
+    assert await conv.say(fixed, "correct_value", 0.7) == "ok"
+    assert conv.slots["requester_email"] == fixed.split()[-1]
+
+
+@pytest.mark.parametrize("typo, meant", [("anna@example,se", "anna@example.se"), ("per.olsen@gmial.com", "per.olsen@gmail.com")])
+async def test_a_mendable_email_typo_is_offered_as_a_button(typo: str, meant: str) -> None:
+    conv = Conversation("sv")
+    await conv.start(USER["sv"]["access"], "request_access")
+    assert await conv.say(USER["sv"]["name"]) == "ok"
+    mark = len(conv.sent)
+    assert await conv.say(typo, "stop", 0.9) == "ok"
+    assert f"Menade du {meant}?" in conv.said(mark)
+    assert [b["payload"] for b in conv.buttons()][0] == meant
+    assert await conv.say(meant) == "ok"
+    assert conv.slots["requester_email"] == meant
+
+
+async def test_a_valid_address_that_looks_misspelt_is_taken_when_sent_again() -> None:
+    conv = Conversation("en")
+    await conv.start(USER["en"]["access"], "request_access")
+    assert await conv.say(USER["en"]["name"]) == "ok"
+    assert await conv.say("ola@hotmial.no") == "ok"
+    assert [b["payload"] for b in conv.buttons()] == ["ola@hotmail.no", "ola@hotmial.no"]
+    assert conv.slots["requester_email"] is None
+    assert await conv.say("ola@hotmial.no") == "ok"
+    assert conv.slots["requester_email"] == "ola@hotmial.no"
+
+
+@pytest.mark.parametrize("lang, text", [("nb", "nei forresten, glem det"), ("nb", "æ vil ikkje likevel, glem det"),
+                                        ("sv", "äh, strunt i det"), ("en", "never mind, forget it")])
+async def test_a_stop_in_words_is_asked_about_and_never_stored(lang: str, text: str) -> None:
+    """Seen: "æ vil ikkje likevel, glem det" stored as the name. The NLU may not be sure it is a stop; the
+    form then asks with a Cancel button and keeps the answers given so far."""
+    conv = Conversation(lang)
+    await conv.start(USER[lang]["access"], "request_access")
+    mark = len(conv.sent)
+    assert await conv.say(text, "deny", 0.5) == "ok"
+    assert conv.slots["requester_name"] is None and conv.slots["requested_slot"] == "requester_name"
+    assert [b["payload"] for b in conv.buttons()] == ["/stop"]
+    assert conv.slots["right"] == "access"  # nothing is lost until the user taps Cancel
+    assert {"sv": "Vill du avbryta?", "nb": "Vil du avbryte?", "en": "Do you want to stop?"}[lang] in conv.said(mark)
+
+
+@pytest.mark.parametrize("answer", ["ja", "nej", "stopp"])
+async def test_yes_no_and_commands_are_no_names(answer: str) -> None:
+    conv = Conversation("sv")
+    await conv.start(USER["sv"]["access"], "request_access")
+    await conv.say(answer, "affirm", 0.5)
+    assert conv.slots["requester_name"] is None and conv.slots["requested_slot"] == "requester_name"
+
+
+async def test_name_and_email_in_one_answer_fill_both() -> None:
+    conv = Conversation("sv")
+    await conv.start(USER["sv"]["access"], "request_access")
+    assert await conv.say("Anna Lindqvist, anna.lindqvist@example.se") == "ok"
+    assert conv.slots["requester_name"] == "Anna Lindqvist"
+    assert conv.slots["requester_email"] == "anna.lindqvist@example.se"
+    assert conv.slots["requested_slot"] == "confirm_summary"
+
+
+async def test_an_email_given_for_another_question_is_kept_for_its_own() -> None:
+    """Seen in a consent withdrawal: the e-mail address stored as the description."""
+    conv = Conversation("en")
+    await conv.start("I want to withdraw my consent", "withdraw_consent")
+    assert conv.slots["requested_slot"] == "case_description"
+    mark = len(conv.sent)
+    assert await conv.say("jane.smith@example.com") == "ok"
+    assert conv.slots["case_description"] is None and conv.slots["requested_slot"] == "case_description"
+    assert conv.slots["requester_email"] == "jane.smith@example.com"
+    assert "noted the e-mail address" in conv.said(mark)
+
+
 async def test_a_name_classified_as_stop_is_still_a_name() -> None:
     conv = Conversation("en")
     await conv.start("my data", "request_access")

@@ -629,7 +629,9 @@ class Conversation:
         self.said: List[List[str]] = []  # the bot texts the action sent, per turn
 
     async def say(self, text: str, metadata: Optional[Dict[str, Any]] = None, with_nlu: bool = True,
-                  input_channel: str = "rest") -> List[Dict[str, Any]]:
+                  input_channel: str = "rest", form: Optional[str] = None,
+                  asking: Optional[str] = None) -> List[Dict[str, Any]]:
+        """`form` / `asking`: the active form and the slot it asked for when the user wrote `text`."""
         from rasa_sdk import Tracker
         from rasa_sdk.executor import CollectingDispatcher
 
@@ -646,12 +648,12 @@ class Conversation:
         self.events.append(event)
         tracker = Tracker(
             sender_id="test",
-            slots=dict(self.slots),
+            slots={**self.slots, "requested_slot": asking},
             latest_message=event["parse_data"],
             events=list(self.events),
             paused=False,
             followup_action=None,
-            active_loop={},
+            active_loop={"name": form} if form else {},
             latest_action_name="action_listen",
         )
         dispatcher = CollectingDispatcher()
@@ -709,6 +711,23 @@ async def test_action_text_switches_when_no_request_pinned_the_language() -> Non
     assert chat.language == "sv"
     await chat.say("how long do you keep my data?")
     assert chat.language == "en"
+
+
+async def test_action_names_companies_and_positions_in_a_form_never_switch() -> None:
+    chat = Conversation()
+    await chat.say("jeg vil trekke tilbake søknaden min")
+    assert chat.language == "nb"
+    for answer in ("Rådgiver, Amesto Accounthouse AS", "Senior Accountant at Amesto Accounthouse in Oslo"):
+        await chat.say(answer, form="application_withdrawal_form", asking="application_position")
+        assert chat.language == "nb", answer
+    await chat.say("Jane Elizabeth Smith-Andersson", form="application_withdrawal_form", asking="requester_name")
+    assert chat.language == "nb"
+    # A free-text question's answer is the user writing: it may switch, and so may an explicit request.
+    await chat.say("the application I sent in March for the consultant role", form="application_withdrawal_form",
+                   asking="case_description")
+    assert chat.language == "en"
+    await chat.say("kan vi snakke norsk?", form="application_withdrawal_form", asking="requester_name")
+    assert chat.language == "nb"
 
 
 async def test_action_without_nlu_entities_uses_the_text() -> None:
