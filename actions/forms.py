@@ -106,6 +106,8 @@ APPLICATION_WORDS = ["ansökan", "ansökning", "søknad", "soknad", "application
                      "jobb", "job"]
 ANONYMOUS_WORDS = ["anonym", "anonymous", "utan namn", "uten navn", "without my name"]
 NAMED_WORDS = ["med namn", "med mitt namn", "med navn", "med navnet", "with my name", "named", "my name"]
+AGAIN_WORDS = ["igen", "från början", "på nytt", "om igjen", "fra start", "again", "start over", "other address",
+               "annan adress", "annen adresse", "fel adress", "feil adresse", "wrong address"]
 CHANGE_WORDS = ["ändra", "andra", "endre", "change", "rätta", "rette", "correct", "fel", "feil", "wrong"]
 EMAIL_METHOD_WORDS = ["e-post", "epost", "email", "e-mail", "mail", "mejl", "kod", "kode", "code"]
 RECEIPT_METHOD_WORDS = ["kvitto", "kvitter", "receipt", "anonym"]
@@ -586,6 +588,14 @@ class FlowFormValidation(FormValidationAction):
         lang = get_lang(tracker)
         code = digits_of(str(value or ""))
         if len(code) != 6:
+            text = str(value or "")
+            if normalise_email(text) or looks_like_email_attempt(text):
+                # "sorry, it should be anna@example.se": the code went to a mistyped address; send a new one.
+                corrected = await self.validate_status_email(text, dispatcher, tracker, domain)
+                return {**corrected, "status_code": None}
+            if has_any(text, CHANGE_WORDS + AGAIN_WORDS):
+                dispatcher.utter_message(text=t("status_email_again", lang))
+                return {"status_email": None, "status_code": None}
             return self._fail("status_code", "invalid_code_format", dispatcher, tracker)
         try:
             status = await get_backend_client().status_verify(
@@ -691,7 +701,11 @@ def looks_like_answer(slot: str, text: str, slots: Optional[Dict[str, Any]] = No
                 and not {fold(w).strip(".,!") for w in words} & COMMAND_WORDS)
     if slot == "case_description" and (slots or {}).get("right") == "erasure":
         return bool(EVERYTHING_TOKENS & set(re.findall(r"\w+", fold(text))))
-    if slot in ("verification_code", "status_code"):
+    if slot == "status_code":
+        # After a mistyped address no code arrives: a corrected address or "change it" is the answer here.
+        return (len(digits_of(text)) == 6 or looks_like_email_attempt(text)
+                or (len(text.split()) <= 6 and has_any(text, CHANGE_WORDS + AGAIN_WORDS)))
+    if slot == "verification_code":
         return len(digits_of(text)) == 6
     if slot == "status_receipt":
         return len(digits_of(text)) == 16

@@ -809,6 +809,11 @@ T: Dict[str, Dict[str, str]] = {
         "nb": "Meldinger fra teamet:",
         "en": "Messages from the team:",
     },
+    "status_email_again": {
+        "sv": "Okej, vi tar e-postadressen igen.",
+        "nb": "Greit, vi tar e-postadressen på nytt.",
+        "en": "All right, let's take the e-mail address again.",
+    },
     "status_not_found": {
         "sv": "Jag kunde inte visa något ärende med de uppgifterna. Kontrollera ärendenumret och försök igen.",
         "nb": "Jeg kunne ikke vise noen sak med de opplysningene. Sjekk saksnummeret og prøv igjen.",

@@ -347,6 +347,37 @@ APOLOGY = {"sv": ("svarar inte just nu", "sparade"), "nb": ("svarer ikke akkurat
            "en": ("not answering right now", "saved")}
 
 
+@pytest.mark.parametrize("lang, change", [("sv", "ändra"), ("nb", "fra start"), ("en", "start again")])
+async def test_status_check_recovers_from_a_mistyped_address(backend: BackendProcess, lang: str, change: str) -> None:
+    """Seen: after a typo in the address no code arrives, and "change" or the corrected address got
+    "The code has 6 digits" for ever."""
+    conv = Conversation(lang)
+    await conv.start("access", "request_access")
+    email = await fill_identity(conv, lang)
+    await conv.say(USER[lang]["yes"], "affirm", 0.99)
+    reference = await verify_with_outbox(conv, backend)
+
+    status = Conversation(lang)
+    await status.start("status of my case", "check_case_status")
+    await status.say(reference)
+    await status.say("email")
+    local, domain = email.split("@")
+    await status.say(f"{local}@{domain.replace('example', 'exmaple')}")  # valid, but not the case's address
+    assert status.slots["requested_slot"] == "status_code"
+    assert await status.say(change, "restart_form", 0.9) == "ok"
+    assert status.slots["requested_slot"] == "status_email"
+    before = backend.code_count(reference)
+    await status.say(email)
+    assert status.slots["requested_slot"] == "status_code"
+    await status.say(f"{local}@{domain.replace('example', 'exmaple')}")
+    assert status.slots["requested_slot"] == "status_code"
+    # The corrected address in a sentence, while the code is asked for, sends a new code to it.
+    assert await status.say(f"sorry, it should be {email}", "correct_value", 0.9) == "ok"
+    mark = len(status.sent)
+    await status.say(backend.latest_code(reference, after=before))
+    assert reference in status.said(mark)
+
+
 @pytest.mark.parametrize("lang", ["sv", "nb", "en"])
 async def test_backend_outage_keeps_answers_and_files_once(backend: BackendProcess, lang: str) -> None:
     before = len(backend.cases())
