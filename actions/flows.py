@@ -70,6 +70,36 @@ WITHDRAW_WORDS = ["återkalla", "dra tillbaka", "ta tillbaka", "trekke", "trekk"
 EVERYTHING_WORDS = ["allt", "alla uppgifter", "alt om meg", "alle opplysninger", "everything", "all my data",
                     "all data"]
 
+# What an opening message must name to answer the form's description question itself ("radera mina
+# uppgifter, allt" answers "what should be erased?"): per right, the things that question asks about.
+# Rectification is not here: "fix my address" names the field but not what is right, which is the question.
+DESCRIPTION_OBJECTS: Dict[str, List[str]] = {
+    "erasure": EVERYTHING_WORDS + ["alt sammen", "allting", "alt dere har", "allt ni har", "everything you have"],
+    "consent_withdrawal": [
+        "nyhetsbrev", "newsletter", "marknadsföring", "markedsføring", "marketing", "reklam", "sms", "utskick",
+        "utsendelse", "mailing", "kakor", "cookie", "informasjonskapsl", "enkät", "spørreundersøk", "survey",
+        "inbjudningar", "invitasjoner", "invitations", "erbjudanden", "tilbud", "offers"],
+    "objection": [
+        "marknadsföring", "markedsføring", "marketing", "reklam", "profilering", "profiling", "nyhetsbrev",
+        "newsletter", "direktreklam", "försäljning", "salg", "sales", "analys", "analyse", "analysis", "kampanj",
+        "kampanje", "campaign"],
+}
+# A first message this long that starts an incident, misconduct or complaint flow is its description.
+MIN_WORDS_OF_A_REPORT = 12
+
+
+def opening_description(flow: Optional[str], right: Optional[str], text: str) -> Optional[str]:
+    """The opening message as the answer to the description question, when it already contains one."""
+    text = (text or "").strip()
+    if not text or text.startswith("/"):
+        return None
+    if flow == "rights" and right in DESCRIPTION_OBJECTS:
+        return text if has_any(text, DESCRIPTION_OBJECTS[right]) else None
+    if flow in ("incident", "misconduct", "complaint"):
+        return text if len(text.split()) >= MIN_WORDS_OF_A_REPORT else None
+    return None
+
+
 START_INTENTS = list(RIGHT_INTENTS) + [
     "withdraw_application", "report_incident", "report_misconduct", "file_complaint", "check_case_status",
     "card_submitted",
@@ -181,6 +211,9 @@ class ActionStartFlow(Action):
              "case_reference": _entity(tracker, "case_reference")},
         )
         flow = start.get("flow")
+        description = opening_description(flow, start.get("right"), text) if intent != "card_submitted" else None
+        if description:
+            start["case_description"] = description  # validated (and scrubbed) when the form activates
         if intent == "card_submitted":
             answers = incident_card_answers(latest_metadata(tracker), lang)
             if answers is None:

@@ -133,7 +133,7 @@ async def test_rectification_asks_follow_up_and_code_errors(backend: BackendProc
 @pytest.mark.parametrize("lang", ["sv", "nb", "en"])
 async def test_national_id_is_dropped_and_never_echoed(backend: BackendProcess, lang: str) -> None:
     conv = Conversation(lang)
-    await conv.start("delete everything", "request_erasure")
+    await conv.start("delete my data", "request_erasure")
     assert conv.slots["right"] == "erasure"
     # A valid Swedish personnummer and a valid Norwegian fødselsnummer inside the answers.
     assert await conv.say("allt, mitt personnummer är 811218-9876") == "ok"
@@ -601,7 +601,7 @@ async def test_answers_that_look_like_interruptions() -> None:
     assert conv.slots["application_position"] == "Consultant, Amesto Solutions AS"
 
     conv = Conversation("nb")
-    await conv.start("slett alt om meg", "request_erasure")
+    await conv.start("slett opplysningene mine", "request_erasure")
     assert conv.slots["requested_slot"] == "case_description"
     assert await conv.say("alt sammen", "stop", 0.8) == "ok"
     assert conv.slots["case_description"] == "alt sammen"
@@ -696,6 +696,37 @@ async def test_an_email_given_for_another_question_is_kept_for_its_own() -> None
     assert "noted the e-mail address" in conv.said(mark)
 
 
+@pytest.mark.parametrize("lang, text, intent, description", [
+    ("sv", "radera mina uppgifter, allt", "request_erasure", "radera mina uppgifter, allt"),
+    ("nb", "trekk samtykket mitt til nyhetsbrevet", "withdraw_consent", "trekk samtykket mitt til nyhetsbrevet"),
+    ("en", "I object to you using my data for marketing", "request_objection",
+     "I object to you using my data for marketing"),
+])
+async def test_what_the_opening_message_says_is_not_asked_again(lang: str, text: str, intent: str,
+                                                                 description: str) -> None:
+    conv = Conversation(lang)
+    await conv.start(text, intent)
+    assert conv.slots["case_description"] == description
+    assert conv.slots["requested_slot"] == "requester_name"
+
+
+@pytest.mark.parametrize("lang, text, intent", [("sv", "radera mina uppgifter", "request_erasure"),
+                                                ("en", "I want to withdraw my consent", "withdraw_consent")])
+async def test_an_opening_without_the_answer_gets_the_question(lang: str, text: str, intent: str) -> None:
+    conv = Conversation(lang)
+    await conv.start(text, intent)
+    assert conv.slots["case_description"] is None and conv.slots["requested_slot"] == "case_description"
+
+
+async def test_an_incident_told_in_full_at_the_start_is_not_asked_what_happened() -> None:
+    report = ("I think I messed up. yesterday afternoon I emailed a spreadsheet with customer data to the wrong "
+              "person, it had names and phone numbers, what do i do")
+    conv = Conversation("en")
+    await conv.start(report, "report_incident")
+    assert conv.slots["case_description"] == report
+    assert conv.slots["requested_slot"] == "incident_aware_at"
+
+
 async def test_a_name_classified_as_stop_is_still_a_name() -> None:
     conv = Conversation("en")
     await conv.start("my data", "request_access")
@@ -708,13 +739,13 @@ async def test_a_name_classified_as_stop_is_still_a_name() -> None:
 
 
 DETOURS = {
-    "sv": {"erase": "radera allt ni har om mig", "faq": "hur länge sparar ni min ansökan?",
+    "sv": {"erase": "radera mina uppgifter hos er", "faq": "hur länge sparar ni min ansökan?",
            "weather": "vad blir det för väder i morgon?", "incident": "jag vill också anmäla en dataläcka",
            "offer": "Vill du börja med det nu?", "off_topic": "handla om något annat"},
-    "nb": {"erase": "slett alt dere har om meg", "faq": "hvor lenge lagrer dere søknaden min?",
+    "nb": {"erase": "slett opplysningene mine hos dere", "faq": "hvor lenge lagrer dere søknaden min?",
            "weather": "hvordan blir været i morgen?", "incident": "jeg vil også melde et sikkerhetsbrudd",
            "offer": "Vil du begynne på den nå?", "off_topic": "handle om noe annet"},
-    "en": {"erase": "delete everything you have on me", "faq": "how long do you keep my application?",
+    "en": {"erase": "delete my data from your systems", "faq": "how long do you keep my application?",
            "weather": "what's the weather like tomorrow?", "incident": "I also need to report a data breach",
            "offer": "Would you like to start on it now?", "off_topic": "about something else"},
 }
