@@ -27,6 +27,7 @@ MAX_EMAIL = 254
 MAX_DESCRIPTION = 3000
 MAX_SHORT_TEXT = 300
 MIN_DESCRIPTION_WORDS = 2
+MAX_PEOPLE_COUNT_TEXT = 100
 
 
 # ---------------------------------------------------------------------------------------------- language
@@ -257,13 +258,13 @@ _NUMBER = re.compile(r"\d[\d\s.,]*")
 
 
 def people_count(text: str) -> Optional[str]:
-    """A rough number of people ("about 40", "ca 1 000", "5-10") or "unknown"."""
-    if yes_no_unknown(text) == "unknown":
-        return "unknown"
+    """A rough number of people as the user said it ("cirka 40", "not sure, maybe 200? could be more", "5-10"),
+    or "unknown". A number wins over "not sure": the guess is the fact the privacy team needs."""
     match = _NUMBER.search(text)
     if match:
-        rest = text[match.start():].strip()
-        return rest[:60]
+        return re.sub(r"\s+", " ", text).strip()[:MAX_PEOPLE_COUNT_TEXT]
+    if yes_no_unknown(text) == "unknown":
+        return "unknown"
     words = {"en": 1, "ett": 1, "one": 1, "två": 2, "to": 2, "two": 2, "tre": 3, "three": 3, "fyra": 4, "fire": 4,
              "four": 4, "fem": 5, "five": 5, "tio": 10, "ti": 10, "ten": 10, "hundra": 100, "hundre": 100,
              "hundred": 100, "tusen": 1000, "thousand": 1000, "many": None, "många": None, "mange": None,
@@ -281,7 +282,13 @@ _MORNING = re.compile(r"\b(i\s*morse|i\s*morges|this morning|tidigt i dag|tidlig
 _EVENING = re.compile(r"\b(i\s*går\s*kväll|i\s*går\s*kveld|igår\s*kväll|yesterday evening|last night|i natt|i natt)\b",
                       re.IGNORECASE)
 _DAY_BEFORE = re.compile(r"\b(i\s*förrgår|i\s*forgårs|day before yesterday)\b", re.IGNORECASE)
-_CLOCK = re.compile(r"\b(?:kl\.?|klockan|klokka|at)\s*(\d{1,2})(?:[:.](\d{2}))?\b", re.IGNORECASE)
+_CLOCK = re.compile(r"\b(?:kl\.?|klockan|klokka|at|around|about|runt|kring|vid|ved|ca\.?|cirka|omkring|rundt)\s*"
+                    r"(\d{1,2})(?:[:.](\d{2}))?(?:-tiden|-tida|\s*(?:am|pm|a\.m\.|p\.m\.))?(?![\d:.]*\s*(?:personer|people|st))\b",
+                    re.IGNORECASE)
+# "in the afternoon / evening": a clock hour under 12 said with these is after noon.
+_AFTER_NOON = re.compile(r"(eftermiddag|ettermiddag|afternoon|kväll|kvall|kveld|evening|tonight)", re.IGNORECASE)
+# A day said in words, with the part of the day: "yesterday afternoon around 3", "i dag på morgonen".
+_DAY_WORDS = re.compile(r"\b(i\s*går|igår|i\s*gar|yesterday|i\s*dag|idag|today)\b", re.IGNORECASE)
 _WEEKDAYS = {
     0: ["måndags", "mandag", "monday"], 1: ["tisdags", "tirsdag", "tuesday"], 2: ["onsdags", "onsdag", "wednesday"],
     3: ["torsdags", "torsdag", "thursday"], 4: ["fredags", "fredag", "friday"], 5: ["lördags", "lørdag", "saturday"],
@@ -298,7 +305,7 @@ def _clock(text: str) -> Optional[Tuple[int, int]]:
         hour, minute = int(bare.group(1)), int(bare.group(2))
     else:
         hour, minute = int(match.group(1)), int(match.group(2) or 0)
-        if re.search(r"\bpm\b|p\.m\.", text, re.IGNORECASE) and hour < 12:
+        if (re.search(r"\bpm\b|p\.m\.", text, re.IGNORECASE) or _AFTER_NOON.search(text)) and hour < 12:
             hour += 12
     if hour > 23 or minute > 59:
         return None
@@ -331,7 +338,12 @@ def parse_aware_at(text: str, lang: str, now: Optional[datetime] = None) -> Tupl
 
     result: Optional[datetime] = None
     folded = fold(raw)
-    if _MORNING.search(raw):
+    day_word = _DAY_WORDS.search(raw)
+    if day_word and clock and not _DAY_BEFORE.search(raw):
+        # "yesterday afternoon around 3": dateparser reads none of it; the day and the clock are enough.
+        yesterday = re.match(r"i\s*g|yesterday", day_word.group(1), re.IGNORECASE)
+        result = at(local_now - timedelta(days=1 if yesterday else 0), (0, 0))
+    elif _MORNING.search(raw):
         result = at(local_now, (8, 0))
     elif _EVENING.search(raw):
         result = at(local_now - timedelta(days=1), (20, 0))

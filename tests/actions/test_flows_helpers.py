@@ -135,6 +135,23 @@ def test_email_typos_are_attempts_with_a_specific_correction(text: str, attempt:
     assert email_mistake(text) == mistake
 
 
+@pytest.mark.parametrize("text, lang, local", [
+    ("Yesterday afternoon around 3", "en", "2026-12-06 15:00"),
+    ("i går eftermiddag runt 3", "sv", "2026-12-06 15:00"),
+    ("i går ved 15-tiden", "nb", "2026-12-06 15:00"),
+    ("igår vid 9", "sv", "2026-12-06 09:00"),
+    ("today around 10 am", "en", "2026-12-07 10:00"),
+])
+def test_a_day_and_a_loose_clock_time_are_kept(text: str, lang: str, local: str) -> None:
+    """Seen: "Yesterday afternoon around 3" left no time anywhere."""
+    from zoneinfo import ZoneInfo
+
+    now = datetime(2026, 12, 7, 12, 0, tzinfo=timezone.utc)
+    when, future = parse_aware_at(text, lang, now)
+    assert when is not None and not future
+    assert when.astimezone(ZoneInfo("Europe/Oslo")).strftime("%Y-%m-%d %H:%M") == local
+
+
 def test_email_names_references_and_answers() -> None:
     assert normalise_email("my e-mail is Anna.S@Example.COM.") == "Anna.S@example.com"
     assert normalise_email("anna@") is None and normalise_email("no address") is None
@@ -146,7 +163,8 @@ def test_email_names_references_and_answers() -> None:
     assert normalise_reference("hello") is None
     assert yes_no_unknown("vet inte") == "unknown" and yes_no_unknown("ja") == "yes"
     assert yes_no_unknown("nei") == "no" and yes_no_unknown("don't know") == "unknown"
-    assert people_count("cirka 40") == "40" and people_count("vet ikke") == "unknown"
+    assert people_count("cirka 40") == "cirka 40" and people_count("vet ikke") == "unknown"
+    assert people_count("not sure, maybe 200? could be more") == "not sure, maybe 200? could be more"
     assert people_count("blue") is None
 
 
