@@ -233,19 +233,19 @@ class FlowFormValidation(FormValidationAction):
         besides = words_besides_email(text)
         # Only an address (with a name next to it for the name question): "bob@x.com got the file" is a
         # description that mentions an address, not the user's address.
-        if (slot in ("requester_email", "status_email", "status_method") or not email
-                or (slot != "requester_name" and not set(map(fold, besides)) <= EMAIL_FILLER_WORDS)
-                or len(besides) > 5):
+        if (slot in ("requester_email", "status_email", "status_method") or not email or len(besides) > 5
+                or not (set(map(fold, besides)) <= EMAIL_FILLER_WORDS or looks_like_answer("requester_name", " ".join(besides)))):
             return None
         if "requester_email" not in required or tracker.get_slot("requester_email"):
             dispatcher.utter_message(text=t("wrong_field_email", lang, field=field_label(slot, lang)))
             return {slot: None}
         values: Dict[str, Any] = {slot: None, "requester_email": email}
-        name = valid_name(" ".join(words_besides_email(text)))
-        if slot == "requester_name" and name and looks_like_answer("requester_name", name):
-            values.update(requester_name=name)
-        else:
-            dispatcher.utter_message(text=t("email_kept_for_later", lang, field=field_label(slot, lang)))
+        name = valid_name(" ".join(besides))
+        if name and looks_like_answer("requester_name", name) and "requester_name" in required:
+            values.update(requester_name=name)  # "Anna Lindqvist, anna@example.se": both, for their questions
+        if values[slot] is None:
+            kept = "name_email_kept_for_later" if values.get("requester_name") else "email_kept_for_later"
+            dispatcher.utter_message(text=t(kept, lang, field=field_label(slot, lang)))
         return values
 
     # -- failure bookkeeping --------------------------------------------------------------------------
@@ -427,6 +427,13 @@ class FlowFormValidation(FormValidationAction):
             answer = INTENT_ANSWERS.get(answer_intent(tracker) or "")
         else:
             answer = yes_no_unknown(text) or INTENT_ANSWERS.get(answer_intent(tracker) or "")
+        if answer is None and len(text.split()) >= MIN_WORDS_OF_A_CAVEAT and not looks_like_question(text):
+            # "I asked him to delete it but he hasn't confirmed yet": not a yes or a no, but a fact the
+            # privacy team needs. The answer is "don't know", and the user's words go into the description.
+            note = f"{FIELD_LABELS[slot]['en']}: {self._scrub(text, dispatcher, tracker)}"
+            description = tracker.get_slot("case_description") or ""
+            return self._ok(slot, "unknown", tracker,
+                            case_description=f"{description}\n{note}".strip()[:MAX_DESCRIPTION])
         if answer is None:
             return self._fail(slot, "invalid_yes_no_unknown", dispatcher, tracker)
         return self._ok(slot, answer, tracker)
@@ -647,6 +654,8 @@ COMMAND_WORDS = {"stop", "stopp", "avbryt", "cancel", "help", "hjalp", "hjelp", 
 EVERYTHING_TOKENS = {"allt", "alt", "alla", "alle", "all", "everything", "hela", "hele"}
 
 
+# A yes/no/don't-know question answered with this many words or more and no yes or no: a caveat to keep.
+MIN_WORDS_OF_A_CAVEAT = 4
 # A stop said in words, in a short answer: the form asks whether to stop instead of storing it as the answer.
 STOP_PHRASES = [
     "glöm det", "strunt i det", "skit i det", "jag ångrar mig", "vill inte ändå", "vill inte längre",

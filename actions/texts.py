@@ -492,6 +492,11 @@ T: Dict[str, Dict[str, str]] = {
         "nb": "Takk, jeg har notert e-postadressen. Nå trenger jeg: {field}.",
         "en": "Thanks, I have noted the e-mail address. Now I need: {field}.",
     },
+    "name_email_kept_for_later": {
+        "sv": "Tack, jag har noterat ditt namn och din e-postadress. Nu behöver jag: {field}.",
+        "nb": "Takk, jeg har notert navnet og e-postadressen din. Nå trenger jeg: {field}.",
+        "en": "Thanks, I have noted your name and e-mail address. Now I need: {field}.",
+    },
     "invalid_email_suggest": {
         "sv": "Något ser fel ut i adressen. Menade du {suggestion}? Tryck på knappen, eller skriv adressen igen.",
         "nb": "Noe ser feil ut i adressen. Mente du {suggestion}? Trykk på knappen, eller skriv adressen på nytt.",

@@ -684,6 +684,36 @@ async def test_name_and_email_in_one_answer_fill_both() -> None:
     assert conv.slots["requested_slot"] == "confirm_summary"
 
 
+async def test_name_and_email_given_for_the_scope_are_kept_for_their_questions() -> None:
+    """Seen: "Anna Lindqvist, anna.lindqvist@example.se" stored as the erasure scope."""
+    conv = Conversation("sv")
+    await conv.start("radera mina uppgifter", "request_erasure")
+    assert conv.slots["requested_slot"] == "case_description"
+    mark = len(conv.sent)
+    assert await conv.say("Anna Lindqvist, anna.lindqvist@example.se") == "ok"
+    assert conv.slots["case_description"] is None and conv.slots["requested_slot"] == "case_description"
+    assert (conv.slots["requester_name"], conv.slots["requester_email"]) == ("Anna Lindqvist", "anna.lindqvist@example.se")
+    assert "noterat ditt namn och din e-postadress" in conv.said(mark)
+    assert await conv.say("allt") == "ok"
+    assert conv.slots["requested_slot"] == "confirm_summary"
+
+
+async def test_a_caveat_instead_of_yes_or_no_is_kept_in_the_description(backend: BackendProcess) -> None:
+    """Seen: "I asked him to delete it but he hasn't confirmed yet" got "Please answer yes, no or don't know"."""
+    conv = Conversation("en")
+    await conv.start("I sent a file with customer data to the wrong person", "report_incident")
+    await conv.say("A spreadsheet with customer names went to the wrong address")
+    await conv.say("yesterday at 3 pm")
+    await conv.say("names and phone numbers")
+    await conv.say("about 40")
+    await conv.say("no", "deny", 0.95)
+    assert conv.slots["requested_slot"] == "incident_contained"
+    assert await conv.say("I asked him to delete it but he hasn't confirmed yet") == "ok"
+    assert conv.slots["incident_contained"] == "unknown"
+    assert "he hasn't confirmed yet" in conv.slots["case_description"]
+    assert conv.slots["requested_slot"] == "reporter_anonymous"
+
+
 async def test_an_email_given_for_another_question_is_kept_for_its_own() -> None:
     """Seen in a consent withdrawal: the e-mail address stored as the description."""
     conv = Conversation("en")
