@@ -15,6 +15,7 @@ Actions: `action_answer_faq` (with the request offer) and `action_clarify_reques
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import os
@@ -31,7 +32,7 @@ from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.flow_config import START_INTENT_GOALS
-from actions.routing import clarify_candidates, faq_topic, offer_for_question
+from actions.routing import CHOSEN_TOPIC_ENTITY, clarify_candidates, faq_topic, offer_for_question, topic_candidates
 from actions.texts import button, goal_name, t
 from bot.text import fold
 
@@ -209,6 +210,7 @@ class KnowledgeBase:
             _require_languages(section.get("summary"), f"section {section.get('id')} summary")
         for name, topic in self.topics.items():
             _require_languages(topic.get("answer"), f"topic {name} answer")
+            _require_languages(topic.get("title"), f"topic {name} title")  # its "did you mean" button
             if not topic.get("section"):
                 raise ValueError(f"topic {name}: missing section")
 
@@ -350,8 +352,9 @@ def _tracker_is_staff(tracker: Tracker) -> bool:
 
 
 class ActionAnswerFaq(Action):
-    """Answers `faq/<topic>` from the knowledge base in the user's language; a low-confidence prediction
-    falls back to the policy search, and that to the honest "the policy does not say" answer."""
+    """Answers `faq/<topic>` from the knowledge base in the user's language. A topic that is not clearly
+    ahead is asked about ("did you mean ...?" with the closest topics as buttons); with no topic close, the
+    policy search answers, and without a search hit the honest "the policy does not say" answer."""
 
     def name(self) -> str:
         return "action_answer_faq"
@@ -367,20 +370,43 @@ class ActionAnswerFaq(Action):
         is_staff = _tracker_is_staff(tracker)
         question = tracker.latest_message.get("text") or ""
         topic, confidence = faq_topic(tracker.latest_message)
+        # Inside a form the user is busy with one request already: no offer of another one there.
+        offer = None if tracker.active_loop_name else (
+            offer_for_question(tracker.latest_message, topic_unsure=topic not in kb.topics)
+            or (kb.topics[topic].get("offer") if topic in kb.topics else None))
+        candidates = [c for c in topic_candidates(tracker.latest_message) if c in kb.topics]
+        if topic not in kb.topics and candidates:
+            logger.info("faq clarify: topics=%s confidence=%.2f language=%s offer=%s",
+                        candidates, confidence, language, offer)
+            ask_which_topic(dispatcher, kb, candidates, offer, language)
+            return []
         if topic in kb.topics:
             answer = kb.answer_for_topic(topic, language, is_staff, question)
         else:
             answer = kb.answer_question(question, language, is_staff)
         # Log only labels and numbers, never the user's text.
-        # Inside a form the user is busy with one request already: no offer of another one there.
-        offer = None if tracker.active_loop_name else (
-            offer_for_question(tracker.latest_message) or (kb.topics[topic].get("offer") if topic in kb.topics else None))
         logger.info("faq answer: topic=%s confidence=%.2f source=%s section=%s language=%s offer=%s",
                     topic, confidence, answer.source, answer.section, language, offer)
         dispatcher.utter_message(text=answer.text)
         if offer:
             offer_request(dispatcher, offer, language)
         return []
+
+
+def topic_payload(topic: str) -> str:
+    """A button payload that answers `topic` directly: the faq intent with the chosen-topic entity."""
+    return "/faq" + json.dumps({CHOSEN_TOPIC_ENTITY: topic})
+
+
+def ask_which_topic(dispatcher: CollectingDispatcher, kb: "KnowledgeBase", topics: List[str],
+                    offer: Optional[str], language: str) -> None:
+    """"Did you mean ...?": the candidate topics as buttons, the request the classifier also saw, and a way out."""
+    buttons = [button(kb.topics[topic]["title"][language], topic_payload(topic)) for topic in topics]
+    if offer:
+        flow, right = START_INTENT_GOALS[offer]
+        buttons.append(button(goal_name(flow, right, language).capitalize(), f"/{offer}"))
+    buttons.append(button(t("btn_something_else", language), "/help"))
+    dispatcher.utter_message(text=t("clarify_topic", language), buttons=buttons)
 
 
 def offer_request(dispatcher: CollectingDispatcher, intent: str, language: str) -> None:

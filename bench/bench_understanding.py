@@ -89,7 +89,8 @@ async def parse_all(model: Path, cases: List[Case]) -> List[Dict[str, Any]]:
 
 
 def judge(case: Case, parse: Dict[str, Any], decided: Route) -> str:
-    """One word for what happened: ok / offered / wrong_start / wrong_topic / unanswered / case_opened ..."""
+    """One word for what happened: ok / offered / wrong_start / wrong_topic / asked_other / unanswered /
+    case_opened ... ("offered": the right request or topic is one of the buttons of a clarifying question)."""
     if case.kind == "requests":
         if decided.kind == "start":
             return "ok" if decided.intent in case.expected else "wrong_start"
@@ -101,6 +102,8 @@ def judge(case: Case, parse: Dict[str, Any], decided: Route) -> str:
             return "case_opened" if decided.intent in CASE_OPENING_INTENTS else "wrong_start"
         if decided.kind == "answer" and decided.topic:
             return "ok" if f"faq/{decided.topic}" in case.expected else "wrong_topic"
+        if decided.kind == "answer" and decided.topics:  # "did you mean ...?" with topic buttons
+            return "offered" if {f"faq/{t}" for t in decided.topics} & set(case.expected) else "asked_other"
         if decided.kind == "answer":
             return "search"  # the policy search or "I am not sure" answers: not a confident wrong answer
         return "unanswered"
@@ -128,7 +131,7 @@ def report(cases: List[Case], parses: List[Dict[str, Any]], show_errors: bool) -
         by[(case.language, case.kind)].append((case, judge(case, parse, decided), decided))
     print("\n== acceptance sets (tests/nlu_acceptance, never trained on, never tuned on)")
     print("lang | requests: right flow started or offered (started) | policy: right topic / wrong topic / "
-          "search | customer service: case opened / told it is customer service | out-of-domain: case-opening "
+          "right answered or offered as a button / asked without the right button / search | customer service: case opened / told it is customer service | out-of-domain: case-opening "
           "intent / any request intent")
     for lang in LANGUAGES:
         req = [r for _c, r, _d in by[(lang, "requests")]]
@@ -144,14 +147,14 @@ def report(cases: List[Case], parses: List[Dict[str, Any]], show_errors: bool) -
         print(
             f"{lang}   | {pct(*share(req, 'ok', 'offered'))} ({pct(*share(req, 'ok'))}) | "
             f"{pct(*share(pol, 'ok'))} / {pct(*share(pol, 'wrong_topic', 'case_opened', 'wrong_start'))} / "
-            f"{pct(*share(pol, 'search'))} | {pct(*share(cs, 'case_opened'))} / {pct(*share(cs, 'customer_service'))} | "
+            f"{pct(*share(pol, 'ok', 'offered'))} / {pct(*share(pol, 'asked_other'))} / {pct(*share(pol, 'search'))} | {pct(*share(cs, 'case_opened'))} / {pct(*share(cs, 'customer_service'))} | "
             f"{pct(*share(ood, 'case_opened'))} / {pct(*share(ood, 'case_opened', 'status_opened'))}"
         )
     if show_errors:
         for (lang, kind), rows in sorted(by.items()):
             for case, result, decided in rows:
                 bad = {"requests": ("missed", "wrong_start"), "policy": ("wrong_topic", "case_opened", "wrong_start",
-                                                                       "search", "unanswered"),
+                                                                       "asked_other", "search", "unanswered"),
                        "customer_service": ("case_opened", "status_opened"),
                        "out_of_domain": ("case_opened", "status_opened")}.get(kind, ())
                 if result in bad:
@@ -176,7 +179,8 @@ def report_holdout(cases: List[Case], parses: List[Dict[str, Any]]) -> None:
         print(
             f"{lang}: intents {len(intents)}: top intent {raw_ok / max(1, len(intents)):.3f}, after guard and "
             f"fallback {top_ok / max(1, len(intents)):.3f}; faq {len(faqs)}: right topic "
-            f"{share(faq_results, 'ok')[0] / max(1, len(faqs)):.3f}, wrong {share(faq_results, 'wrong_topic', 'case_opened', 'wrong_start')[0] / max(1, len(faqs)):.3f}; "
+            f"{share(faq_results, 'ok')[0] / max(1, len(faqs)):.3f}, right or offered "
+            f"{share(faq_results, 'ok', 'offered')[0] / max(1, len(faqs)):.3f}, wrong {share(faq_results, 'wrong_topic', 'case_opened', 'wrong_start')[0] / max(1, len(faqs)):.3f}; "
             f"out_of_scope opening a case {oos_opened}/{len(oos)}"
         )
 
@@ -184,7 +188,8 @@ def report_holdout(cases: List[Case], parses: List[Dict[str, Any]]) -> None:
 def sweep(cases: List[Case], parses: List[Dict[str, Any]]) -> None:
     """FAQ confidence and margin on the tuning set: right answers kept against wrong-topic answers."""
     faqs = [(c, p) for c, p in zip(cases, parses) if c.expected[0].startswith("faq/")]
-    print("\n== FAQ threshold sweep on tests/nlu_holdout faq sets (min confidence, min margin: right / wrong / search)")
+    print("\n== FAQ threshold sweep on tests/nlu_holdout faq sets (min confidence, min margin: right / right or "
+          "offered / wrong / asked without the right button / search)")
     saved = routing.FAQ_MIN_CONFIDENCE, routing.FAQ_MIN_MARGIN
     try:
         for conf in (0.3, 0.4, 0.5, 0.6, 0.7):
@@ -192,7 +197,8 @@ def sweep(cases: List[Case], parses: List[Dict[str, Any]]) -> None:
             for margin in (0.0, 0.1, 0.2, 0.3, 0.4):
                 routing.FAQ_MIN_CONFIDENCE, routing.FAQ_MIN_MARGIN = conf, margin
                 results = [judge(Case(c.text, c.expected, c.language, "policy"), p, routing.route(p)) for c, p in faqs]
-                cells.append(f"{margin:.1f}: {share(results, 'ok')[0]}/{share(results, 'wrong_topic')[0]}/"
+                cells.append(f"{margin:.1f}: {share(results, 'ok')[0]}/{share(results, 'ok', 'offered')[0]}/"
+                             f"{share(results, 'wrong_topic')[0]}/{share(results, 'asked_other')[0]}/"
                              f"{share(results, 'search')[0]}")
             print(f"  {conf:.1f} | " + "  ".join(cells))
     finally:

@@ -39,7 +39,8 @@ INTENTS = [
     "resend_code", "help", "bot_challenge", "thanks", "retry", "forget_conversation", "card_submitted",
     "customer_service",
 ]
-ENTITIES = ["language_detected", "language_requested", "email", "case_reference", "withdrawal_target"]
+ENTITIES = ["language_detected", "language_requested", "email", "case_reference", "withdrawal_target",
+            "faq_topic"]  # faq_topic: only from a topic button's payload (actions/routing.CHOSEN_TOPIC_ENTITY)
 
 # Slots filled from the user's free text while a form asks for them: slot -> (forms, not_intent list).
 FREE_TEXT_SLOTS: Dict[str, List[str]] = {}

@@ -439,8 +439,9 @@ async def test_action_answer_faq_defaults_to_english(policy_executor, kb) -> Non
 
 
 async def test_action_answer_faq_low_confidence_uses_search(policy_executor, kb) -> None:
+    # Below routing.TOPIC_CLARIFY_MIN_TOP the selector is guessing: no "did you mean", the search answers.
     call = _action_call("action_answer_faq", "bruker dere informasjonskapsler", {"language": "nb"},
-                        "faq/retention_leads", 0.2)
+                        "faq/retention_leads", 0.15)
     (text,) = await _run(policy_executor, call)
     assert text.startswith(kb.search_prefix["nb"]) and "(punkt 2.5)" in text
     assert text != kb.topics["retention_leads"]["answer"]["nb"]

@@ -39,13 +39,34 @@ def test_a_clear_topic_is_answered() -> None:
 
 
 def test_a_topic_not_clearly_ahead_is_not_answered_as_if_it_were() -> None:
-    decided = route(parse("faq", 0.95, topics=[("legal_basis", 0.52), ("what_data", 0.41)]))
-    assert decided.kind == "answer" and decided.topic is None  # the search answers instead
+    decided = route(parse("faq", 0.95, topics=[("legal_basis", 0.52), ("what_data", 0.41), ("cookies", 0.05)]))
+    assert decided.kind == "answer" and decided.topic is None
+    assert decided.topics == ["legal_basis", "what_data"]  # "did you mean ...?"; a faint third is left out
+
+
+def test_with_no_topic_close_the_search_answers() -> None:
+    decided = route(parse("faq", 0.95, topics=[("legal_basis", 0.08), ("what_data", 0.07)]))
+    assert (decided.topic, decided.topics) == (None, [])
+
+
+def test_a_clicked_topic_button_is_answered_whatever_the_selector_says() -> None:
+    message = parse("faq", 1.0)
+    message["entities"] = [{"entity": routing.CHOSEN_TOPIC_ENTITY, "value": "cookies"}]
+    assert route(message) == Route("answer", intent="faq", topic="cookies")
 
 
 def test_a_question_that_may_be_a_request_offers_it() -> None:
     decided = route(parse("faq", 0.6, [("request_erasure", 0.35)], topics=[("retention_general", 0.9)]))
     assert decided.topic == "retention_general" and decided.offers == ["request_erasure"]
+
+
+def test_an_unplaceable_question_offers_the_request_ranked_right_after_faq() -> None:
+    # "how can i get my data deleted?": faq at ~1.0, the request right below at ~0.0, no topic ahead.
+    ranked = [("request_erasure", 0.0003), ("greet", 0.0001)]
+    unsure = route(parse("faq", 0.999, ranked, topics=[("rights_overview", 0.41), ("retention_general", 0.38)]))
+    assert unsure.topic is None and unsure.offers == ["request_erasure"]
+    sure = route(parse("faq", 0.999, ranked, topics=[("rights_overview", 0.91), ("retention_general", 0.05)]))
+    assert sure.topic == "rights_overview" and sure.offers == []
 
 
 def test_a_faint_request_is_not_offered() -> None:
@@ -79,6 +100,19 @@ async def test_answer_then_offer_in_the_users_language(policy_executor, language
     assert answer["text"] == policy.get_knowledge_base().topics["retention_general"]["answer"][language]
     assert words in offer["text"]
     assert offer["buttons"][0]["payload"] == "/request_erasure"
+
+
+@pytest.mark.parametrize("language", ["sv", "nb", "en"])
+async def test_an_unsure_topic_is_asked_about_with_titled_buttons(policy_executor, language: str) -> None:
+    kb = policy.get_knowledge_base()
+    message = parse("faq", 0.9, [("request_access", 0.2)], topics=[("what_data", 0.45), ("legal_basis", 0.4)])
+    result = await policy_executor.run(action_request("action_answer_faq", message, {"language": language}))
+    (reply,) = result["responses"]
+    assert reply["text"] == policy.t("clarify_topic", language)
+    assert [b["title"] for b in reply["buttons"][:2]] == [kb.topics["what_data"]["title"][language],
+                                                          kb.topics["legal_basis"]["title"][language]]
+    assert [b["payload"] for b in reply["buttons"]] == [
+        '/faq{"faq_topic": "what_data"}', '/faq{"faq_topic": "legal_basis"}', "/request_access", "/help"]
 
 
 async def test_no_offer_inside_a_form(policy_executor) -> None:
