@@ -85,7 +85,7 @@ DESCRIPTION_OBJECTS: Dict[str, List[str]] = {
         "kampanje", "campaign"],
 }
 # A first message this long that starts an incident, misconduct or complaint flow is its description.
-MIN_WORDS_OF_A_REPORT = 12
+MIN_WORDS_OF_A_REPORT = 15  # "I'd like to complain about the way you handled my personal data" (12) is no description yet
 
 
 def opening_description(flow: Optional[str], right: Optional[str], text: str) -> Optional[str]:
