@@ -384,3 +384,39 @@ def test_code_prompt_after_filing_has_no_error(stack: FlowStack) -> None:
     for label, lang, said in prompts:
         assert REFERENCE.search(said), (label, said)
         assert CODE_FORMAT_ERRORS[lang] not in said, f"{label}: an error before any code was typed:\n{said}"
+
+
+# ------------------------------------------------------------ forms that listen (issue 10), real stack
+
+
+def test_swedish_erasure_with_an_email_typo_files_the_right_case(stack: FlowStack) -> None:
+    chat = Chat(stack, "sv", "erasure-typo-sv")
+    local = f"anna.lindqvist.{uuid.uuid4().hex[:6]}"
+    said = chat.say("radera mina uppgifter, allt")
+    assert "Vad heter du" in said, said  # the scope was in the opening message
+    chat.say("Anna Lindqvist")
+    said = chat.say(f"{local}@exmaple")
+    assert "Efter @ saknas en ändelse" in said and "avbrutit" not in said, said
+    said = chat.say(f"oj förlåt, det ska vara {local}@example.se")
+    assert "Stämmer det här?" in said and "radera mina uppgifter, allt" in said, said
+    said = chat.say("ja")
+    reference = _only_reference(said, "PRV")
+    final = chat.say(stack.backend.latest_code(reference))
+    assert reference in final, final
+    case = stack.case(reference)
+    assert case["requester"]["email"] == f"{local}@example.se" and case["requester"]["name"] == "Anna Lindqvist"
+    assert case["details"]["description"] == "radera mina uppgifter, allt"
+
+
+def test_norwegian_database_withdrawal_explains_once_and_keeps_the_language(stack: FlowStack) -> None:
+    chat = Chat(stack, "nb", "withdrawal-nb")
+    said = chat.say("jeg vil trekke tilbake samtykket mitt til rekrutteringsdatabasen")
+    assert said.count("Hva som skjer") == 1, said  # Chat.send also fails on any message sent twice in a row
+    said = chat.say("Kari Nordmann")
+    assert "e-postadresse" in said, said
+
+
+def test_a_did_you_mean_topic_button_answers_its_topic(stack: FlowStack) -> None:
+    chat = Chat(stack, "en", "topic-button-en")
+    said = chat.say('/faq{"faq_topic": "cookies"}')  # what a "did you mean" topic button sends
+    assert "cookies" in said.lower() and "(policy section" in said, said
