@@ -196,12 +196,18 @@ class FlowFormValidation(FormValidationAction):
         intent = (message.get("intent") or {}).get("name")
         confidence = (message.get("intent") or {}).get("confidence") or 0.0
         interrupts = intent in not_intents_for(slot) and (confidence >= INTERRUPT_CONFIDENCE or text.startswith("/"))
+        if interrupts and intent == "stop" and not text.startswith("/") and self._answers_would_be_lost(tracker):
+            return [SlotSet(slot, text)]  # validation asks "do you want to stop?"; the Cancel button stops
         if interrupts and not looks_like_answer(slot, text, tracker.slots):
             if intent != "faq" or looks_like_question(text):
                 return []
         if other_request(tracker, slot):
             return []  # the rule "<request> during <form>" notes it and the form asks again
         return [SlotSet(slot, text)]
+
+    def _answers_would_be_lost(self, tracker: Tracker) -> bool:
+        """Whether a stop now would throw away something the user typed for a case not yet filed."""
+        return self.form in CORRECTABLE_FORMS and any(tracker.get_slot(s) for s in TYPED_ANSWER_SLOTS)
 
     def _fresh_user_turn(self, tracker: Tracker) -> bool:
         """True when the form runs right after the user's message (not when it resumes after an
@@ -226,7 +232,8 @@ class FlowFormValidation(FormValidationAction):
         - an e-mail address given for another question is kept for the e-mail question (and a name written
           next to it for the name question); the question is asked again."""
         lang = get_lang(tracker)
-        if sounds_like_stop(text) and not looks_like_answer(slot, text, tracker.slots):
+        said_stop = sounds_like_stop(text) or (answer_intent(tracker) == "stop" and not text.startswith("/"))
+        if said_stop and not looks_like_answer(slot, text, tracker.slots):
             dispatcher.utter_message(text=t("confirm_stop", lang), buttons=stop_handoff_buttons(lang)[:1])
             return {slot: None}
         email = normalise_email(text)
@@ -654,6 +661,10 @@ COMMAND_WORDS = {"stop", "stopp", "avbryt", "cancel", "help", "hjalp", "hjelp", 
 EVERYTHING_TOKENS = {"allt", "alt", "alla", "alle", "all", "everything", "hela", "hele"}
 
 
+# What the user typed for a case (a choice made with a button is quickly made again): a typed stop with any
+# of these filled asks first.
+TYPED_ANSWER_SLOTS = ["case_description", "application_position", "requester_name", "requester_email",
+                      "incident_aware_at", "incident_data_types", "incident_people_count"]
 # A yes/no/don't-know question answered with this many words or more and no yes or no: a caveat to keep.
 MIN_WORDS_OF_A_CAVEAT = 4
 # A stop said in words, in a short answer: the form asks whether to stop instead of storing it as the answer.
@@ -665,11 +676,15 @@ STOP_PHRASES = [
     "don't want to anymore", "dont want to anymore", "don't bother",
 ]
 MAX_WORDS_OF_A_STOP = 8
+STOP_WORDS = {"avbryt", "avbryta", "avbryte", "cancel", "stopp", "stop", "sluta", "slutt", "quit", "exit"}
 
 
 def sounds_like_stop(text: str) -> bool:
-    return len(text.split()) <= MAX_WORDS_OF_A_STOP and (
-        has_any(text, STOP_PHRASES) or bool(set(re.findall(r"\w+", fold(text))) & {"avbryt", "cancel", "stopp"}))
+    # A bare stop word only ending a very short answer ("nej avbryt", "jag vill avbryta"): "sluta skicka
+    # nyhetsbrev" and "stop sending me newsletters" say what to withdraw.
+    tokens = re.findall(r"\w+", fold(text))
+    return ((len(tokens) <= MAX_WORDS_OF_A_STOP and has_any(text, STOP_PHRASES))
+            or (0 < len(tokens) <= 3 and tokens[-1] in STOP_WORDS))
 
 
 # Words people put around an address they give: "min e-post är anna@...", "my email is ...".

@@ -8,7 +8,8 @@ One conversation per flow, in all three languages:
 - English complaint -> reference; then (new conversation) its status with an e-mail code.
 - Norwegian "forget this conversation" in the middle of a form -> the stored conversation is gone and the
   next message starts afresh.
-- English "forget it" (stop) in the middle of a form, then a policy question answered with its section.
+- English "forget it" (stop) in the middle of a form, asked about, confirmed with the Cancel button, then a policy
+  question answered with its section.
 - Swedish request while the backend is down -> apology with a retry button; backend back, "försök igen" ->
   exactly one case for that e-mail address (idempotent filing).
 - Last, what the bot said right after each filing that needs the e-mail code: no error before a code is typed.
@@ -312,6 +313,9 @@ def test_english_stop_in_a_form_then_policy_question(stack: FlowStack) -> None:
     said = chat.say("the newsletter you keep sending me")
     assert "What is your name" in said, said
     said = chat.say("forget it")  # "forget it" is stop, not "forget this conversation"
+    # An answer was given, so a typed stop asks first; the Cancel button stops.
+    assert "Do you want to stop?" in said and "erased" not in said, said
+    said = chat.click("Cancel")
     assert "I stopped and removed your answers. Nothing was sent." in said, said
     assert "erased" not in said, said
     tracker = stack.tracker(chat.sender)

@@ -190,7 +190,10 @@ async def test_stop_clears_everything(lang: str) -> None:
     conv = Conversation(lang)
     await conv.start("complaint", "file_complaint")
     await conv.say("You never answered my request about my data")
-    assert await conv.say("stop", "stop", 0.99) == "rejected"
+    # A typed stop with answers given asks first, and loses nothing yet; the Cancel button stops.
+    assert await conv.say("stop", "stop", 0.99) == "ok"
+    assert conv.slots["case_description"] and [b["payload"] for b in conv.buttons()] == ["/stop"]
+    assert await conv.say("/stop", "stop", 1.0) == "rejected"
     await conv.interrupt("action_stop_flow")
     assert conv.active_loop is None
     assert all(conv.slots[s] is None for s in ("flow", "case_description", "requested_slot"))
@@ -605,7 +608,8 @@ async def test_answers_that_look_like_interruptions() -> None:
     assert conv.slots["requested_slot"] == "case_description"
     assert await conv.say("alt sammen", "stop", 0.8) == "ok"
     assert conv.slots["case_description"] == "alt sammen"
-    assert await conv.say("avbryt", "stop", 0.99) == "rejected"
+    assert await conv.say("avbryt", "stop", 0.99) == "ok"  # answers given: "do you want to stop?" first
+    assert conv.slots["case_description"] == "alt sammen" and conv.buttons()[0]["payload"] == "/stop"
 
 
 @pytest.mark.parametrize("lang, typo, told", [
