@@ -143,6 +143,29 @@ def reset_case_slots(keep: Optional[Dict[str, Any]] = None) -> List[Dict[Text, A
     return [SlotSet(slot, keep.get(slot)) for slot in CASE_SLOTS]
 
 
+# A second request in the same conversation reuses the name and address of a verified first one: they are
+# shown with the intro and in the summary, where the user can change them, instead of being asked again.
+# Only a code-verified address is reused, and only while the conversation's encrypted slots live
+# (bot/tracker_store.py: TRACKER_SECRET_TTL_HOURS, and erased with the conversation).
+PREVIOUS_IDENTITY = {"requester_name": "previous_requester_name", "requester_email": "previous_requester_email"}
+FLOWS_THAT_ASK_WHO = ("rights", "application_withdrawal", "complaint")
+
+
+def remember_identity(tracker: Tracker) -> List[Dict[Text, Any]]:
+    """Keep the verified requester for a later request in this conversation (not the channel's identity)."""
+    if tracker.get_slot("identity_from_channel") or not tracker.get_slot("requester_email"):
+        return []
+    return [SlotSet(previous, tracker.get_slot(slot)) for slot, previous in PREVIOUS_IDENTITY.items()]
+
+
+def reused_identity(tracker: Tracker, flow: Optional[str]) -> Dict[str, Any]:
+    """The earlier request's name and address for a new flow that asks who the user is, or {}."""
+    found = {slot: tracker.get_slot(previous) for slot, previous in PREVIOUS_IDENTITY.items()}
+    if flow not in FLOWS_THAT_ASK_WHO or not all(found.values()):
+        return {}
+    return found
+
+
 def _entity(tracker: Tracker, name: str) -> Optional[str]:
     for entity in (tracker.latest_message or {}).get("entities") or []:
         if entity.get("entity") == name and entity.get("value"):
@@ -214,6 +237,8 @@ class ActionStartFlow(Action):
         description = opening_description(flow, start.get("right"), text) if intent != "card_submitted" else None
         if description:
             start["case_description"] = description  # validated (and scrubbed) when the form activates
+        reused = reused_identity(tracker, flow)
+        start.update(reused)
         if intent == "card_submitted":
             answers = incident_card_answers(latest_metadata(tracker), lang)
             if answers is None:
@@ -255,6 +280,9 @@ class ActionStartFlow(Action):
                 dispatcher.utter_message(json_message=incident_report_message(lang))
         elif flow == "case_status":
             dispatcher.utter_message(text=t("intro_status", lang))
+        if reused:
+            dispatcher.utter_message(text=t("identity_reused", lang, name=reused["requester_name"],
+                                            email=reused["requester_email"]))
         return reset_case_slots(keep=start)
 
 
@@ -423,8 +451,9 @@ class ActionVerificationDone(Action):
                 lines.append(t("complaint_authority", lang))
             lines.append(t("keep_reference", lang))
             dispatcher.utter_message(text="\n".join(lines))
+        verified = remember_identity(tracker) if tracker.get_slot("verification_code") == "ok" else []
         offer_pending_request(tracker, dispatcher, lang)
-        return reset_case_slots(keep={"filing_status": "filed"})
+        return reset_case_slots(keep={"filing_status": "filed"}) + verified
 
 
 class ActionResendCode(Action):

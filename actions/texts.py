@@ -477,6 +477,11 @@ T: Dict[str, Dict[str, str]] = {
         "nb": "Det ser ikke ut som en gyldig e-postadresse. Skriv den som navn@eksempel.no.",
         "en": "That does not look like a valid e-mail address. Please type it like name@example.com.",
     },
+    "identity_reused": {
+        "sv": "Jag använder namnet och e-postadressen från din förra begäran: {name}, {email}. Du kan ändra dem i sammanfattningen.",
+        "nb": "Jeg bruker navnet og e-postadressen fra den forrige forespørselen din: {name}, {email}. Du kan endre dem i sammendraget.",
+        "en": "I'll use the name and e-mail address from your earlier request: {name}, {email}. You can change them in the summary.",
+    },
     "confirm_stop": {
         "sv": "Vill du avbryta? Då tar jag bort svaren du har gett hittills. Tryck på Avbryt – eller svara på frågan, så fortsätter vi.",
         "nb": "Vil du avbryte? Da sletter jeg svarene du har gitt så langt. Trykk på Avbryt – eller svar på spørsmålet, så fortsetter vi.",

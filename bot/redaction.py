@@ -76,6 +76,8 @@ DEFAULT_REDACT_SLOTS: FrozenSet[str] = frozenset(
     {
         "requester_email",
         "requester_name",
+        "previous_requester_email",
+        "previous_requester_name",
         "status_email",
         "verification_code",
         "status_code",

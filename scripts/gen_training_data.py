@@ -208,7 +208,8 @@ def build_domain() -> Dict[str, Any]:
         slots[slot] = {"type": "text", "influence_conversation": False, "mappings": slot_mappings(slot)}
     for slot, kind in (("identity_from_channel", "bool"), ("correction_pending", "bool"), ("failed_attempts", "any"),
                        ("idempotency_key", "text"), ("filed_reference", "text"), ("due_at", "text"),
-                       ("pending_request", "text"), ("due_clocks", "any"), ("danish_noted", "bool")):
+                       ("pending_request", "text"), ("due_clocks", "any"), ("danish_noted", "bool"),
+                       ("previous_requester_name", "text"), ("previous_requester_email", "text")):
         slots[slot] = {"type": kind, "influence_conversation": False, "mappings": [{"type": "custom"}]}
 
     forms = {form: {"required_slots": FORM_SLOTS[form]} for form in ALL_FORMS}

@@ -381,6 +381,36 @@ async def test_status_check_recovers_from_a_mistyped_address(backend: BackendPro
     assert reference in status.said(mark)
 
 
+@pytest.mark.parametrize("lang", ["sv", "en"])
+async def test_a_second_request_reuses_the_verified_name_and_address(backend: BackendProcess, lang: str) -> None:
+    conv = Conversation(lang)
+    await conv.start(USER[lang]["access"], "request_access")
+    email = await fill_identity(conv, lang)
+    await conv.say(USER[lang]["yes"], "affirm", 0.99)
+    await verify_with_outbox(conv, backend)
+    assert conv.slots["requester_email"] is None  # the case's own slots are cleared ...
+
+    mark = len(conv.sent)
+    await conv.start("complaint", "file_complaint")  # ... and the next request shows, not asks, who it is
+    assert email in conv.said(mark) and USER[lang]["name"] in conv.said(mark)
+    assert conv.slots["requester_email"] == email and conv.slots["requester_name"] == USER[lang]["name"]
+    assert conv.slots["requested_slot"] == "case_description"
+    await conv.say("You never answered my access request from last spring")
+    assert conv.slots["requested_slot"] == "confirm_summary"
+
+
+async def test_an_unverified_address_is_not_reused() -> None:
+    conv = Conversation("en")
+    await conv.start(USER["en"]["access"], "request_access")
+    assert await conv.say(USER["en"]["name"]) == "ok"
+    await conv.say(unique_email("en"))
+    assert await conv.say("stop", "stop", 0.99) == "ok"
+    await conv.say("/stop", "stop", 1.0)
+    await conv.interrupt("action_stop_flow")
+    await conv.start("complaint", "file_complaint")
+    assert conv.slots["requester_email"] is None
+
+
 @pytest.mark.parametrize("lang", ["sv", "nb", "en"])
 async def test_backend_outage_keeps_answers_and_files_once(backend: BackendProcess, lang: str) -> None:
     before = len(backend.cases())
