@@ -196,7 +196,7 @@ class FlowFormValidation(FormValidationAction):
         intent = (message.get("intent") or {}).get("name")
         confidence = (message.get("intent") or {}).get("confidence") or 0.0
         interrupts = intent in not_intents_for(slot) and (confidence >= INTERRUPT_CONFIDENCE or text.startswith("/"))
-        if interrupts and intent == "stop" and not text.startswith("/") and self._answers_would_be_lost(tracker):
+        if interrupts and typed_stop(tracker) and self._answers_would_be_lost(tracker):
             return [SlotSet(slot, text)]  # validation asks "do you want to stop?"; the Cancel button stops
         if interrupts and not looks_like_answer(slot, text, tracker.slots):
             if intent != "faq" or looks_like_question(text):
@@ -228,11 +228,11 @@ class FlowFormValidation(FormValidationAction):
     def _misplaced_answer(self, slot: str, text: str, dispatcher: CollectingDispatcher, tracker: Tracker,
                           required: List[str]) -> Optional[Dict[str, Any]]:
         """Slot values for an answer that is not an answer to `slot`, or None when it may be one:
-        - a stop in words ("nei forresten, glem det") is asked about with a Stop button; the answers stay;
+        - a stop in words ("nei forresten, glem det") is asked about with a Cancel button; the answers stay;
         - an e-mail address given for another question is kept for the e-mail question (and a name written
           next to it for the name question); the question is asked again."""
         lang = get_lang(tracker)
-        said_stop = sounds_like_stop(text) or (answer_intent(tracker) == "stop" and not text.startswith("/"))
+        said_stop = sounds_like_stop(text) or typed_stop(tracker)
         if said_stop and not looks_like_answer(slot, text, tracker.slots):
             dispatcher.utter_message(text=t("confirm_stop", lang), buttons=stop_handoff_buttons(lang)[:1])
             return {slot: None}
@@ -437,7 +437,7 @@ class FlowFormValidation(FormValidationAction):
         if answer is None and len(text.split()) >= MIN_WORDS_OF_A_CAVEAT and not looks_like_question(text):
             # "I asked him to delete it but he hasn't confirmed yet": not a yes or a no, but a fact the
             # privacy team needs. The answer is "don't know", and the user's words go into the description.
-            note = f"{FIELD_LABELS[slot]['en']}: {self._scrub(text, dispatcher, tracker)}"
+            note = f"{FIELD_LABELS[slot][get_lang(tracker)]}: {self._scrub(text, dispatcher, tracker)}"
             description = tracker.get_slot("case_description") or ""
             return self._ok(slot, "unknown", tracker,
                             case_description=f"{description}\n{note}".strip()[:MAX_DESCRIPTION])
@@ -677,6 +677,14 @@ STOP_PHRASES = [
 ]
 MAX_WORDS_OF_A_STOP = 8
 STOP_WORDS = {"avbryt", "avbryta", "avbryte", "cancel", "stopp", "stop", "sluta", "slutt", "quit", "exit"}
+
+
+def typed_stop(tracker: Tracker) -> bool:
+    """The NLU heard a stop in typed text (the Cancel button's "/stop" payload is the confirmed stop)."""
+    message = tracker.latest_message or {}
+    intent = message.get("intent") or {}
+    return (intent.get("name") == "stop" and (intent.get("confidence") or 0.0) >= INTERRUPT_CONFIDENCE
+            and not str(message.get("text") or "").startswith("/"))
 
 
 def sounds_like_stop(text: str) -> bool:
