@@ -53,6 +53,8 @@ def test_a_clicked_topic_button_is_answered_whatever_the_selector_says() -> None
     message = parse("faq", 1.0)
     message["entities"] = [{"entity": routing.CHOSEN_TOPIC_ENTITY, "value": "cookies"}]
     assert route(message) == Route("answer", intent="faq", topic="cookies")
+    message["entities"] = [{"entity": routing.CHOSEN_TOPIC_ENTITY, "value": "anna@example.se <b>"}]
+    assert routing.chosen_topic(message) is None  # a hand-typed payload is no topic
 
 
 def test_a_question_that_may_be_a_request_offers_it() -> None:
