@@ -18,6 +18,7 @@ from stdnum.no import fodselsnummer as no_fnr
 from stdnum.se import personnummer as se_pnr
 
 from actions.texts import COUNTRY_FOR_LANGUAGE, LANGUAGES, TIMEZONE_FOR_COUNTRY
+from actions.words import NO_WORDS, UNKNOWN_WORDS, YES_WORDS
 from bot.language import language_from_metadata
 from bot.text import fold
 
@@ -26,7 +27,6 @@ MAX_NAME = 100
 MAX_EMAIL = 254
 MAX_DESCRIPTION = 3000
 MAX_SHORT_TEXT = 300
-MIN_DESCRIPTION_WORDS = 2
 MAX_PEOPLE_COUNT_TEXT = 100
 
 
@@ -232,12 +232,6 @@ def digits_of(text: str) -> str:
     return re.sub(r"\D", "", text or "")
 
 
-UNKNOWN_WORDS = ["vet inte", "vet ej", "vet ikke", "vet ikkje", "ingen aning", "aner ikke", "don't know",
-                 "dont know", "do not know", "not sure", "unknown", "osäker", "usikker", "kanske", "kanskje",
-                 "maybe", "ukjent", "okänt", "okand", "?"]
-YES_WORDS = ["ja", "japp", "jo", "yes", "yep", "yeah", "absolut", "stämmer", "stemmer", "correct", "ok", "okej",
-             "greit", "visst", "sure"]
-NO_WORDS = ["nej", "nei", "no", "nope", "inte", "ikke", "not"]
 
 
 def yes_no_unknown(text: str) -> Optional[str]:

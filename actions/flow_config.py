@@ -1,44 +1,17 @@
-"""What each conversation flow is: its form, the slots it asks for, and how its answers become a case.
+"""Which questions each form asks, in which order, given the answers so far.
 
-Why a separate module: the validation actions, the ask actions, the filing action and the training-data
-generator (scripts/gen_training_data.py) all need the same answer to "which slots does this form ask, in
-which order?"; keeping it here means they cannot drift apart.
+The validation actions, the ask actions, the filing action and the training-data generator
+(scripts/gen_training_data.py) all need the same answer to "which slots does this form ask, in which
+order?"; keeping it here means they cannot drift apart. What the goals are is in `actions/goals.py`; what
+each question is (text, validation, summary) in `actions/questions/`.
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional
 
-RIGHT_INTENTS: Dict[str, str] = {
-    "request_access": "access",
-    "request_rectification": "rectification",
-    "request_erasure": "erasure",
-    "request_restriction": "restriction",
-    "request_objection": "objection",
-    "request_portability": "portability",
-    "withdraw_consent": "consent_withdrawal",
-}
-RIGHTS = list(RIGHT_INTENTS.values())
+from actions.goals import CASE_FORMS, RIGHTS_WITH_DESCRIPTION, START_INTENT_GOALS
 
-# Rights whose case needs a follow-up answer (what to correct, what to object to, which consent ...).
-RIGHTS_WITH_DESCRIPTION = {"rectification", "objection", "consent_withdrawal", "restriction", "erasure"}
-
-FLOW_FORMS: Dict[str, str] = {
-    "rights": "rights_request_form",
-    "application_withdrawal": "application_withdrawal_form",
-    "incident": "incident_form",
-    "misconduct": "misconduct_form",
-    "complaint": "complaint_form",
-    "case_status": "case_status_form",
-}
-FORM_FLOWS = {form: flow for flow, form in FLOW_FORMS.items()}
-CASE_FORMS = [
-    "rights_request_form",
-    "application_withdrawal_form",
-    "incident_form",
-    "misconduct_form",
-    "complaint_form",
-]
 ALL_FORMS = CASE_FORMS + ["case_status_form", "verification_form"]
 
 # The superset of slots each form may ask, in order (domain.yml lists these; validators narrow them).
@@ -61,37 +34,15 @@ FORM_SLOTS: Dict[str, List[str]] = {
 # Every form that can correct fields asks `field_to_correct` first while a correction is pending.
 CORRECTABLE_FORMS = CASE_FORMS
 
-# Slots the user fills with free text: interruption intents (stop, faq, ...) must not be swallowed as an
-# answer, so the slot mappings exclude them and the interruption rules run instead. Where a validator can
-# tell a real answer from anything else (names, e-mail addresses, codes, choices), only the hard
-# interruptions are excluded: a name like "Anna Svensson" is easily mistaken for a language switch, and
-# the language slot switches anyway (actions/language.py), so the question is simply asked again.
-# Long descriptions exclude even less, because "I object to your marketing" easily looks like an intent.
-INTERRUPT_INTENTS = ["stop", "restart_form", "human_handoff", "faq", "help", "correct_value", "resend_code",
-                     "forget_conversation", "card_submitted"]
-SOFT_INTERRUPT_INTENTS = ["switch_language", "bot_challenge"]
-LOOSE_TEXT_SLOTS = {"application_position", "incident_data_types", "incident_people_count"}
-DESCRIPTION_INTERRUPT_INTENTS = ["stop", "restart_form", "human_handoff", "forget_conversation", "card_submitted",
-                                 "faq"]
-
-# Intents that start a goal of their own, with the (flow, right) they start. Typed in the middle of another
-# form ("I also want to report a breach"), they are not an answer: the bot keeps the current form, notes
-# the other request and offers it once the current one is filed or stopped.
-START_INTENT_GOALS: Dict[str, Tuple[str, Optional[str]]] = {
-    **{intent: ("rights", right) for intent, right in RIGHT_INTENTS.items()},
-    "withdraw_application": ("application_withdrawal", None),
-    "report_incident": ("incident", None),
-    "report_misconduct": ("misconduct", None),
-    "file_complaint": ("complaint", None),
-    "check_case_status": ("case_status", None),
-}
 # Goals close enough that one can be the answer inside the other: deleting "my application" while asked
 # what to erase is the erasure request's answer, not a new request.
 RELATED_GOALS = [{("rights", "erasure"), ("application_withdrawal", None)}]
 
 
 def is_other_goal(intent: Optional[str], flow: Optional[str], right: Optional[str]) -> bool:
-    """Whether `intent` starts a goal other than the one in progress (flow, right)."""
+    """Whether `intent` starts a goal other than the one in progress (flow, right). Typed in the middle of a
+    form ("I also want to report a breach"), such a request is not an answer: the bot keeps the form, notes
+    the request and offers it once the current one is filed or stopped."""
     goal = START_INTENT_GOALS.get(intent or "")
     if goal is None or flow is None:
         return False
@@ -99,19 +50,6 @@ def is_other_goal(intent: Optional[str], flow: Optional[str], right: Optional[st
     if goal == current or (goal[0] == "rights" and flow == "rights" and right is None):
         return False
     return not any(goal in group and current in group for group in RELATED_GOALS)
-
-
-def not_intents_for(slot: str) -> List[str]:
-    """The intents whose messages never fill `slot` while a form asks for it."""
-    if slot == "case_description":
-        return list(DESCRIPTION_INTERRUPT_INTENTS)
-    intents = list(INTERRUPT_INTENTS)
-    if slot in ("confirm_summary", "field_to_correct"):
-        # "The e-mail was wrong" is the answer here, not an interruption.
-        intents.remove("correct_value")
-    if slot in LOOSE_TEXT_SLOTS:
-        intents += SOFT_INTERRUPT_INTENTS
-    return intents
 
 
 # Slots that are cleared when a flow starts, ends or is stopped (everything the user told us for a case).
@@ -178,18 +116,6 @@ def answer_fields(form: str, slots: Dict[str, Any]) -> List[str]:
         if s not in ("confirm_summary", "field_to_correct")
         and not (s in ("requester_name", "requester_email") and slots.get("identity_from_channel"))
     ]
-
-
-def case_type_for(slots: Dict[str, Any]) -> Optional[str]:
-    flow = slots.get("flow")
-    if flow == "rights":
-        return slots.get("right")
-    if flow == "application_withdrawal":
-        return ("recruitment_consent_withdrawal" if slots.get("withdrawal_target") == "database"
-                else "application_withdrawal")
-    if flow in ("incident", "misconduct", "complaint"):
-        return flow
-    return None
 
 
 def needs_email_verification(slots: Dict[str, Any]) -> bool:

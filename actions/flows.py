@@ -36,20 +36,15 @@ from actions.flow_config import (
     ANSWER_SLOTS,
     CASE_SLOTS,
     CORRECTABLE_FORMS,
-    RIGHT_INTENTS,
-    START_INTENT_GOALS,
+    FORM_SLOTS,
     answer_fields,
-    case_type_for,
     needs_email_verification,
 )
-from actions.forms import (
-    APPLICATION_WORDS,
-    DATABASE_WORDS,
-    active_form,
-    form_answer_beats_interruption,
-    clear_field_events,
-    find_field,
-)
+from actions.goals import FLOW_FORMS, FLOWS_THAT_ASK_WHO, START_INTENT_GOALS, case_type_for, goal_for
+from actions.questions import QUESTIONS
+from actions.questions.summary import clear_field_events, find_field
+from actions.forms import form_answer_beats_interruption
+from actions.reading import active_form
 from actions.texts import (
     CONTACT,
     FIELD_LABELS,
@@ -62,28 +57,18 @@ from actions.texts import (
     name_of,
     t,
 )
+from actions.words import (
+    APPLICATION_WORDS,
+    DATABASE_WORDS,
+    DELETE_WORDS,
+    DESCRIPTION_OBJECTS,
+    EVERYTHING_WORDS,
+    WITHDRAW_WORDS,
+)
 
 logger = logging.getLogger(__name__)
 
-DELETE_WORDS = ["radera", "ta bort", "slett", "fjern", "delete", "remove", "erase", "glöm", "glem"]
-WITHDRAW_WORDS = ["återkalla", "dra tillbaka", "ta tillbaka", "trekke", "trekk", "withdraw", "pull"]
-EVERYTHING_WORDS = ["allt", "alla uppgifter", "alt om meg", "alle opplysninger", "everything", "all my data",
-                    "all data"]
 
-# What an opening message must name to answer the form's description question itself ("radera mina
-# uppgifter, allt" answers "what should be erased?"): per right, the things that question asks about.
-# Rectification is not here: "fix my address" names the field but not what is right, which is the question.
-DESCRIPTION_OBJECTS: Dict[str, List[str]] = {
-    "erasure": EVERYTHING_WORDS + ["alt sammen", "allting", "alt dere har", "allt ni har", "everything you have"],
-    "consent_withdrawal": [
-        "nyhetsbrev", "newsletter", "marknadsföring", "markedsføring", "marketing", "reklam", "sms", "utskick",
-        "utsendelse", "mailing", "kakor", "cookie", "informasjonskapsl", "enkät", "spørreundersøk", "survey",
-        "inbjudningar", "invitasjoner", "invitations", "erbjudanden", "tilbud", "offers"],
-    "objection": [
-        "marknadsföring", "markedsføring", "marketing", "reklam", "profilering", "profiling", "nyhetsbrev",
-        "newsletter", "direktreklam", "försäljning", "salg", "sales", "analys", "analyse", "analysis", "kampanj",
-        "kampanje", "campaign"],
-}
 # A first message this long that starts an incident, misconduct or complaint flow is its description.
 MIN_WORDS_OF_A_REPORT = 15  # "I'd like to complain about the way you handled my personal data" (12) is no description yet
 
@@ -98,12 +83,6 @@ def opening_description(flow: Optional[str], right: Optional[str], text: str) ->
     if flow in ("incident", "misconduct", "complaint"):
         return text if len(text.split()) >= MIN_WORDS_OF_A_REPORT else None
     return None
-
-
-START_INTENTS = list(RIGHT_INTENTS) + [
-    "withdraw_application", "report_incident", "report_misconduct", "file_complaint", "check_case_status",
-    "card_submitted",
-]
 
 
 def incident_card_answers(metadata: Mapping[str, Any], lang: str,
@@ -148,7 +127,6 @@ def reset_case_slots(keep: Optional[Dict[str, Any]] = None) -> List[Dict[Text, A
 # Only a code-verified address is reused, and only while the conversation's encrypted slots live
 # (bot/tracker_store.py: TRACKER_SECRET_TTL_HOURS, and erased with the conversation).
 PREVIOUS_IDENTITY = {"requester_name": "previous_requester_name", "requester_email": "previous_requester_email"}
-FLOWS_THAT_ASK_WHO = ("rights", "application_withdrawal", "complaint")
 
 
 def remember_identity(tracker: Tracker) -> List[Dict[Text, Any]]:
@@ -198,22 +176,16 @@ def decide_flow(intent: Optional[str], text: str, entities: Dict[str, Optional[s
         return {"flow": "rights", "right": "erasure"}
     if intent == "withdraw_consent" and mentions_database:
         return {"flow": "application_withdrawal", "withdrawal_target": "database"}
-    if intent in RIGHT_INTENTS:
-        return {"flow": "rights", "right": RIGHT_INTENTS[intent]}
-    if intent in ("report_incident", "card_submitted"):
-        return {"flow": "incident"}
-    if intent == "report_misconduct":
-        return {"flow": "misconduct"}
-    if intent == "file_complaint":
-        return {"flow": "complaint"}
-    if intent == "check_case_status":
-        reference = entities.get("case_reference")
-        start: Dict[str, Any] = {"flow": "case_status"}
-        found = normalise_reference(reference or text)
+    goal = START_INTENT_GOALS.get("report_incident" if intent == "card_submitted" else intent or "")
+    if goal is None:
+        return {"flow": None}
+    flow, right = goal
+    start: Dict[str, Any] = {"flow": flow, **({"right": right} if right else {})}
+    if flow == "case_status":
+        found = normalise_reference(entities.get("case_reference") or text)
         if found:
             start["status_reference"] = found
-        return start
-    return {"flow": None}
+    return start
 
 
 class ActionStartFlow(Action):
@@ -260,43 +232,33 @@ class ActionStartFlow(Action):
                     button(t("btn_delete_everything", lang), "/request_erasure"),
                 ],
             )
-        elif flow == "rights":
-            dispatcher.utter_message(
-                text=t("intro_rights", lang, right_name=name_of(RIGHT_NAMES, start["right"], lang))
-            )
-            if start["right"] == "erasure":
-                dispatcher.utter_message(text=t("intro_rights_erasure_extra", lang))
-        elif flow == "application_withdrawal":
-            # What the withdrawal does is explained once, by the form's validation of the target (a target
+        elif flow and not (intent == "card_submitted" and len(start) > 1):
+            goal = goal_for(flow, start.get("right"))
+            right_name = name_of(RIGHT_NAMES, start.get("right"), lang) if start.get("right") else ""
+            # What a withdrawal does is explained once, by the form's validation of the target (a target
             # given at the start is validated when the form activates).
-            dispatcher.utter_message(text=t("intro_withdrawal", lang))
-        elif flow in ("incident", "misconduct", "complaint") and not (intent == "card_submitted" and len(start) > 1):
-            dispatcher.utter_message(text=t(f"intro_{flow}", lang))
+            dispatcher.utter_message(text=t(goal.intro, lang, right_name=right_name))
+            if start.get("right") == "erasure":
+                dispatcher.utter_message(text=t("intro_rights_erasure_extra", lang))
             if flow == "incident" and (tracker.get_latest_input_channel() or "") == "teams":
                 # In Teams the whole report fits in one Adaptive Card; the chat questions stay as the fallback.
                 from bot.channels.cards import incident_report_message
 
                 dispatcher.utter_message(text=t("incident_card_offer", lang))
                 dispatcher.utter_message(json_message=incident_report_message(lang))
-        elif flow == "case_status":
-            dispatcher.utter_message(text=t("intro_status", lang))
         if reused:
             dispatcher.utter_message(text=t("identity_reused", lang, name=reused["requester_name"],
                                             email=reused["requester_email"]))
         return reset_case_slots(keep=start)
 
 
-def _details(slots: Dict[str, Any]) -> Dict[str, str]:
+def _details(form: Optional[str], slots: Dict[str, Any]) -> Dict[str, str]:
+    """The answers the backend files as case details, under each question's detail key."""
     details: Dict[str, str] = {}
-    if slots.get("case_description"):
-        details["description"] = str(slots["case_description"])
-    if slots.get("flow") == "application_withdrawal" and slots.get("application_position"):
-        details["position"] = str(slots["application_position"])
-    if slots.get("flow") == "incident":
-        for key, slot in (("data_types", "incident_data_types"), ("people_affected", "incident_people_count"),
-                          ("encrypted", "incident_encrypted"), ("contained", "incident_contained")):
-            if slots.get(slot) is not None:
-                details[key] = str(slots[slot])
+    for slot in FORM_SLOTS.get(form or "", []):
+        key = QUESTIONS[slot].detail_key
+        if key and slots.get(slot) is not None and slots.get(slot) != "":
+            details[key] = str(slots[slot])
     return details
 
 
@@ -311,7 +273,7 @@ def build_case_request(tracker: Tracker) -> Dict[str, Any]:
         "channel": channel_name(tracker),
         "country": country_for(lang),
         "anonymous": anonymous,
-        "details": _details(slots),
+        "details": _details(FLOW_FORMS.get(slots.get("flow") or ""), slots),
     }
     if not anonymous:
         requester: Dict[str, Any] = {"name": slots.get("requester_name"), "email": slots.get("requester_email")}

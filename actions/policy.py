@@ -31,7 +31,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.flow_config import START_INTENT_GOALS
+from actions.goals import START_INTENT_GOALS
 from actions.routing import CHOSEN_TOPIC_ENTITY, clarify_candidates, faq_topic, offer_for_question, topic_candidates
 from actions.texts import button, goal_name, t
 from bot.text import fold

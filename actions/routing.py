@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
-from actions.flow_config import START_INTENT_GOALS
+from actions.goals import START_INTENT_GOALS
 
 # The response selector's topic is trusted from this confidence on ... (0.6: on tests/nlu_holdout's 279
 # policy questions, 0.5 answered 4 with a wrong topic and 0.6 answered 1, while the right topic was answered

@@ -169,23 +169,6 @@ FIELD_LABELS = {
     "reporter_anonymous": {"sv": "Anonym rapport", "nb": "Anonym melding", "en": "Anonymous report"},
 }
 
-# Words (all languages) a user may type to name a field when correcting it; the button payloads are
-# the slot names themselves.
-FIELD_WORDS = {
-    "requester_email": ["e-post", "epost", "e-mail", "email", "mail", "mejl", "adress", "adresse", "address"],
-    "requester_name": ["namn", "navn", "name", "namnet", "navnet"],
-    "case_description": ["beskrivning", "beskrivelse", "description", "text", "detaljer", "details"],
-    "application_position": ["tjänst", "tjänsten", "stilling", "stillingen", "position", "job", "jobb",
-                             "företag", "selskap", "company"],
-    "withdrawal_target": ["databas", "database", "ansökan", "søknad", "application"],
-    "incident_aware_at": ["när", "når", "when", "tid", "time", "datum", "dato", "date", "upptäckt", "oppdaget"],
-    "incident_data_types": ["typ", "type", "kind", "uppgifter", "opplysninger", "data"],
-    "incident_people_count": ["antal", "antall", "number", "how many", "personer", "people"],
-    "incident_encrypted": ["kryptera", "krypter", "encrypt"],
-    "incident_contained": ["stoppa", "stans", "kontroll", "contain"],
-    "reporter_anonymous": ["anonym", "anonymous"],
-    "right": ["rätt", "rett", "right", "begäran", "forespørsel", "request"],
-}
 
 YES_NO_UNKNOWN = {
     "yes": {"sv": "Ja", "nb": "Ja", "en": "Yes"},

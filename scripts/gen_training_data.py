@@ -17,15 +17,9 @@ from typing import Any, Dict, List, Optional
 
 import yaml
 
-from actions.flow_config import (
-    ALL_FORMS,
-    CASE_FORMS,
-    FLOW_FORMS,
-    FORM_SLOTS,
-    RIGHT_INTENTS,
-    START_INTENT_GOALS,
-)
-from actions.forms import ASKED_SLOTS
+from actions.flow_config import ALL_FORMS, FORM_SLOTS
+from actions.goals import CASE_FORMS, FLOW_FORMS, RIGHT_INTENTS, START_INTENT_GOALS
+from actions.questions import ASKED_SLOTS
 from scripts.test_phrases import PHRASES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,12 +36,12 @@ INTENTS = [
 ENTITIES = ["language_detected", "language_requested", "email", "case_reference", "withdrawal_target",
             "faq_topic"]  # faq_topic: only from a topic button's payload (actions/routing.CHOSEN_TOPIC_ENTITY)
 
-# Slots filled from the user's free text while a form asks for them: slot -> (forms, not_intent list).
-FREE_TEXT_SLOTS: Dict[str, List[str]] = {}
+# The forms that ask each slot (slot -> forms).
+FORMS_ASKING: Dict[str, List[str]] = {}
 for _form, _slots in FORM_SLOTS.items():
     for _slot in _slots:
-        FREE_TEXT_SLOTS.setdefault(_slot, []).append(_form)
-FREE_TEXT_SLOTS["field_to_correct"] = list(CASE_FORMS)
+        FORMS_ASKING.setdefault(_slot, []).append(_form)
+FORMS_ASKING["field_to_correct"] = list(CASE_FORMS)
 
 
 def cond(lang: str) -> List[Dict[str, Any]]:
@@ -189,7 +183,7 @@ RESPONSES: Dict[str, List[Dict[str, Any]]] = {
 def slot_mappings(slot: str) -> List[Dict[str, Any]]:
     """Form slots are filled by the forms' validation actions (FlowFormValidation.get_extraction_events),
     which take the user's text unless it is an interruption; the conditions document (and limit) where."""
-    forms = FREE_TEXT_SLOTS[slot]
+    forms = FORMS_ASKING[slot]
     return [{"type": "custom", "conditions": [{"active_loop": form, "requested_slot": slot} for form in forms]}]
 
 
@@ -204,7 +198,7 @@ def build_domain() -> Dict[str, Any]:
                           "values": ["awaiting_verification", "filed", "backend_down", "failed"],
                           "mappings": [{"type": "custom"}]},
     }
-    for slot in FREE_TEXT_SLOTS:
+    for slot in FORMS_ASKING:
         slots[slot] = {"type": "text", "influence_conversation": False, "mappings": slot_mappings(slot)}
     for slot, kind in (("identity_from_channel", "bool"), ("correction_pending", "bool"), ("failed_attempts", "any"),
                        ("idempotency_key", "text"), ("filed_reference", "text"), ("due_at", "text"),

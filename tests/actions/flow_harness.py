@@ -32,7 +32,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import ActionExecutor, CollectingDispatcher
 
 from actions.backend_client import BackendClient, BackendConfig, RetryPolicy, set_backend_client
-from actions.flow_config import CASE_FORMS, FLOW_FORMS
+from actions.goals import CASE_FORMS, FLOW_FORMS
 from tests.support import free_port
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -13,7 +13,7 @@ from typing import Dict, List, Tuple
 import pytest
 import yaml
 
-from actions.flow_config import START_INTENT_GOALS
+from actions.goals import START_INTENT_GOALS
 from actions.policy import KnowledgeBase, get_knowledge_base
 from actions.texts import t
 

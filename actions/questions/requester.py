@@ -1,0 +1,111 @@
+"""Who is asking: name, e-mail address, or anonymous (incident and misconduct reports)."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Optional
+
+from rasa_sdk import Tracker
+
+from actions.common import (
+    channel_identity,
+    email_mistake,
+    has_any,
+    looks_like_email_attempt,
+    normalise_email,
+    suggest_email,
+    valid_name,
+    yes_no_unknown,
+)
+from actions.questions.base import Asked, Question, Turn, Values, named_by
+from actions.reading import INTENT_ANSWERS
+from actions.texts import YES_NO_UNKNOWN, button, t
+from actions.words import ANONYMOUS_WORDS, COMMAND_WORDS, NAMED_WORDS
+from bot.text import fold
+
+MIN_WORDS_OF_A_NAME, MAX_WORDS_OF_A_NAME = 2, 5
+
+
+def validate_requester_name(turn: Turn, value: Any) -> Values:
+    name = valid_name(turn.scrub(value))
+    if name and (yes_no_unknown(name) is not None or fold(name).strip(" .!") in COMMAND_WORDS):
+        name = None  # "ja" and "stopp" are no names (seen: "ja" stored as the name)
+    if not name:
+        return turn.fail("invalid_name")
+    return turn.ok(name)
+
+
+def looks_like_name(text: str, slots: Optional[Mapping[str, Any]] = None) -> bool:
+    """"Jane Smith" has been classified as stop: a capitalised two-to-five-word name is a name."""
+    words = text.split()
+    return (MIN_WORDS_OF_A_NAME <= len(words) <= MAX_WORDS_OF_A_NAME and all(word[:1].isupper() for word in words)
+            and valid_name(text) is not None and not {fold(w).strip(".,!") for w in words} & COMMAND_WORDS)
+
+
+def validate_email_answer(turn: Turn, value: Any) -> Optional[Values]:
+    """The failure for an address that will not do, or None when `value` is a usable address."""
+    text = str(value or "")
+    email = normalise_email(text)
+    # A valid address at a misspelt big provider ("gmial.com") is asked about once: the code would never
+    # arrive. Sent again as it was, it is taken.
+    if email and not (suggest_email(email) and not turn.failures()):
+        return None
+    suggestion = suggest_email(text)
+    if suggestion:
+        # The mended address is a button that sends it (and a valid one as typed, a second button).
+        buttons = [button(suggestion, suggestion)] + ([button(email, email)] if email else [])
+        return turn.fail("invalid_email_suggest", buttons=buttons, suggestion=suggestion)
+    return turn.fail(email_mistake(text))
+
+
+def validate_requester_email(turn: Turn, value: Any) -> Values:
+    refused = validate_email_answer(turn, value)
+    return refused if refused is not None else turn.ok(normalise_email(str(value)))
+
+
+def looks_like_email(text: str, slots: Mapping[str, Any]) -> bool:
+    return looks_like_email_attempt(text)  # a typo gets a correction, never a stop
+
+
+def validate_reporter_anonymous(turn: Turn, value: Any) -> Values:
+    text = str(value or "")
+    answer: Optional[str] = text if text in ("yes", "no") else None
+    if answer is None and text.startswith("/"):
+        answer = INTENT_ANSWERS.get(turn.intent or "")
+    elif answer is None:
+        if has_any(text, NAMED_WORDS):
+            answer = "no"
+        elif has_any(text, ANONYMOUS_WORDS):
+            answer = "yes"
+        else:
+            parsed = yes_no_unknown(text) or INTENT_ANSWERS.get(turn.intent or "")
+            answer = parsed if parsed in ("yes", "no") else None
+    if answer is None:
+        return turn.fail("invalid_choice")
+    if answer == "yes":
+        return turn.ok("yes", requester_name=None, requester_email=None, identity_from_channel=None)
+    name, email = channel_identity(turn.tracker)
+    if name and email:
+        # Teams staff: the channel already identified them, so nothing more to ask.
+        return turn.ok("no", requester_name=name, requester_email=email, identity_from_channel=True)
+    return turn.ok("no")
+
+
+def ask_reporter_anonymous(tracker: Tracker, lang: str) -> Asked:
+    name, email = channel_identity(tracker)
+    text = t("ask_reporter_anonymous_staff", lang, name=name) if name and email else t("ask_reporter_anonymous", lang)
+    return text, [button(t("btn_anonymous", lang), "/affirm"), button(t("btn_named", lang), "/deny")]
+
+
+def looks_like_anonymity_answer(text: str, slots: Mapping[str, Any]) -> bool:
+    # "nei, jeg står fram med navnet mitt" has been heard as "start again".
+    return has_any(text, NAMED_WORDS + ANONYMOUS_WORDS) or yes_no_unknown(text) in ("yes", "no")
+
+
+QUESTIONS = (
+    Question("requester_name", validate_requester_name, expected="expect_requester_name",
+             looks_like_answer=looks_like_name, typed=True),
+    Question("requester_email", validate_requester_email, expected="expect_requester_email",
+             looks_like_answer=looks_like_email, typed=True),
+    Question("reporter_anonymous", validate_reporter_anonymous, ask=ask_reporter_anonymous,
+             looks_like_answer=looks_like_anonymity_answer, summary=named_by(YES_NO_UNKNOWN)),
+)

@@ -1,0 +1,103 @@
+"""What a message in the middle of a form is: an answer, a question, a stop, a command, something off topic.
+
+Pure functions of the message (and the NLU's parse of it); the questions and the form base use them to
+decide whether a message answers the question asked or interrupts it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, List, Optional
+
+from rasa_sdk import Tracker
+
+from actions.common import has_any
+from actions.words import (
+    DOMAIN_STEMS,
+    MAX_WORDS_OF_A_STOP,
+    NEW_REQUEST_MARKERS,
+    QUESTION_WORDS,
+    STOP_PHRASES,
+    STOP_WORDS,
+)
+from bot.text import fold
+
+# Below this the NLU is guessing: "min adress är Storgatan 1" has been heard as a hand-off at 0.48. A guess
+# never takes a user's answer away; the answer goes to validation instead.
+INTERRUPT_CONFIDENCE = 0.6
+# An intent this confident is taken as the answer's meaning ("ja" heard as affirm).
+ANSWER_INTENT_CONFIDENCE = 0.8
+# 0.7: "vad blir det för väder i morgon?" has been heard as out_of_scope at 0.77; the second condition of
+# `off_topic` (no word of ours) keeps real answers in.
+OFF_TOPIC_CONFIDENCE = 0.7
+INTENT_ANSWERS = {"affirm": "yes", "deny": "no"}
+
+
+def latest_text(tracker: Tracker) -> str:
+    return str((tracker.latest_message or {}).get("text") or "")
+
+
+def latest_intent(tracker: Tracker) -> Dict[str, Any]:
+    return (tracker.latest_message or {}).get("intent") or {}
+
+
+def answer_intent(tracker: Tracker) -> Optional[str]:
+    """The intent of the latest message when it is reliable: a button payload, or a confident prediction."""
+    intent = latest_intent(tracker)
+    if latest_text(tracker).startswith("/") or (intent.get("confidence") or 0) >= ANSWER_INTENT_CONFIDENCE:
+        return intent.get("name")
+    return None
+
+
+def looks_like_question(text: str) -> bool:
+    """A policy question asked in the middle of a form ("how long do you keep my CV?"), as opposed to an
+    answer that merely mentions policy words ("Consultant, Amesto Solutions AS")."""
+    folded = fold(text).strip()
+    return folded.endswith("?") or any(folded.startswith(fold(word)) for word in QUESTION_WORDS)
+
+
+def typed_stop(tracker: Tracker) -> bool:
+    """The NLU heard a stop in typed text (the Cancel button's "/stop" payload is the confirmed stop)."""
+    intent = latest_intent(tracker)
+    return (intent.get("name") == "stop" and (intent.get("confidence") or 0.0) >= INTERRUPT_CONFIDENCE
+            and not latest_text(tracker).startswith("/"))
+
+
+def sounds_like_stop(text: str) -> bool:
+    # A bare stop word only ending a very short answer ("nej avbryt", "jag vill avbryta"): "sluta skicka
+    # nyhetsbrev" and "stop sending me newsletters" say what to withdraw.
+    tokens = re.findall(r"\w+", fold(text))
+    return ((len(tokens) <= MAX_WORDS_OF_A_STOP and has_any(text, STOP_PHRASES))
+            or (0 < len(tokens) <= 3 and tokens[-1] in STOP_WORDS))
+
+
+def has_phrase(text: str, phrases: List[str]) -> bool:
+    """Whole-word phrase match, accents folded ("ocksa" matches "också")."""
+    folded = " " + " ".join(re.findall(r"[\w']+", fold(text))) + " "
+    return any(f" {fold(phrase)} " in folded for phrase in phrases)
+
+
+def says_it_wants_more(text: str) -> bool:
+    """"I also want ...", "by the way ...": words that make a message a new request, not an answer."""
+    return has_phrase(text, NEW_REQUEST_MARKERS)
+
+
+def off_topic(tracker: Tracker, text: str) -> bool:
+    """A free-text answer that is plainly about something else ("what's the weather tomorrow?" typed where
+    we asked what to erase): the NLU is confident it is out of scope and it names nothing of ours."""
+    intent = latest_intent(tracker)
+    if intent.get("name") != "out_of_scope" or (intent.get("confidence") or 0) < OFF_TOPIC_CONFIDENCE:
+        return False
+    words = re.findall(r"\w+", fold(text).replace("-", ""))
+    # Long stems also match inside compounds ("löneuppgifter", "helseopplysninger"); short ones only start a word.
+    return not any((stem in word) if len(stem) >= 4 else word.startswith(stem)
+                   for word in words for stem in DOMAIN_STEMS)
+
+
+def words_besides_email(text: str) -> List[str]:
+    """The words of `text` other than an e-mail address and the punctuation around it."""
+    return [w for w in re.split(r"[\s,;]+", text) if w and "@" not in w and w.strip(".:-")]
+
+
+def active_form(tracker: Tracker) -> Optional[str]:
+    return (tracker.active_loop or {}).get("name")

@@ -1,0 +1,132 @@
+"""The words the actions read messages by, in all three languages (and Nynorsk, dialect and folded forms).
+
+Why one module: a newcomer looking for "why was this taken as a stop?" or "which words choose erasure?" finds
+every list here, next to the lists it could be confused with. Matching is done by `actions.common.has_any`
+(accent-folded substrings) unless a list says otherwise.
+"""
+
+from __future__ import annotations
+
+from typing import Dict, List
+
+from bot.text import fold
+
+# -- yes, no, don't know (yes/no questions, the summary, "should we erase everything?") --------------------
+UNKNOWN_WORDS = ["vet inte", "vet ej", "vet ikke", "vet ikkje", "ingen aning", "aner ikke", "don't know",
+                 "dont know", "do not know", "not sure", "unknown", "osäker", "usikker", "kanske", "kanskje",
+                 "maybe", "ukjent", "okänt", "okand", "?"]
+YES_WORDS = ["ja", "japp", "jo", "yes", "yep", "yeah", "absolut", "stämmer", "stemmer", "correct", "ok", "okej",
+             "greit", "visst", "sure"]
+NO_WORDS = ["nej", "nei", "no", "nope", "inte", "ikke", "not"]
+
+# -- choices that have buttons, typed instead --------------------------------------------------------------
+RIGHT_WORDS = {
+    "access": ["tillgång", "registerutdrag", "innsyn", "access", "kopia", "kopi", "copy", "insyn"],
+    "rectification": ["rättelse", "rätta", "retting", "rette", "rectif", "korrig", "correct"],
+    "erasure": ["radera", "slett", "erase", "delete", "ta bort", "fjern", "glömd", "glemt", "forgotten"],
+    "restriction": ["begräns", "begrens", "restrict"],
+    "objection": ["invänd", "invand", "protest", "object", "motsätt"],
+    "portability": ["portab", "flytta", "overfør", "export", "maskinläs", "maskinles", "machine"],
+    "consent_withdrawal": ["samtycke", "samtykke", "consent"],
+}
+DATABASE_WORDS = ["databas", "database", "öppen ansökan", "åpen søknad", "open application", "talangbank",
+                  "kandidatbank", "talent pool"]
+APPLICATION_WORDS = ["ansökan", "ansökning", "søknad", "soknad", "application", "tjänst", "stilling", "position",
+                     "jobb", "job"]
+ANONYMOUS_WORDS = ["anonym", "anonymous", "utan namn", "uten navn", "without my name"]
+NAMED_WORDS = ["med namn", "med mitt namn", "med navn", "med navnet", "with my name", "named", "my name"]
+EMAIL_METHOD_WORDS = ["e-post", "epost", "email", "e-mail", "mail", "mejl", "kod", "kode", "code"]
+RECEIPT_METHOD_WORDS = ["kvitto", "kvitter", "receipt", "anonym"]
+
+# -- correcting an answer -----------------------------------------------------------------------------------
+AGAIN_WORDS = ["igen", "från början", "på nytt", "om igjen", "fra start", "again", "start over", "other address",
+               "annan adress", "annen adresse", "fel adress", "feil adresse", "wrong address"]
+CHANGE_WORDS = ["ändra", "andra", "endre", "change", "rätta", "rette", "correct", "fel", "feil", "wrong"]
+
+# Words (all languages) a user may type to name a field when correcting it; the button payloads are
+# the slot names themselves.
+FIELD_WORDS = {
+    "requester_email": ["e-post", "epost", "e-mail", "email", "mail", "mejl", "adress", "adresse", "address"],
+    "requester_name": ["namn", "navn", "name", "namnet", "navnet"],
+    "case_description": ["beskrivning", "beskrivelse", "description", "text", "detaljer", "details"],
+    "application_position": ["tjänst", "tjänsten", "stilling", "stillingen", "position", "job", "jobb",
+                             "företag", "selskap", "company"],
+    "withdrawal_target": ["databas", "database", "ansökan", "søknad", "application"],
+    "incident_aware_at": ["när", "når", "when", "tid", "time", "datum", "dato", "date", "upptäckt", "oppdaget"],
+    "incident_data_types": ["typ", "type", "kind", "uppgifter", "opplysninger", "data"],
+    "incident_people_count": ["antal", "antall", "number", "how many", "personer", "people"],
+    "incident_encrypted": ["kryptera", "krypter", "encrypt"],
+    "incident_contained": ["stoppa", "stans", "kontroll", "contain"],
+    "reporter_anonymous": ["anonym", "anonymous"],
+    "right": ["rätt", "rett", "right", "begäran", "forespørsel", "request"],
+}
+
+# -- what a message is: a question, a command, a stop, another request --------------------------------------
+QUESTION_WORDS = ["vad", "vilk", "hur", "när", "var ", "varför", "vem", "hva", "hvilk", "hvordan", "når", "hvor",
+                  "hvorfor", "hvem", "what", "which", "how", "when", "where", "why", "who", "kan ", "can ", "får ",
+                  "may ", "do ", "does ", "is ", "are ", "är ", "er ", "måste", "må ", "must "]
+COMMAND_WORDS = {"stop", "stopp", "avbryt", "cancel", "help", "hjalp", "hjelp", "quit", "exit", "slutt", "sluta",
+                 "restart", "reset", "menu", "meny"}
+
+# A stop said in words, in a short answer: the form asks whether to stop instead of storing it as the answer.
+STOP_PHRASES = [
+    "glöm det", "strunt i det", "skit i det", "jag ångrar mig", "vill inte ändå", "vill inte längre",
+    "vill inte fortsätta", "låt bli", "glem det", "gløym det", "drit i det", "vil ikke likevel",
+    "vil ikkje likevel", "jeg angrer", "la det være", "la det vere", "dropper det", "vil ikke fortsette",
+    "vil ikkje halde fram", "forget it", "forget about it", "never mind", "nevermind", "changed my mind",
+    "don't want to anymore", "dont want to anymore", "don't bother",
+]
+MAX_WORDS_OF_A_STOP = 8
+STOP_WORDS = {"avbryt", "avbryta", "avbryte", "cancel", "stopp", "stop", "sluta", "slutt", "quit", "exit"}
+
+NEW_REQUEST_MARKERS = [
+    "jag vill", "vill jag", "jag skulle vilja", "jag behöver", "kan jag", "också", "även", "dessutom",
+    "förresten", "ett annat ärende", "en annan sak", "jeg vil", "vil jeg", "jeg ønsker", "jeg trenger", "kan jeg",
+    "også", "i tillegg", "forresten", "en annen sak", "i want", "i'd like", "i would like", "i need", "can i",
+    "could i", "also", "too", "as well", "another", "by the way", "btw",
+]
+
+# Words people put around an address they give: "min e-post är anna@...", "my email is ...".
+EMAIL_FILLER_WORDS = {fold(w) for w in (
+    "min", "mi", "my", "e-post", "epost", "e-postadress", "e-postadresse", "email", "e-mail", "mail", "mejl",
+    "adress", "adresse", "address", "is", "är", "er", "it's", "its", "det", "den", "here", "här", "her", "it",
+)}
+
+# -- what a request is about --------------------------------------------------------------------------------
+# EVERYTHING_TOKENS are single words ("allt" alone answers "what should be erased?"); EVERYTHING_WORDS are
+# phrases an opening message uses for "all my data".
+EVERYTHING_TOKENS = {"allt", "alt", "alla", "alle", "all", "everything", "hela", "hele"}
+DELETE_WORDS = ["radera", "ta bort", "slett", "fjern", "delete", "remove", "erase", "glöm", "glem"]
+WITHDRAW_WORDS = ["återkalla", "dra tillbaka", "ta tillbaka", "trekke", "trekk", "withdraw", "pull"]
+EVERYTHING_WORDS = ["allt", "alla uppgifter", "alt om meg", "alle opplysninger", "everything", "all my data",
+                    "all data"]
+
+# What an opening message must name to answer the form's description question itself ("radera mina
+# uppgifter, allt" answers "what should be erased?"): per right, the things that question asks about.
+# Rectification is not here: "fix my address" names the field but not what is right, which is the question.
+DESCRIPTION_OBJECTS: Dict[str, List[str]] = {
+    "erasure": EVERYTHING_WORDS + ["alt sammen", "allting", "alt dere har", "allt ni har", "everything you have"],
+    "consent_withdrawal": [
+        "nyhetsbrev", "newsletter", "marknadsföring", "markedsføring", "marketing", "reklam", "sms", "utskick",
+        "utsendelse", "mailing", "kakor", "cookie", "informasjonskapsl", "enkät", "spørreundersøk", "survey",
+        "inbjudningar", "invitasjoner", "invitations", "erbjudanden", "tilbud", "offers"],
+    "objection": [
+        "marknadsföring", "markedsføring", "marketing", "reklam", "profilering", "profiling", "nyhetsbrev",
+        "newsletter", "direktreklam", "försäljning", "salg", "sales", "analys", "analyse", "analysis", "kampanj",
+        "kampanje", "campaign"],
+}
+
+# Word stems that make a free-text answer about personal data or our processing, whatever the NLU thinks
+# (accents folded, hyphens dropped; see `off_topic` for how they match).
+DOMAIN_WORDS = [
+    "uppgift", "opplysning", "data", "information", "info", "cv", "ansök", "søknad",
+    "applic", "e-post", "epost", "mail", "mejl", "adress", "address", "telefon", "phone", "mobil", "namn",
+    "navn", "name", "bild", "foto", "photo", "bilde", "konto", "account", "profil", "marknadsf", "markedsf",
+    "marketing", "nyhetsbrev", "newsletter", "lön", "lønn", "salary", "betyg", "karakter", "grade",
+    "referens", "referanse", "reference", "intervju", "interview", "kamera", "camera", "logg", "kund",
+    "customer", "anställ", "ansatt", "employ", "personnummer", "fødselsnummer", "identit",
+    "register", "samtycke", "samtykke", "consent", "rekryt", "rekrutt", "recruit", "amesto", "laptop", "dator",
+    "datamaskin", "computer", "usb", "lösenord", "passord", "password", "server", "filen", "file", "dokument",
+    "document", "kontrakt", "contract", "faktura", "invoice", "allt", "alt", "everything", "all",
+]
+DOMAIN_STEMS = [fold(word).replace("-", "") for word in DOMAIN_WORDS]
