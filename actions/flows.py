@@ -42,6 +42,7 @@ from actions.flow_config import (
 )
 from actions.goals import FLOW_FORMS, FLOWS_THAT_ASK_WHO, START_INTENT_GOALS, case_type_for, goal_for
 from actions.questions import QUESTIONS
+from actions.questions.requester import PREVIOUS_IDENTITY
 from actions.questions.summary import clear_field_events, find_field
 from actions.forms import form_answer_beats_interruption
 from actions.reading import active_form
@@ -126,7 +127,6 @@ def reset_case_slots(keep: Optional[Dict[str, Any]] = None) -> List[Dict[Text, A
 # shown with the intro and in the summary, where the user can change them, instead of being asked again.
 # Only a code-verified address is reused, and only while the conversation's encrypted slots live
 # (bot/tracker_store.py: TRACKER_SECRET_TTL_HOURS, and erased with the conversation).
-PREVIOUS_IDENTITY = {"requester_name": "previous_requester_name", "requester_email": "previous_requester_email"}
 
 
 def remember_identity(tracker: Tracker) -> List[Dict[Text, Any]]:

@@ -19,9 +19,11 @@ from actions.common import get_lang, normalise_email, valid_name
 from actions.flow_config import CORRECTABLE_FORMS, is_other_goal, slots_for_form
 from actions.questions import ASKED_SLOTS, QUESTIONS, TYPED_ANSWER_SLOTS, Turn, looks_like_answer
 from actions.questions.requester import looks_like_name
+from actions.policy import answer_beside_a_form_answer
 from actions.reading import (
     INTERRUPT_CONFIDENCE,
     active_form,
+    answer_before_question,
     answer_intent,
     latest_intent,
     latest_text,
@@ -112,6 +114,10 @@ class FlowFormValidation(FormValidationAction):
             (intent.get("confidence") or 0.0) >= INTERRUPT_CONFIDENCE or text.startswith("/"))
         if interrupts and typed_stop(tracker) and self._answers_would_be_lost(tracker):
             return [SlotSet(slot, text)]  # validation asks "do you want to stop?"; the Cancel button stops
+        if interrupts and intent.get("name") == "faq" and QUESTIONS[slot].answer_may_come_with_a_question:
+            answer = answer_before_question(text)
+            if answer and answer_beside_a_form_answer(dispatcher, tracker):
+                return [SlotSet(slot, answer)]  # the question is answered; the answer part is the answer
         if interrupts and not looks_like_answer(slot, text, tracker.slots):
             if intent.get("name") != "faq" or looks_like_question(text):
                 return []

@@ -393,6 +393,20 @@ class ActionAnswerFaq(Action):
         return []
 
 
+def answer_beside_a_form_answer(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+    """Answer the policy question a form answer came with ("names and e-mails, do we have to tell the
+    customers?"), when its topic is confident; the form keeps the answer part and goes on. True if answered."""
+    topic, _ = faq_topic(tracker.latest_message)
+    kb = get_knowledge_base()
+    if topic not in kb.topics:
+        return False
+    question = tracker.latest_message.get("text") or ""
+    answer = kb.answer_for_topic(topic, _tracker_language(tracker), _tracker_is_staff(tracker), question)
+    logger.info("faq answer beside a form answer: topic=%s section=%s", topic, answer.section)
+    dispatcher.utter_message(text=answer.text)
+    return True
+
+
 def topic_payload(topic: str) -> str:
     """A button payload that answers `topic` directly: the faq intent with the chosen-topic entity."""
     return "/faq" + json.dumps({CHOSEN_TOPIC_ENTITY: topic})

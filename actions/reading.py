@@ -56,6 +56,25 @@ def looks_like_question(text: str) -> bool:
     return folded.endswith("?") or any(folded.startswith(fold(word)) for word in QUESTION_WORDS)
 
 
+def answer_before_question(text: str) -> Optional[str]:
+    """The answer part of "answer, question?" ("namn och e-post, måste vi meddela kunderna?"), or None when the
+    message is only a question or has no question in it. Clauses are split at , ; . ! ? and new lines; the
+    question starts at the first clause that opens like one, or is the last clause when the text ends in "?"."""
+    clauses = [c for c in re.split(r"(?<=[,;.!?\n])", text.strip()) if c.strip(" ,;.!?\n")]
+    if len(clauses) < 2 or not looks_like_question(text):
+        return None
+    start = next((i for i, clause in enumerate(clauses) if i and looks_like_question_opening(clause.strip())), None)
+    if start is None and text.strip().endswith("?"):
+        start = len(clauses) - 1
+    answer = "".join(clauses[:start] if start else []).strip(" ,;\n")
+    return answer if start and answer and not looks_like_question_opening(clauses[0]) else None
+
+
+def looks_like_question_opening(text: str) -> bool:
+    folded = fold(text).strip()
+    return any(folded.startswith(fold(word)) for word in QUESTION_WORDS)
+
+
 def typed_stop(tracker: Tracker) -> bool:
     """The NLU heard a stop in typed text (the Cancel button's "/stop" payload is the confirmed stop)."""
     intent = latest_intent(tracker)

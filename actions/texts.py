@@ -475,6 +475,11 @@ T: Dict[str, Dict[str, str]] = {
         "nb": "Det ser ut som en e-postadresse, men jeg spurte om: {field}.",
         "en": "That looks like an e-mail address, but I asked for: {field}.",
     },
+    "same_as_before_unknown": {
+        "sv": "Jag har inga uppgifter från tidigare i det här samtalet, så skriv dem gärna igen.",
+        "nb": "Jeg har ikke noe fra tidligere i denne samtalen, så skriv det gjerne igjen.",
+        "en": "I don't have that from earlier in this conversation, so please type it again.",
+    },
     "email_kept_for_later": {
         "sv": "Tack, jag har noterat e-postadressen. Nu behöver jag: {field}.",
         "nb": "Takk, jeg har notert e-postadressen. Nå trenger jeg: {field}.",

@@ -61,6 +61,13 @@ FIELD_WORDS = {
     "right": ["rätt", "rett", "right", "begäran", "forespørsel", "request"],
 }
 
+# "Same as before" for the name or address: the verified one of an earlier request in this conversation.
+SAME_AS_BEFORE_PHRASES = [
+    "samma som förut", "samma som förra gången", "samma som innan", "samma som tidigare", "samma som sist",
+    "samme som før", "samme som sist", "samme som tidligere", "samme som forrige gang", "same as before",
+    "same as last time", "same as earlier", "same one as before", "same as previous",
+]
+
 # -- what a message is: a question, a command, a stop, another request --------------------------------------
 QUESTION_WORDS = ["vad", "vilk", "hur", "när", "var ", "varför", "vem", "hva", "hvilk", "hvordan", "når", "hvor",
                   "hvorfor", "hvem", "what", "which", "how", "when", "where", "why", "who", "kan ", "can ", "får ",

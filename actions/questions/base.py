@@ -81,6 +81,8 @@ class Question:
     detail_key: Optional[str] = None  # the case detail the answer is filed as
     typed: bool = False  # typed by the user, not chosen with a button: a typed stop asks first
     free_text: bool = False  # a description: a request inside it is not a new request unless it says so
+    # "names and e-mails, do we have to tell them?": the answer part is kept and the question answered too.
+    answer_may_come_with_a_question: bool = False
 
     def asked(self, tracker: Tracker, lang: str) -> Asked:
         if self.ask is not None:

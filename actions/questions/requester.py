@@ -17,15 +17,35 @@ from actions.common import (
     yes_no_unknown,
 )
 from actions.questions.base import Asked, Question, Turn, Values, named_by
-from actions.reading import INTENT_ANSWERS
+from actions.reading import INTENT_ANSWERS, has_phrase
 from actions.texts import YES_NO_UNKNOWN, button, t
-from actions.words import ANONYMOUS_WORDS, COMMAND_WORDS, NAMED_WORDS
+from actions.words import ANONYMOUS_WORDS, COMMAND_WORDS, NAMED_WORDS, SAME_AS_BEFORE_PHRASES
 from bot.text import fold
 
 MIN_WORDS_OF_A_NAME, MAX_WORDS_OF_A_NAME = 2, 5
 
 
+# Where a verified earlier request of this conversation keeps each answer (actions/flows.remember_identity).
+PREVIOUS_IDENTITY = {"requester_name": "previous_requester_name", "requester_email": "previous_requester_email"}
+MAX_WORDS_OF_SAME_AS_BEFORE = 8
+
+
+def says_same_as_before(text: str, slots: Optional[Mapping[str, Any]] = None) -> bool:
+    return len(text.split()) <= MAX_WORDS_OF_SAME_AS_BEFORE and has_phrase(text, SAME_AS_BEFORE_PHRASES)
+
+
+def same_as_before(turn: Turn, value: Any) -> Optional[Values]:
+    """"Samma som förut": the earlier request's verified answer, or a failure saying there is none."""
+    if not says_same_as_before(str(value or "")):
+        return None
+    previous = turn.slot_value(PREVIOUS_IDENTITY[turn.slot])
+    return turn.ok(previous) if previous else turn.fail("same_as_before_unknown")
+
+
 def validate_requester_name(turn: Turn, value: Any) -> Values:
+    earlier = same_as_before(turn, value)
+    if earlier is not None:
+        return earlier
     name = valid_name(turn.scrub(value))
     if name and (yes_no_unknown(name) is not None or fold(name).strip(" .!") in COMMAND_WORDS):
         name = None  # "ja" and "stopp" are no names (seen: "ja" stored as the name)
@@ -36,6 +56,8 @@ def validate_requester_name(turn: Turn, value: Any) -> Values:
 
 def looks_like_name(text: str, slots: Optional[Mapping[str, Any]] = None) -> bool:
     """"Jane Smith" has been classified as stop: a capitalised two-to-five-word name is a name."""
+    if says_same_as_before(text):
+        return True
     words = text.split()
     return (MIN_WORDS_OF_A_NAME <= len(words) <= MAX_WORDS_OF_A_NAME and all(word[:1].isupper() for word in words)
             and valid_name(text) is not None and not {fold(w).strip(".,!") for w in words} & COMMAND_WORDS)
@@ -58,12 +80,15 @@ def validate_email_answer(turn: Turn, value: Any) -> Optional[Values]:
 
 
 def validate_requester_email(turn: Turn, value: Any) -> Values:
+    earlier = same_as_before(turn, value)
+    if earlier is not None:
+        return earlier
     refused = validate_email_answer(turn, value)
     return refused if refused is not None else turn.ok(normalise_email(str(value)))
 
 
 def looks_like_email(text: str, slots: Mapping[str, Any]) -> bool:
-    return looks_like_email_attempt(text)  # a typo gets a correction, never a stop
+    return looks_like_email_attempt(text) or says_same_as_before(text)  # a typo gets a correction, never a stop
 
 
 def validate_reporter_anonymous(turn: Turn, value: Any) -> Values:

@@ -52,5 +52,6 @@ QUESTIONS = (
     Question("right", validate_right, ask=ask_right, summary=named_by(RIGHT_NAMES)),
     Question("case_description", validate_case_description, ask=ask_case_description,
              expected="expect_case_description", looks_like_answer=answers_erase_everything,
-             interrupted_by=DESCRIPTION_INTERRUPTIONS, detail_key="description", typed=True, free_text=True),
+             interrupted_by=DESCRIPTION_INTERRUPTIONS, detail_key="description", typed=True, free_text=True,
+             answer_may_come_with_a_question=True),
 )

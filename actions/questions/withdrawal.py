@@ -36,5 +36,6 @@ QUESTIONS = (
     Question("withdrawal_target", validate_withdrawal_target, ask=ask_withdrawal_target,
              summary=named_by(WITHDRAWAL_TARGET_NAMES)),
     Question("application_position", validate_application_position, expected="expect_case_description",
-             interrupted_by=LOOSE_TEXT_INTERRUPTIONS, detail_key="position", typed=True, free_text=True),
+             interrupted_by=LOOSE_TEXT_INTERRUPTIONS, detail_key="position", typed=True, free_text=True,
+             answer_may_come_with_a_question=True),
 )

@@ -217,9 +217,10 @@ class Conversation:
         return []
 
     def set_message(self, text: str, intent: str, confidence: float = 0.95,
-                    entities: Optional[List[Dict[str, Any]]] = None) -> None:
+                    entities: Optional[List[Dict[str, Any]]] = None, parse: Optional[Dict[str, Any]] = None) -> None:
+        """`parse`: more of the NLU's parse (e.g. `response_selector`)."""
         self.latest_message = {"text": text, "intent": {"name": intent, "confidence": confidence},
-                               "entities": entities or [], "metadata": self.metadata}
+                               "entities": entities or [], "metadata": self.metadata, **(parse or {})}
 
     # -- forms ----------------------------------------------------------------------------------------
 
@@ -281,11 +282,12 @@ class Conversation:
         if flow in FLOW_FORMS:
             await self.activate(FLOW_FORMS[flow])
 
-    async def say(self, text: str, intent: str = "nlu_fallback", confidence: float = 0.4) -> str:
+    async def say(self, text: str, intent: str = "nlu_fallback", confidence: float = 0.4,
+                  parse: Optional[Dict[str, Any]] = None) -> str:
         """Answer inside the active form. Returns "rejected" when the form would not take it (the caller
         then runs the interruption the rules would run), else "ok"."""
         assert self.active_loop, "no active form"
-        self.set_message(text, intent, confidence=confidence)
+        self.set_message(text, intent, confidence=confidence, parse=parse)
         accepted = await self._form_step([{"event": "action", "name": self.active_loop}], reject_if_empty=True)
         return "ok" if accepted else "rejected"
 

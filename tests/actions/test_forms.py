@@ -399,6 +399,58 @@ async def test_a_second_request_reuses_the_verified_name_and_address(backend: Ba
     assert conv.slots["requested_slot"] == "confirm_summary"
 
 
+@pytest.mark.parametrize("lang, same", [("sv", "samma som förut"), ("nb", "samme som før"), ("en", "same as before")])
+async def test_same_as_before_takes_the_verified_name_and_address(backend: BackendProcess, lang: str,
+                                                                   same: str) -> None:
+    conv = Conversation(lang)
+    await conv.start(USER[lang]["access"], "request_access")
+    email = await fill_identity(conv, lang)
+    await conv.say(USER[lang]["yes"], "affirm", 0.99)
+    await verify_with_outbox(conv, backend)
+    # A named misconduct report asks who reports (no identity shown up front there): "same as before".
+    await conv.start("misconduct", "report_misconduct")
+    await conv.say("My manager shares the salary list of the whole team with outside consultants")
+    await conv.say("/deny", "deny", 1.0)  # not anonymous
+    assert conv.slots["requested_slot"] == "requester_name"
+    assert await conv.say(same, "stop", 0.7) == "ok"  # heard as a stop by a weak NLU: still the answer
+    assert conv.slots["requester_name"] == USER[lang]["name"]
+    await conv.say(same)
+    assert conv.slots["requester_email"] == email and conv.slots["requested_slot"] == "confirm_summary"
+
+
+async def test_same_as_before_without_an_earlier_request_asks_again() -> None:
+    conv = Conversation("en")
+    await conv.start(USER["en"]["access"], "request_access")
+    mark = len(conv.sent)
+    await conv.say("same as before")
+    assert conv.slots["requester_name"] is None and "earlier in this conversation" in conv.said(mark)
+    assert conv.slots["requested_slot"] == "requester_name"
+
+
+@pytest.mark.parametrize("lang, answer, question, kept", [
+    ("sv", "namn och e-post, måste vi meddela kunderna?", "faq/security_measures", "namn och e-post"),
+    ("nb", "ca 200, må vi si fra til dem?", "faq/security_measures", "ca 200"),
+])
+async def test_an_answer_with_a_policy_question_keeps_the_answer_and_answers(backend: BackendProcess, lang: str,
+                                                                             answer: str, question: str,
+                                                                             kept: str) -> None:
+    conv = Conversation(lang)
+    await conv.start("incident", "report_incident")
+    await conv.say("A laptop with a customer list was stolen from a car")
+    await conv.say(USER[lang]["when"])
+    if "200" in answer:
+        await conv.say("names and phone numbers")
+    slot = conv.slots["requested_slot"]
+    selector = {"response_selector": {"faq": {
+        "response": {"intent_response_key": question, "confidence": 0.97},
+        "ranking": [{"intent_response_key": question, "confidence": 0.97}]}}}
+    mark = len(conv.sent)
+    assert await conv.say(answer, "faq", 0.99, parse=selector) == "ok"
+    assert conv.slots[slot] == kept
+    said = conv.said(mark)
+    assert "(" in said and conv.slots["requested_slot"] != slot  # the policy answer cites its section; next question
+
+
 async def test_an_unverified_address_is_not_reused() -> None:
     conv = Conversation("en")
     await conv.start(USER["en"]["access"], "request_access")

@@ -77,3 +77,18 @@ def test_case_type_from_the_goal_table(slots: dict, case_type: str) -> None:
 def test_plausible_answers_come_from_the_questions_spec(slot: str, text: str, plausible: bool) -> None:
     assert looks_like_answer(slot, text, {}) is plausible
     assert looks_like_answer("case_description", "alt sammen", {"right": "erasure"})
+
+
+@pytest.mark.parametrize("text, answer", [
+    ("namn och e-post, måste jag meddela kunderna?", "namn och e-post"),
+    ("navn, e-post og telefonnummer. må vi varsle kundene?", "navn, e-post og telefonnummer."),
+    ("radera mitt cv, hur länge sparar ni det förresten?", "radera mitt cv"),
+    ("about 200, do we need to tell them?", "about 200"),
+    ("vilka uppgifter har ni om mig?", None),  # only a question
+    ("Konsult, Amesto AB", None),  # no question at all
+    ("cirka 40 personer?", None),  # one clause: an unsure answer, not a question beside it
+])
+def test_the_answer_part_of_an_answer_with_a_question(text: str, answer: str) -> None:
+    from actions.reading import answer_before_question
+
+    assert answer_before_question(text) == answer
