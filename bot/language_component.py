@@ -23,6 +23,7 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot import language
+from bot import rasa_patches  # noqa: F401  (applies the Rasa 3.6.21 patches where Rasa loads our code)
 
 ENTITY_DETECTED = "language_detected"
 ENTITY_REQUESTED = "language_requested"

@@ -13,7 +13,8 @@ from __future__ import annotations
 import json
 import urllib.request
 import uuid
-from typing import Any, Dict, Iterator, List
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
 
@@ -24,9 +25,10 @@ pytestmark = pytest.mark.e2e
 
 
 class Stack:
-    def __init__(self, backend: BackendProcess, rasa_port: int) -> None:
+    def __init__(self, backend: BackendProcess, rasa_port: int, rasa_log: Optional[Path] = None) -> None:
         self.backend = backend
         self.url = f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook"
+        self.rasa_log = rasa_log
 
     def say(self, sender: str, text: str, lang: str) -> List[Dict[str, Any]]:
         body = json.dumps({"sender": sender, "message": text, "metadata": {"language": lang}}).encode()
@@ -43,7 +45,7 @@ def text_of(replies: List[Dict[str, Any]]) -> str:
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     # Skipped (saying why) inside running_stack when there is no model.
     with running_stack(tmp_path_factory.mktemp("e2e"), ROOT / "credentials.yml") as running:
-        yield Stack(running.backend, running.rasa_port)
+        yield Stack(running.backend, running.rasa_port, running.rasa_log)
 
 
 def finish_with_code(stack: Stack, sender: str, lang: str, replies: List[Dict[str, Any]]) -> str:
@@ -59,6 +61,15 @@ def finish_with_code(stack: Stack, sender: str, lang: str, replies: List[Dict[st
     filed = [c for c in stack.backend.cases() if c["reference"] == reference]
     assert len(filed) == 1 and filed[0]["status"] == "open" and filed[0]["language"] == lang
     return reference
+
+
+def test_the_rasa_patches_are_active_in_the_running_server(stack: Stack) -> None:
+    """bot/rasa_patches.py is loaded with the model by `rasa run` (and an action response passes the patched,
+    compiled validation: the reply comes from the action server)."""
+    replies = stack.say(f"patch-{uuid.uuid4().hex[:8]}", "hur länge sparar ni min ansökan?", "sv")
+    assert replies and "3 månader" in text_of(replies)
+    assert stack.rasa_log is not None
+    assert "Rasa 3.6.21 patches applied" in stack.rasa_log.read_text(errors="replace")
 
 
 def test_swedish_access_request(stack: Stack) -> None:
