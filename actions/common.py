@@ -39,7 +39,7 @@ def metadata_language(metadata: Optional[Mapping[str, Any]]) -> Optional[str]:
 
 
 def get_lang(tracker: Any) -> str:
-    """The conversation language: the `language` slot (set by the language team's slot mapping), else the
+    """The conversation language: the `language` slot (set by the slot mapping in actions/language.py), else the
     channel metadata of the latest message, else English."""
     slot = tracker.get_slot("language")
     if slot in LANGUAGES:

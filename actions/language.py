@@ -5,8 +5,7 @@ How it runs in Rasa 3.6 (rasa/core/actions/action.py, ActionExtractSlots.run): a
 at the end, if the domain lists `action_validate_slot_mappings`, that action is called once with the new
 message on the tracker. The rasa_sdk `ValidationAction` below answers to that name and fills each global
 slot that has an `extract_<slot>` method (rasa_sdk/forms.py), so one HTTP round trip per turn serves
-`language` and `is_staff`. A mapping with `action: action_set_language` also works (`ActionSetLanguage`),
-but costs a second round trip per turn once `action_validate_slot_mappings` exists anyway.
+`language` and `is_staff`.
 
 Order of evidence (bot.language.choose): an explicit switch request (`language_requested` entity, or the
 text); a language the user's own earlier request pinned; the widget's explicit setting
@@ -26,8 +25,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Mapping, Optional, Text, Tuple
 
-from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import ValidationAction
 from rasa_sdk.types import DomainDict
@@ -179,17 +177,3 @@ class ValidateSlotMappings(ValidationAction):
     ) -> Dict[Text, Any]:
         staff = is_staff_for_turn(tracker)
         return {} if staff == bool(tracker.get_slot(STAFF_SLOT)) else {STAFF_SLOT: staff}
-
-
-class ActionSetLanguage(Action):
-    """`action_set_language`, for a `type: custom` mapping with `action: action_set_language` instead."""
-
-    def name(self) -> Text:
-        return "action_set_language"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
-        slots = language_slots_for_turn(dispatcher, tracker)
-        known = (domain or {}).get("slots") or {}
-        return [SlotSet(name, value) for name, value in slots.items() if name == LANGUAGE_SLOT or name in known]

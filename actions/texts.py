@@ -5,7 +5,7 @@ flow, the chosen right and values the user gave (summary, reference, dates), and
 from several actions. Simple replies that rules send (greet, hand-off, fallback) stay in domain.yml as
 conditional response variations.
 
-`t(key, lang, **values)` formats a text; `tests/actions/test_texts.py` checks that every key exists in all
+`t(key, lang, **values)` formats a text; `tests/actions/test_flows_helpers.py` checks that every key exists in all
 three languages with the same placeholders.
 """
 

@@ -137,7 +137,3 @@ class Database:
         if self.read_engine is not self.engine:
             self.read_engine.dispose()
 
-
-async def run_db(db: Database, fn: Callable[..., T], *args: Any, write: bool = True) -> T:
-    """Module-level spelling of `Database.run` for callers that prefer a function."""
-    return await db.run(fn, *args, write=write)

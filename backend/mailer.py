@@ -99,10 +99,6 @@ def build_message(message: OutgoingEmail, from_address: str, *, cte: str = "quot
     return msg
 
 
-class _Permanent(Exception):
-    """Internal: an SMTP failure that retrying cannot fix."""
-
-
 def _describe(exc: BaseException) -> tuple[str, int | None]:
     code = getattr(exc, "code", None)
     if isinstance(exc, aiosmtplib.SMTPRecipientsRefused) and exc.recipients:

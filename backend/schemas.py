@@ -57,7 +57,7 @@ MAX_REFERENCE_INPUT = 64
 MAX_CONVERSATION_ID = 255
 AWARE_AT_FUTURE_SKEW = timedelta(minutes=5)
 
-_DETAIL_KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+_DETAIL_KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,%d}$" % (MAX_DETAIL_KEY - 1))
 _IDEMPOTENCY_KEY_RE = re.compile(r"^[A-Za-z0-9._:\-]{8,128}$")
 # ASCII digits only: \d would also accept other scripts' digits.
 _CODE_RE = re.compile(r"^ *[0-9]{3} ?[0-9]{3} *$")
@@ -295,7 +295,7 @@ def _details(value: Any) -> dict[str, str]:
     result: dict[str, str] = {}
     for key in value:
         if not isinstance(key, str) or not _DETAIL_KEY_RE.match(key):
-            raise invalid("details", "details keys must be lower-case identifiers (a-z, 0-9, _), at most 64 characters")
+            raise invalid("details", f"details keys must be lower-case identifiers (a-z, 0-9, _), at most {MAX_DETAIL_KEY} characters")
         limit = MAX_DESCRIPTION if key == "description" else MAX_DETAIL_VALUE
         item = value[key]
         if item is None:

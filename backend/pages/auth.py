@@ -168,13 +168,6 @@ def client_key(svc: Services, remote: Optional[str]) -> str:
 
 # --- transactions (run with svc.db.run) ----------------------------------------------------------
 
-@dataclass(frozen=True)
-class SignedIn:
-    staff: StaffUser
-    session_id: str  # the cookie value (kept in memory only for the length of the request)
-    expires_at: datetime
-
-
 def create_session_tx(session: Session, staff_id: int, provider: str, now: datetime) -> str:
     # Sweep ended sessions now and then, so the table does not grow with every sign-in.
     session.execute(

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Mapping, Optional
+from typing import Any, Optional
 
 from backend.email_templates import format_date, format_datetime
 from backend.pages.markup import Safe, escape, html
@@ -480,7 +480,3 @@ def _parse(value: Optional[str | datetime | date]) -> Optional[datetime | date]:
 def translator(lang: Optional[str]) -> Translator:
     return Translator(lang if lang in LANGUAGES else DEFAULT_LANGUAGE)  # type: ignore[arg-type]
 
-
-def all_texts(lang: str) -> Mapping[str, str]:
-    """Every text of one language (tests compare languages with it)."""
-    return {key: texts[lang] for key, texts in TEXTS.items()}

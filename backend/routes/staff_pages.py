@@ -23,7 +23,6 @@ import logging
 import re
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Mapping, Optional
 from urllib.parse import urlsplit
@@ -32,7 +31,7 @@ from aiohttp import web
 
 from backend.models import StaffUser
 from backend.pages import views
-from backend.pages.i18n import LANGUAGE_COOKIE, LANGUAGES, Translator, choose_language, translator
+from backend.pages.i18n import LANGUAGE_COOKIE, Translator, choose_language, translator
 from backend.pages.auth import (
     COOKIE_PATH,
     SESSION_ABSOLUTE,
@@ -54,7 +53,7 @@ from backend.pages.markup import Safe, url
 from backend.pages.queries import staff_ids_in, staff_names_tx, timeline_tx
 from backend.routes.common import SERVICES_KEY, services
 from backend.schemas import CASE_TYPES, LANGUAGES, STATUSES, ApiError, path_reference
-from backend.services import Services, audit, cases
+from backend.services import audit, cases
 from backend.services.dashboard import dashboard
 
 log = logging.getLogger("backend.staff_pages")

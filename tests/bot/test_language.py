@@ -891,18 +891,6 @@ async def test_danish_note_reaches_the_user_through_action_extract_slots(monkeyp
     assert [m["text"] for m in channel.messages] == [DANISH_NOTE]
 
 
-async def test_action_set_language_alternative() -> None:
-    from rasa_sdk import Tracker
-    from rasa_sdk.executor import CollectingDispatcher
-
-    from actions.language import ActionSetLanguage
-
-    events = [_user("hej"), {"event": "slot", "name": "language", "value": "sv"}, _user("in English please")]
-    tracker = Tracker("t", {"language": "sv"}, events[-1]["parse_data"], events, False, None, {}, "action_listen")
-    result = await ActionSetLanguage().run(CollectingDispatcher(), tracker, DOMAIN)
-    assert [(e["name"], e["value"]) for e in result] == [("language", "en")]
-
-
 def test_the_project_domain_keeps_the_danish_note_slot() -> None:
     # "Once" lives in this slot only: without it in domain.yml rasa_sdk would drop the SlotSet and the note
     # would come on every Danish message.
