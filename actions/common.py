@@ -18,7 +18,7 @@ from stdnum.no import fodselsnummer as no_fnr
 from stdnum.se import personnummer as se_pnr
 
 from actions.texts import COUNTRY_FOR_LANGUAGE, LANGUAGES, TIMEZONE_FOR_COUNTRY
-from actions.words import NO_WORDS, UNKNOWN_WORDS, YES_WORDS
+from actions.words import BUT_WORDS, NO_WORDS, UNKNOWN_WORDS, YES_WORDS
 from bot.language import language_from_metadata
 from bot.text import fold
 
@@ -235,15 +235,21 @@ def digits_of(text: str) -> str:
 
 
 def yes_no_unknown(text: str) -> Optional[str]:
+    """"yes", "no" or "unknown" for a typed answer, else None. A leading yes or no decides ("ja, tilgangen er
+    fjerna no": "no" is Nynorsk for "now") unless a "but" follows; otherwise any no beats any yes ("yes, but
+    not the backup")."""
     folded = fold(text).strip(" .!")
     if not folded:
         return None
     if has_any(folded, [w for w in UNKNOWN_WORDS]):
         return "unknown"
     tokens = re.findall(r"[a-z']+", folded)
-    if any(tok in [fold(w) for w in NO_WORDS] for tok in tokens):
+    no_words, yes_words = {fold(w) for w in NO_WORDS}, {fold(w) for w in YES_WORDS}
+    if tokens and tokens[0] in yes_words | no_words and not set(tokens) & BUT_WORDS:
+        return "yes" if tokens[0] in yes_words else "no"
+    if any(tok in no_words for tok in tokens):
         return "no"
-    if any(tok in [fold(w) for w in YES_WORDS] for tok in tokens):
+    if any(tok in yes_words for tok in tokens):
         return "yes"
     return None
 
@@ -283,6 +289,15 @@ _CLOCK = re.compile(r"\b(?:kl\.?|klockan|klokka|at|around|about|runt|kring|vid|v
 _AFTER_NOON = re.compile(r"(eftermiddag|ettermiddag|afternoon|kväll|kvall|kveld|evening|tonight)", re.IGNORECASE)
 # A day said in words, with the part of the day: "yesterday afternoon around 3", "i dag på morgonen".
 _DAY_WORDS = re.compile(r"\b(i\s*går|igår|i\s*gar|yesterday|i\s*dag|idag|today)\b", re.IGNORECASE)
+# A part of the day said with the day ("i går förmiddag", "yesterday morning"): its usual hour.
+# First match wins: "eftermiddag" and "förmiddag" both contain "middag".
+_PART_OF_DAY = [
+    (re.compile(r"(kväll|kvall|kveld|evening|tonight|natt|night)", re.IGNORECASE), 20),
+    (re.compile(r"(eftermiddag|ettermiddag|afternoon)", re.IGNORECASE), 15),
+    (re.compile(r"(förmiddag|formiddag|føremiddag|forenoon|before lunch)", re.IGNORECASE), 10),
+    (re.compile(r"(lunch|lunsj|middag|noon)", re.IGNORECASE), 12),
+    (re.compile(r"(morgon|morgen|morges|morse|morning)", re.IGNORECASE), 8),
+]
 _WEEKDAYS = {
     0: ["måndags", "mandag", "monday"], 1: ["tisdags", "tirsdag", "tuesday"], 2: ["onsdags", "onsdag", "wednesday"],
     3: ["torsdags", "torsdag", "thursday"], 4: ["fredags", "fredag", "friday"], 5: ["lördags", "lørdag", "saturday"],
@@ -290,8 +305,51 @@ _WEEKDAYS = {
 }
 
 
+# Small numbers said in words ("rundt tre", "around three", "for et par timer siden").
+NUMBER_WORDS = {
+    "en": 1, "ett": 1, "et": 1, "ein": 1, "eit": 1, "one": 1, "a": 1, "an": 1, "två": 2, "to": 2, "two": 2,
+    "par": 2, "couple": 2, "tre": 3, "three": 3, "några": 3, "noen": 3, "nokre": 3, "nokon": 3, "few": 3,
+    "fyra": 4, "fire": 4, "four": 4, "fem": 5, "five": 5, "sex": 6, "seks": 6, "six": 6, "sju": 7, "syv": 7,
+    "seven": 7, "åtta": 8, "åtte": 8, "eight": 8, "nio": 9, "ni": 9, "nine": 9, "tio": 10, "ti": 10, "ten": 10,
+    "elva": 11, "elleve": 11, "eleven": 11, "tolv": 12, "twelve": 12,
+}
+_CLOCK_IN_WORDS = re.compile(
+    r"\b(?:kl\.?|klockan|klokka|klokken|at|around|about|runt|kring|vid|ved|ca\.?|cirka|omkring|rundt)\s+"
+    r"(ett|en|två|tre|fyra|fem|sex|sju|åtta|nio|tio|elva|tolv|ein|eitt|to|fire|seks|sju|syv|åtte|ni|ti|elleve|"
+    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)(?:-tiden|-tida|\s*o'?clock)?\b",
+    re.IGNORECASE)
+# "för en halvtimme sedan", "for et par timer siden", "a couple of hours ago", "for 20 minutter siden".
+_AGO = re.compile(
+    r"\b(?:för|for|fyr)?\s*(?P<n>\d{1,3}|[a-zåäöæø]+)?\s*(?:of\s+)?(?:par\s+|couple\s+of\s+|few\s+)?"
+    r"(?P<unit>halvtimme|halvtime|halvtimen|half\s+an\s+hour|timmar|timmer|timme|timer|time|tima|timar|hours?|"
+    r"minuter|minutter|minutt|minut|minutes?|mins?)\s+(?:sedan|sen|siden|sidan|ago)\b", re.IGNORECASE)
+
+
+def _ago(text: str) -> Optional[timedelta]:
+    """How long ago, from "för 3 timmar sedan", "for en halvtime siden", "a couple of hours ago"."""
+    match = _AGO.search(text)
+    if not match:
+        return None
+    unit = match.group("unit").lower()
+    if unit.startswith(("halv", "half")):
+        return timedelta(minutes=30)
+    word = (match.group("n") or "").lower()
+    folded = fold(match.group(0)).lower()
+    count = int(word) if word.isdigit() else NUMBER_WORDS.get(word)
+    if count is None or " par " in f" {folded} " or "couple" in folded:
+        count = 2 if (" par " in f" {folded} " or "couple" in folded) else (3 if "few" in folded else 1)
+    minutes = count * (60 if unit.startswith(("tim", "hour")) else 1)
+    return timedelta(minutes=minutes)
+
+
 def _clock(text: str) -> Optional[Tuple[int, int]]:
     match = _CLOCK.search(text)
+    in_words = _CLOCK_IN_WORDS.search(text) if not match else None
+    if in_words:
+        hour = NUMBER_WORDS.get(in_words.group(1).lower(), {"eitt": 1}.get(in_words.group(1).lower(), 0))
+        if _AFTER_NOON.search(text) and hour < 12:
+            hour += 12
+        return (hour, 0) if 0 < hour <= 23 else None
     if not match:
         bare = re.search(r"\b(\d{1,2})[:.](\d{2})\b", text)
         if not bare:
@@ -306,9 +364,13 @@ def _clock(text: str) -> Optional[Tuple[int, int]]:
     return hour, minute
 
 
+def _part_of_day(text: str) -> Optional[int]:
+    return next((hour for pattern, hour in _PART_OF_DAY if pattern.search(text)), None)
+
+
 def names_time_of_day(text: str) -> bool:
     """Whether the reporter said when during the day ("kl 14", "i morse", "now"), not just which day."""
-    return bool(_clock(text) or _MORNING.search(text) or _EVENING.search(text)
+    return bool(_clock(text) or _ago(text) or _MORNING.search(text) or _EVENING.search(text)
                 or re.search(r"\b(nu|nå|now|timm|time|hour|minut)", text, re.IGNORECASE))
 
 
@@ -333,10 +395,14 @@ def parse_aware_at(text: str, lang: str, now: Optional[datetime] = None) -> Tupl
     result: Optional[datetime] = None
     folded = fold(raw)
     day_word = _DAY_WORDS.search(raw)
-    if day_word and clock and not _DAY_BEFORE.search(raw):
-        # "yesterday afternoon around 3": dateparser reads none of it; the day and the clock are enough.
+    ago = _ago(raw)
+    if ago is not None:
+        result = local_now - ago
+    elif day_word and not _DAY_BEFORE.search(raw) and (clock or _part_of_day(raw)):
+        # "yesterday afternoon around 3", "i går føremiddag": dateparser reads none of it; the day and the
+        # clock (or the part of the day's usual hour) are enough.
         yesterday = re.match(r"i\s*g|yesterday", day_word.group(1), re.IGNORECASE)
-        result = at(local_now - timedelta(days=1 if yesterday else 0), (0, 0))
+        result = at(local_now - timedelta(days=1 if yesterday else 0), (_part_of_day(raw) or 0, 0))
     elif _MORNING.search(raw):
         result = at(local_now, (8, 0))
     elif _EVENING.search(raw):

@@ -15,7 +15,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import get_lang, normalise_email, valid_name
+from actions.common import get_lang, has_any, normalise_email, valid_name
 from actions.flow_config import CORRECTABLE_FORMS, is_other_goal, slots_for_form
 from actions.questions import ASKED_SLOTS, QUESTIONS, TYPED_ANSWER_SLOTS, Turn, looks_like_answer
 from actions.questions.requester import looks_like_name
@@ -34,7 +34,7 @@ from actions.reading import (
     words_besides_email,
 )
 from actions.texts import FIELD_LABELS, stop_handoff_buttons
-from actions.words import EMAIL_FILLER_WORDS
+from actions.words import CHANGE_WORDS, EMAIL_FILLER_WORDS
 from bot.text import fold
 
 logger = logging.getLogger(__name__)
@@ -112,11 +112,15 @@ class FlowFormValidation(FormValidationAction):
         intent = latest_intent(tracker)
         interrupts = intent.get("name") in QUESTIONS[slot].interrupted_by and (
             (intent.get("confidence") or 0.0) >= INTERRUPT_CONFIDENCE or text.startswith("/"))
+        if (interrupts and intent.get("name") == "correct_value" and QUESTIONS[slot].free_text
+                and not text.startswith("/") and not has_any(text, CHANGE_WORDS)):
+            interrupts = False  # "e-postadresser og noen navn" heard as a correction: no word says "change"
         if interrupts and typed_stop(tracker) and self._answers_would_be_lost(tracker):
             return [SlotSet(slot, text)]  # validation asks "do you want to stop?"; the Cancel button stops
         if interrupts and intent.get("name") == "faq" and QUESTIONS[slot].answer_may_come_with_a_question:
             answer = answer_before_question(text)
-            if answer and answer_beside_a_form_answer(dispatcher, tracker):
+            if answer:
+                answer_beside_a_form_answer(dispatcher, tracker, text[len(answer):].strip(" ,;.\n"))
                 return [SlotSet(slot, answer)]  # the question is answered; the answer part is the answer
         if interrupts and not looks_like_answer(slot, text, tracker.slots):
             if intent.get("name") != "faq" or looks_like_question(text):

@@ -393,18 +393,20 @@ class ActionAnswerFaq(Action):
         return []
 
 
-def answer_beside_a_form_answer(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+def answer_beside_a_form_answer(dispatcher: CollectingDispatcher, tracker: Tracker, question: str) -> None:
     """Answer the policy question a form answer came with ("names and e-mails, do we have to tell the
-    customers?"), when its topic is confident; the form keeps the answer part and goes on. True if answered."""
+    customers?"): from its topic when that is confident, else from the policy search on the question part
+    (or the honest "the policy does not say" with the contact route). The form keeps the answer part."""
     topic, _ = faq_topic(tracker.latest_message)
     kb = get_knowledge_base()
-    if topic not in kb.topics:
-        return False
-    question = tracker.latest_message.get("text") or ""
-    answer = kb.answer_for_topic(topic, _tracker_language(tracker), _tracker_is_staff(tracker), question)
-    logger.info("faq answer beside a form answer: topic=%s section=%s", topic, answer.section)
+    language, is_staff = _tracker_language(tracker), _tracker_is_staff(tracker)
+    if topic in kb.topics:
+        answer = kb.answer_for_topic(topic, language, is_staff, question)
+    else:
+        answer = kb.answer_question(question, language, is_staff)
+    logger.info("faq answer beside a form answer: topic=%s source=%s section=%s", topic, answer.source,
+                answer.section)
     dispatcher.utter_message(text=answer.text)
-    return True
 
 
 def topic_payload(topic: str) -> str:

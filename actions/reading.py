@@ -31,6 +31,9 @@ ANSWER_INTENT_CONFIDENCE = 0.8
 # `off_topic` (no word of ours) keeps real answers in.
 OFF_TOPIC_CONFIDENCE = 0.7
 INTENT_ANSWERS = {"affirm": "yes", "deny": "no"}
+# "vad blir det för väder i morgon?" is short; "sykemeldinger lå på skriveren i 3. etasje hele helga" (heard as
+# out of scope) is a description.
+MAX_WORDS_OFF_TOPIC = 8
 
 
 def latest_text(tracker: Tracker) -> str:
@@ -108,6 +111,8 @@ def off_topic(tracker: Tracker, text: str) -> bool:
     if intent.get("name") != "out_of_scope" or (intent.get("confidence") or 0) < OFF_TOPIC_CONFIDENCE:
         return False
     words = re.findall(r"\w+", fold(text).replace("-", ""))
+    if len(words) > MAX_WORDS_OFF_TOPIC:
+        return False  # a description of this length answers the question; chatter is short
     # Long stems also match inside compounds ("löneuppgifter", "helseopplysninger"); short ones only start a word.
     return not any((stem in word) if len(stem) >= 4 else word.startswith(stem)
                    for word in words for stem in DOMAIN_STEMS)

@@ -12,12 +12,14 @@ from typing import Dict, List
 from bot.text import fold
 
 # -- yes, no, don't know (yes/no questions, the summary, "should we erase everything?") --------------------
-UNKNOWN_WORDS = ["vet inte", "vet ej", "vet ikke", "vet ikkje", "ingen aning", "aner ikke", "don't know",
-                 "dont know", "do not know", "not sure", "unknown", "osäker", "usikker", "kanske", "kanskje",
+UNKNOWN_WORDS = ["vet inte", "vet ej", "vet ikke", "vet ikkje", "veit ikkje", "veit ikke", "ingen aning", "aner ikke",
+                 "aner ikkje", "ikke sikker", "ikkje sikker", "inte säker", "don't know", "dont know", "do not know",
+                 "dunno", "no idea", "no clue", "not sure", "unknown", "osäker", "usikker", "kanske", "kanskje",
                  "maybe", "ukjent", "okänt", "okand", "?"]
 YES_WORDS = ["ja", "japp", "jo", "yes", "yep", "yeah", "absolut", "stämmer", "stemmer", "correct", "ok", "okej",
              "greit", "visst", "sure"]
-NO_WORDS = ["nej", "nei", "no", "nope", "inte", "ikke", "not"]
+BUT_WORDS = {"men", "but", "fast", "dock", "although", "except", "unntatt", "utom"}
+NO_WORDS = ["nej", "nei", "no", "nope", "inte", "ikke", "ikkje", "not"]
 
 # -- choices that have buttons, typed instead --------------------------------------------------------------
 RIGHT_WORDS = {
@@ -33,10 +35,27 @@ DATABASE_WORDS = ["databas", "database", "öppen ansökan", "åpen søknad", "op
                   "kandidatbank", "talent pool"]
 APPLICATION_WORDS = ["ansökan", "ansökning", "søknad", "soknad", "application", "tjänst", "stilling", "position",
                      "jobb", "job"]
-ANONYMOUS_WORDS = ["anonym", "anonymous", "utan namn", "uten navn", "without my name"]
-NAMED_WORDS = ["med namn", "med mitt namn", "med navn", "med navnet", "with my name", "named", "my name"]
+ANONYMOUS_WORDS = ["anonym", "anonymous", "utan namn", "utan mitt namn", "uten navn", "uten navnet", "utan namnet",
+                   "without my name", "without a name", "without name", "rather not give my name",
+                   "not give my name", "don't want to give my name", "vill inte uppge", "vil ikke oppgi",
+                   "vil ikkje oppgje", "helst inte namn", "helst ikke navn"]
+# Checked before ANONYMOUS_WORDS: "ikke anonymt" is named.
+NOT_ANONYMOUS_WORDS = ["inte anonym", "ej anonym", "ikke anonym", "ikkje anonym", "ikke som anonym", "not anonymous",
+                       "not anonymously", "no anonym", "don't want to be anonymous", "vill inte vara anonym",
+                       "vil ikke være anonym", "vil ikkje vere anonym"]
+NAMED_WORDS = ["med namn", "med mitt namn", "med navn", "med navnet", "med namnet", "with my name", "named", "my name",
+               "navngitt", "namngiven", "namngitt", "under eget namn", "under eget navn", "identified"]
 EMAIL_METHOD_WORDS = ["e-post", "epost", "email", "e-mail", "mail", "mejl", "kod", "kode", "code"]
 RECEIPT_METHOD_WORDS = ["kvitto", "kvitter", "receipt", "anonym"]
+
+# Words around a name that are not the name: "jag heter Anna Lindqvist", "Anna Lindqvist här", "it's Jane".
+NAME_INTROS = [
+    "jag heter", "mitt namn är", "namnet är", "jeg heter", "eg heiter", "æ heite", "æ heiter", "i heite",
+    "navnet mitt er", "navnet er", "mitt navn er", "namnet mitt er", "my name is", "my name's", "the name is",
+    "name is", "name:", "namn:", "navn:", "i am", "i'm", "it's", "this is", "det är", "det er", "det e",
+    "här är", "her er", "hei, det er", "hej, det är", "hi, this is",
+]
+NAME_ENDINGS = ["här", "her", "here", "speaking"]
 
 # -- correcting an answer -----------------------------------------------------------------------------------
 AGAIN_WORDS = ["igen", "från början", "på nytt", "om igjen", "fra start", "again", "start over", "other address",
@@ -135,5 +154,8 @@ DOMAIN_WORDS = [
     "register", "samtycke", "samtykke", "consent", "rekryt", "rekrutt", "recruit", "amesto", "laptop", "dator",
     "datamaskin", "computer", "usb", "lösenord", "passord", "password", "server", "filen", "file", "dokument",
     "document", "kontrakt", "contract", "faktura", "invoice", "allt", "alt", "everything", "all",
+    "sjukmeld", "sykmeld", "sykemeld", "sjukskriv", "sykmeld", "läkarintyg", "legeerklæring", "helse", "hälsa",
+    "health", "medical", "diagnos", "skrivar", "skriver", "printer", "utskrift", "kontonummer", "lønnsslipp",
+    "lönebesked", "payslip", "personal",
 ]
 DOMAIN_STEMS = [fold(word).replace("-", "") for word in DOMAIN_WORDS]

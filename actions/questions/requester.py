@@ -19,7 +19,15 @@ from actions.common import (
 from actions.questions.base import Asked, Question, Turn, Values, named_by
 from actions.reading import INTENT_ANSWERS, has_phrase
 from actions.texts import YES_NO_UNKNOWN, button, t
-from actions.words import ANONYMOUS_WORDS, COMMAND_WORDS, NAMED_WORDS, SAME_AS_BEFORE_PHRASES
+from actions.words import (
+    ANONYMOUS_WORDS,
+    COMMAND_WORDS,
+    NAME_ENDINGS,
+    NAME_INTROS,
+    NAMED_WORDS,
+    NOT_ANONYMOUS_WORDS,
+    SAME_AS_BEFORE_PHRASES,
+)
 from bot.text import fold
 
 MIN_WORDS_OF_A_NAME, MAX_WORDS_OF_A_NAME = 2, 5
@@ -42,11 +50,26 @@ def same_as_before(turn: Turn, value: Any) -> Optional[Values]:
     return turn.ok(previous) if previous else turn.fail("same_as_before_unknown")
 
 
+def name_in(text: str) -> str:
+    """The name without the words around it: "jag heter Anna Lindqvist" and "Anna Lindqvist här" are Anna
+    Lindqvist. Only whole leading/trailing phrases go, so a name is never cut inside."""
+    words = text.strip().split()
+    folded = [fold(w) for w in words]
+    for intro in sorted(NAME_INTROS, key=len, reverse=True):
+        size = len(intro.split())
+        if len(words) > size and " ".join(folded[:size]).strip(",.:!") == fold(intro).strip(",.:!"):
+            words, folded = words[size:], folded[size:]
+            break
+    if len(words) > 1 and folded[-1].strip(",.!") in NAME_ENDINGS:
+        words = words[:-1]
+    return " ".join(words).strip(" ,.!")
+
+
 def validate_requester_name(turn: Turn, value: Any) -> Values:
     earlier = same_as_before(turn, value)
     if earlier is not None:
         return earlier
-    name = valid_name(turn.scrub(value))
+    name = valid_name(name_in(turn.scrub(value)))
     if name and (yes_no_unknown(name) is not None or fold(name).strip(" .!") in COMMAND_WORDS):
         name = None  # "ja" and "stopp" are no names (seen: "ja" stored as the name)
     if not name:
@@ -58,6 +81,7 @@ def looks_like_name(text: str, slots: Optional[Mapping[str, Any]] = None) -> boo
     """"Jane Smith" has been classified as stop: a capitalised two-to-five-word name is a name."""
     if says_same_as_before(text):
         return True
+    text = name_in(text)
     words = text.split()
     return (MIN_WORDS_OF_A_NAME <= len(words) <= MAX_WORDS_OF_A_NAME and all(word[:1].isupper() for word in words)
             and valid_name(text) is not None and not {fold(w).strip(".,!") for w in words} & COMMAND_WORDS)
@@ -97,10 +121,13 @@ def validate_reporter_anonymous(turn: Turn, value: Any) -> Values:
     if answer is None and text.startswith("/"):
         answer = INTENT_ANSWERS.get(turn.intent or "")
     elif answer is None:
-        if has_any(text, NAMED_WORDS):
+        # In this order: "ikke anonymt" is named, "without my name" anonymous, "with my name" named.
+        if has_any(text, NOT_ANONYMOUS_WORDS):
             answer = "no"
         elif has_any(text, ANONYMOUS_WORDS):
             answer = "yes"
+        elif has_any(text, NAMED_WORDS):
+            answer = "no"
         else:
             parsed = yes_no_unknown(text) or INTENT_ANSWERS.get(turn.intent or "")
             answer = parsed if parsed in ("yes", "no") else None

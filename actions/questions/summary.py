@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Mapping, Optional
 
 from rasa_sdk import Tracker
@@ -11,7 +12,7 @@ from actions.flow_config import DEPENDANT_FIELDS, answer_fields, needs_email_ver
 from actions.questions.base import SUMMARY_INTERRUPTIONS, Asked, Question, Turn, Values
 from actions.reading import INTENT_ANSWERS
 from actions.texts import FIELD_LABELS, button, name_of, t
-from actions.words import CHANGE_WORDS, FIELD_WORDS
+from actions.words import BUT_WORDS, CHANGE_WORDS, FIELD_WORDS
 from bot.text import fold
 
 
@@ -41,10 +42,22 @@ def _cleared(turn: Turn, field: str) -> None:
     turn.say("correction_cleared", field=name_of(FIELD_LABELS, field, turn.lang).lower())
 
 
+# "correct" is a change word ("correct the e-mail") but also agreement ("yes, that's correct").
+AGREEING_WORDS = {"correct", "rätt", "riktig", "riktigt", "right", "stämmer", "stemmer"}
+
+
+def _plain_yes(text: str) -> bool:
+    """"ja, skicka", "yes, it is correct": a leading yes with no change named and no "but"."""
+    tokens = re.findall(r"[\w']+", fold(text))
+    if not tokens or yes_no_unknown(tokens[0]) != "yes" or set(tokens) & BUT_WORDS:
+        return False
+    return not has_any(text, [w for w in CHANGE_WORDS if w not in AGREEING_WORDS])
+
+
 def validate_confirm_summary(turn: Turn, value: Any) -> Values:
     text = str(value or "")
     intent = turn.intent
-    if text == "yes" or (text.startswith("/") and intent == "affirm"):
+    if text == "yes" or (text.startswith("/") and intent == "affirm") or _plain_yes(text):
         return turn.ok("yes")
     wants_change = (
         text in ("no", "correct")

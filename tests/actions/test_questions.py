@@ -92,3 +92,54 @@ def test_the_answer_part_of_an_answer_with_a_question(text: str, answer: str) ->
     from actions.reading import answer_before_question
 
     assert answer_before_question(text) == answer
+
+
+@pytest.mark.parametrize("typed, name", [
+    ("jag heter Anna Lindqvist", "Anna Lindqvist"), ("eg heiter Sigrid Bakken", "Sigrid Bakken"),
+    ("Marte Hanssen her", "Marte Hanssen"), ("my name is Jane Smith", "Jane Smith"), ("Jane Smith", "Jane Smith"),
+    ("Lindqvist, Anna", "Lindqvist, Anna"), ("Hermansson", "Hermansson"),
+])
+def test_a_name_without_the_words_around_it(typed: str, name: str) -> None:
+    from actions.questions.requester import name_in
+
+    assert name_in(typed) == name
+
+
+@pytest.mark.parametrize("text, answer", [
+    ("ja, tilgangen er fjerna no", "yes"),  # Nynorsk "no" = now: the leading yes decides
+    ("yes, but not the backup", "no"), ("veit ikkje", "unknown"), ("dunno", "unknown"), ("ikkje kryptert", "no"),
+    ("nei", "no"), ("jo det var det", "yes"),
+])
+def test_yes_no_and_dont_know(text: str, answer: str) -> None:
+    from actions.common import yes_no_unknown
+
+    assert yes_no_unknown(text) == answer
+
+
+@pytest.mark.parametrize("text, plain_yes", [
+    ("yes, it is correct", True), ("ja, skicka", True), ("ja det stemmer", True),
+    ("ja men ändra e-posten", False), ("ja, ändra namnet", False), ("nej", False),
+])
+def test_a_plain_yes_at_the_summary(text: str, plain_yes: bool) -> None:
+    from actions.questions.summary import _plain_yes
+
+    assert _plain_yes(text) is plain_yes
+
+
+@pytest.mark.parametrize("text, lang, local", [
+    ("for en halvtime siden", "nb", "11:30"), ("för ett par timmar sedan", "sv", "10:00"),
+    ("a couple of hours ago", "en", "10:00"), ("for 20 minutter siden", "nb", "11:40"),
+    ("i går føremiddag", "nb", "12-06 10:00"), ("yesterday morning", "en", "12-06 08:00"),
+    ("i går ettermiddag rundt tre", "nb", "12-06 15:00"), ("i går kväll", "sv", "12-06 20:00"),
+    ("igår eftermiddag", "sv", "12-06 15:00"),
+])
+def test_loose_discovery_times(text: str, lang: str, local: str) -> None:
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
+
+    from actions.common import parse_aware_at
+
+    now = datetime(2026, 12, 7, 11, 0, tzinfo=timezone.utc)  # 12:00 in Oslo and Stockholm
+    moment, in_future = parse_aware_at(text, lang, now)
+    assert moment is not None and not in_future
+    assert moment.astimezone(ZoneInfo("Europe/Oslo")).strftime("%m-%d %H:%M").endswith(local)
