@@ -268,7 +268,10 @@ def people_count(text: str) -> Optional[str]:
     words = {"en": 1, "ett": 1, "one": 1, "två": 2, "to": 2, "two": 2, "tre": 3, "three": 3, "fyra": 4, "fire": 4,
              "four": 4, "fem": 5, "five": 5, "tio": 10, "ti": 10, "ten": 10, "hundra": 100, "hundre": 100,
              "hundred": 100, "tusen": 1000, "thousand": 1000, "many": None, "många": None, "mange": None,
-             "alla": None, "alle": None, "all": None}
+             "alla": None, "alle": None, "all": None, "hundreds": None, "hundratals": None, "hundrevis": None,
+             "thousands": None, "tusentals": None, "tusenvis": None, "dozens": None, "dussintals": None,
+             "titals": None, "several": None, "flera": None, "flere": None, "fleire": None, "few": None,
+             "fåtal": None, "massor": None, "masse": None, "lots": None, "mykje": None}
     for token in re.findall(r"\w+", text.lower()):
         if token in words:
             return text.strip()[:60]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import uuid
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Mapping, Optional, Text
@@ -64,14 +65,19 @@ from actions.words import (
     DELETE_WORDS,
     DESCRIPTION_OBJECTS,
     EVERYTHING_WORDS,
+    REPORT_FRAME_WORDS,
     WITHDRAW_WORDS,
 )
+from bot.text import fold
 
 logger = logging.getLogger(__name__)
 
 
 # A first message this long that starts an incident, misconduct or complaint flow is its description.
-MIN_WORDS_OF_A_REPORT = 15  # "I'd like to complain about the way you handled my personal data" (12) is no description yet
+MIN_WORDS_OF_A_REPORT = 15
+# ... of which this many say something beyond the frame: "I'm not happy with how you have handled my data and I
+# want to complain" (15 words, none of them content) is no description yet.
+MIN_CONTENT_WORDS_OF_A_REPORT = 5
 
 
 def opening_description(flow: Optional[str], right: Optional[str], text: str) -> Optional[str]:
@@ -82,7 +88,9 @@ def opening_description(flow: Optional[str], right: Optional[str], text: str) ->
     if flow == "rights" and right in DESCRIPTION_OBJECTS:
         return text if has_any(text, DESCRIPTION_OBJECTS[right]) else None
     if flow in ("incident", "misconduct", "complaint"):
-        return text if len(text.split()) >= MIN_WORDS_OF_A_REPORT else None
+        words = re.findall(r"[\w']+", fold(text))
+        content = [w for w in words if w not in REPORT_FRAME_WORDS]
+        return text if len(words) >= MIN_WORDS_OF_A_REPORT and len(content) >= MIN_CONTENT_WORDS_OF_A_REPORT else None
     return None
 
 

@@ -112,7 +112,7 @@ class FlowFormValidation(FormValidationAction):
         intent = latest_intent(tracker)
         interrupts = intent.get("name") in QUESTIONS[slot].interrupted_by and (
             (intent.get("confidence") or 0.0) >= INTERRUPT_CONFIDENCE or text.startswith("/"))
-        if (interrupts and intent.get("name") == "correct_value" and QUESTIONS[slot].free_text
+        if (interrupts and intent.get("name") == "correct_value" and QUESTIONS[slot].typed
                 and not text.startswith("/") and not has_any(text, CHANGE_WORDS)):
             interrupts = False  # "e-postadresser og noen navn" heard as a correction: no word says "change"
         if interrupts and typed_stop(tracker) and self._answers_would_be_lost(tracker):
@@ -195,6 +195,8 @@ def other_request(tracker: Tracker, slot: str) -> Optional[str]:
         return None
     if not is_other_goal(intent, tracker.get_slot("flow"), tracker.get_slot("right")):
         return None
+    if slot == "confirm_summary" and has_any(text, CHANGE_WORDS):
+        return None  # "no, the name is wrong" (heard as a rectification request) changes this one
     if QUESTIONS[slot].free_text:
         # A description easily reads like a request of its own ("you never answered my access request" in a
         # complaint): there only a short message that says it wants something more counts as a new request.

@@ -14,6 +14,7 @@ from rasa_sdk import Tracker
 from actions.common import has_any
 from actions.words import (
     DOMAIN_STEMS,
+    FILLER_WORDS,
     MAX_WORDS_OF_A_STOP,
     NEW_REQUEST_MARKERS,
     QUESTION_WORDS,
@@ -70,7 +71,9 @@ def answer_before_question(text: str) -> Optional[str]:
     if start is None and text.strip().endswith("?"):
         start = len(clauses) - 1
     answer = "".join(clauses[:start] if start else []).strip(" ,;\n")
-    return answer if start and answer and not looks_like_question_opening(clauses[0]) else None
+    if not answer or not {fold(w) for w in re.findall(r"[\w']+", answer)} - FILLER_WORDS:
+        return None  # "before that, do you really ...?": only a question
+    return answer if start and not looks_like_question_opening(clauses[0]) else None
 
 
 def looks_like_question_opening(text: str) -> bool:

@@ -16,8 +16,9 @@ UNKNOWN_WORDS = ["vet inte", "vet ej", "vet ikke", "vet ikkje", "veit ikkje", "v
                  "aner ikkje", "ikke sikker", "ikkje sikker", "inte säker", "don't know", "dont know", "do not know",
                  "dunno", "no idea", "no clue", "not sure", "unknown", "osäker", "usikker", "kanske", "kanskje",
                  "maybe", "ukjent", "okänt", "okand", "?"]
-YES_WORDS = ["ja", "japp", "jo", "yes", "yep", "yeah", "absolut", "stämmer", "stemmer", "correct", "ok", "okej",
-             "greit", "visst", "sure"]
+YES_WORDS = ["ja", "japp", "jo", "yes", "yep", "yeah", "yup", "absolut", "stämmer", "stemmer", "correct", "ok", "okej",
+             "okay", "greit", "visst", "sure", "korrekt", "riktig", "perfekt", "perfect", "fint", "fine", "bra", "good",
+             "great", "lgtm"]
 BUT_WORDS = {"men", "but", "fast", "dock", "although", "except", "unntatt", "utom"}
 NO_WORDS = ["nej", "nei", "no", "nope", "inte", "ikke", "ikkje", "not"]
 
@@ -86,6 +87,14 @@ SAME_AS_BEFORE_PHRASES = [
     "samme som før", "samme som sist", "samme som tidligere", "samme som forrige gang", "same as before",
     "same as last time", "same as earlier", "same one as before", "same as previous",
 ]
+
+# Words that open a message without saying anything ("before that, do you ...?"): never an answer alone.
+FILLER_WORDS = {fold(w) for w in (
+    "before", "that", "first", "btw", "by", "the", "way", "ok", "okay", "hmm", "wait", "oh", "hey", "and", "also",
+    "but", "so", "well", "sorry", "innan", "dess", "först", "förresten", "vänta", "oj", "och", "men", "så", "jaha",
+    "ursäkta", "før", "først", "forresten", "vent", "og", "altså", "beklager", "unnskyld", "hei", "hej", "hi",
+    "a", "question", "fråga", "spørsmål", "quick", "snabb", "rask",
+)}
 
 # -- what a message is: a question, a command, a stop, another request --------------------------------------
 QUESTION_WORDS = ["vad", "vilk", "hur", "när", "var ", "varför", "vem", "hva", "hvilk", "hvordan", "når", "hvor",
@@ -159,3 +168,32 @@ DOMAIN_WORDS = [
     "lönebesked", "payslip", "personal",
 ]
 DOMAIN_STEMS = [fold(word).replace("-", "") for word in DOMAIN_WORDS]
+
+# -- facts said in words ---------------------------------------------------------------------------------
+# Said for "is it contained?" / "was it encrypted?" without a yes: what was done means yes.
+CONTAINED_WORDS = [
+    "wiped", "fjernslett", "fjernsletta", "raderad", "raderat", "slettet", "sletta", "blocked", "blokkert",
+    "blockerad", "blockerat", "sperret", "sperra", "spärrad", "spärrat", "återställ", "tilbakestilt", "reset",
+    "stopped", "stoppet", "stoppa", "stoppat", "fixed", "fikset", "fiksa", "fixat", "removed", "fjernet", "fjerna",
+    "borttagen", "borttaget", "tagit bort", "tatt bort", "recalled", "deleted", "locked", "låst", "changed the password",
+    "bytt lösenord", "byttet passord", "endra passord", "got it back", "fått tillbaka", "fått tilbake", "fekk tilbake",
+]
+ENCRYPTED_WORDS = ["kryptert", "krypterad", "krypterat", "encrypted", "bitlocker", "filevault", "intune",
+                   "lösenordsskydd", "passordbeskytt", "password protected", "password-protected"]
+
+# The words of the frame around a report ("I'm not happy with how you have handled my data and I want to
+# complain"): an opening made only of these asks for the description; one with more content is the description.
+REPORT_FRAME_WORDS = {fold(w) for w in """
+i i'm im me my mine jag mig min mitt mina jeg meg mine mitt eg æ mæ you your ni er era ert dere deres dykk dykkar
+dokker we vi oss our vår våra vårt and och og to att å at the a an en ett et ei eit det den de this that is är er
+e of av for för til till for in i på på with med how hur hvordan korleis about om regarding concerning gällande
+angående angåande have has har had hade not inte ikke ikkje no nej nei would like vill vil skulle ville want need
+behöver trenger treng please tack takk thanks hi hello hei hej hallo complain complaint klaga klagomål klage
+klagemål report rapport rapportera anmäla anmälan melde meld melding varsle varsla varsling varsel incident
+incidenten avvik avviket breach brudd personvernbrudd dataintrång personuppgiftsincident misconduct
+missförhållande missförhållanden kritikkverdig kritikkverdige forhold something något noe noko some happened
+hänt skjedd skjedde hendt data uppgifter opplysninger opplysningar information info personal personuppgifter
+personopplysninger personopplysningar privacy integritet personvern gdpr handled hanterat hanterade håndtert
+håndterte handtert way sätt måte happy nöjd fornøyd fornøgd satisfied unhappy missnöjd misfornøyd file make
+lämna göra gjøre legge inn submit register registrera registrere so så very mycket veldig svært really
+""".split()}

@@ -13,6 +13,7 @@ from actions.common import (
     MAX_DESCRIPTION,
     MAX_SHORT_TEXT,
     country_for,
+    has_any,
     names_time_of_day,
     parse_aware_at,
     people_count,
@@ -21,6 +22,7 @@ from actions.common import (
 from actions.questions.base import LOOSE_TEXT_INTERRUPTIONS, Asked, Question, Turn, Values, named_by
 from actions.reading import INTENT_ANSWERS, looks_like_question
 from actions.texts import FIELD_LABELS, YES_NO_UNKNOWN, format_datetime, parse_iso, t, yes_no_unknown_buttons
+from actions.words import CONTAINED_WORDS, ENCRYPTED_WORDS
 
 # An ISO time with an offset (pre-filled from the Teams incident card) is taken as it is.
 _ISO_WITH_OFFSET = re.compile(r"\d{4}-\d\d-\d\dT[\d:.]+([+-]\d\d:\d\d|Z)")
@@ -78,6 +80,16 @@ def show_count(value: Any, lang: str) -> str:
     return YES_NO_UNKNOWN["unknown"][lang] if value == "unknown" else str(value or "")
 
 
+IMPLIED_YES = {"incident_contained": CONTAINED_WORDS, "incident_encrypted": ENCRYPTED_WORDS}
+
+
+def _with_note(turn: Turn, text: str) -> str:
+    """The description with the user's own words for this question appended (facts the team needs)."""
+    note = f"{FIELD_LABELS[turn.slot][turn.lang]}: {turn.scrub(text)}"
+    description = turn.slot_value("case_description") or ""
+    return f"{description}\n{note}".strip()[:MAX_DESCRIPTION]
+
+
 def validate_yes_no_unknown(turn: Turn, value: Any) -> Values:
     text = str(value or "")
     answer: Optional[str]
@@ -87,12 +99,15 @@ def validate_yes_no_unknown(turn: Turn, value: Any) -> Values:
         answer = INTENT_ANSWERS.get(turn.intent or "")
     else:
         answer = yes_no_unknown(text) or INTENT_ANSWERS.get(turn.intent or "")
+    implied = IMPLIED_YES.get(turn.slot, [])
+    if answer is None and implied and has_any(text, implied):
+        answer = "yes"  # "IT wiped it remotely" is contained; the words are kept below as a fact
+        if len(text.split()) >= MIN_WORDS_OF_A_CAVEAT:
+            return turn.ok("yes", case_description=_with_note(turn, text))
     if answer is None and len(text.split()) >= MIN_WORDS_OF_A_CAVEAT and not looks_like_question(text):
         # "I asked him to delete it but he hasn't confirmed yet": not a yes or a no, but a fact the
         # privacy team needs. The answer is "don't know", and the user's words go into the description.
-        note = f"{FIELD_LABELS[turn.slot][turn.lang]}: {turn.scrub(text)}"
-        description = turn.slot_value("case_description") or ""
-        return turn.ok("unknown", case_description=f"{description}\n{note}".strip()[:MAX_DESCRIPTION])
+        return turn.ok("unknown", case_description=_with_note(turn, text))
     if answer is None:
         return turn.fail("invalid_yes_no_unknown")
     return turn.ok(answer)

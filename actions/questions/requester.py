@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Mapping, Optional
 
 from rasa_sdk import Tracker
@@ -81,6 +82,10 @@ def looks_like_name(text: str, slots: Optional[Mapping[str, Any]] = None) -> boo
     """"Jane Smith" has been classified as stop: a capitalised two-to-five-word name is a name."""
     if says_same_as_before(text):
         return True
+    email = normalise_email(text)
+    if email:  # "sara nilsen, sara.nilsen@gmail.com": a name and an address, whatever the capitals
+        besides = [w for w in re.split(r"[\s,;]+", text) if w and "@" not in w]
+        return MIN_WORDS_OF_A_NAME <= len(besides) <= MAX_WORDS_OF_A_NAME and valid_name(" ".join(besides)) is not None
     text = name_in(text)
     words = text.split()
     return (MIN_WORDS_OF_A_NAME <= len(words) <= MAX_WORDS_OF_A_NAME and all(word[:1].isupper() for word in words)

@@ -49,7 +49,9 @@ AGREEING_WORDS = {"correct", "rätt", "riktig", "riktigt", "right", "stämmer", 
 def _plain_yes(text: str) -> bool:
     """"ja, skicka", "yes, it is correct": a leading yes with no change named and no "but"."""
     tokens = re.findall(r"[\w']+", fold(text))
-    if not tokens or yes_no_unknown(tokens[0]) != "yes" or set(tokens) & BUT_WORDS:
+    if text.startswith("/") or not tokens or tokens[0] in AGREEING_WORDS or yes_no_unknown(tokens[0]) != "yes":
+        return False  # a payload names its intent; "correct the e-mail" starts with a change word
+    if set(tokens) & BUT_WORDS:
         return False
     return not has_any(text, [w for w in CHANGE_WORDS if w not in AGREEING_WORDS])
 
