@@ -284,6 +284,9 @@ _DATEPARSER_LANG = {"sv": "sv", "nb": "nb", "en": "en"}
 _MORNING = re.compile(r"\b(i\s*morse|i\s*morges|this morning|tidigt i dag|tidlig i dag)\b", re.IGNORECASE)
 _EVENING = re.compile(r"\b(i\s*går\s*kväll|i\s*går\s*kveld|igår\s*kväll|yesterday evening|last night|i natt|i natt)\b",
                       re.IGNORECASE)
+# "earlier today": the day, said the way dateparser and the day words below read it.
+_EARLIER_TODAY = re.compile(r"\b(earlier today|today earlier|tidigare i ?dag|i ?dag tidigare|tidligere i ?dag|"
+                            r"i ?dag tidligere|tidlegare i ?dag|i ?dag tidlegare)\b", re.IGNORECASE)
 _DAY_BEFORE = re.compile(r"\b(i\s*förrgår|i\s*forgårs|day before yesterday)\b", re.IGNORECASE)
 _CLOCK = re.compile(r"\b(?:kl\.?|klockan|klokka|at|around|about|runt|kring|vid|ved|ca\.?|cirka|omkring|rundt)\s*"
                     r"(\d{1,2})(?:[:.](\d{2}))?(?:-tiden|-tida|\s*(?:am|pm|a\.m\.|p\.m\.))?(?![\d:.]*\s*(?:personer|people|st))\b",
@@ -388,7 +391,7 @@ def parse_aware_at(text: str, lang: str, now: Optional[datetime] = None) -> Tupl
     zone = ZoneInfo(TIMEZONE_FOR_COUNTRY.get(country_for(lang), "Europe/Oslo"))
     now_utc = now or datetime.now(timezone.utc)
     local_now = now_utc.astimezone(zone)
-    raw = text.strip()
+    raw = _EARLIER_TODAY.sub(lambda m: "today" if m.group(0)[0] in "eE" else "i dag", text.strip())
     clock = _clock(raw)
 
     def at(day: datetime, default: Tuple[int, int]) -> datetime:
@@ -406,6 +409,8 @@ def parse_aware_at(text: str, lang: str, now: Optional[datetime] = None) -> Tupl
         # clock (or the part of the day's usual hour) are enough.
         yesterday = re.match(r"i\s*g|yesterday", day_word.group(1), re.IGNORECASE)
         result = at(local_now - timedelta(days=1 if yesterday else 0), (_part_of_day(raw) or 0, 0))
+    elif re.fullmatch(r"(i\s*dag|idag|today)[.!]?", raw, re.IGNORECASE):
+        result = at(local_now, (0, 0))  # the day only: its start, so the 72-hour clock never starts late
     elif _MORNING.search(raw):
         result = at(local_now, (8, 0))
     elif _EVENING.search(raw):

@@ -184,6 +184,9 @@ def decide_flow(intent: Optional[str], text: str, entities: Dict[str, Optional[s
         return {"flow": "rights", "right": "erasure"}
     if intent == "withdraw_consent" and mentions_database:
         return {"flow": "application_withdrawal", "withdrawal_target": "database"}
+    if intent == "withdraw_consent" and mentions_application:
+        # "the consent I gave when I applied": the application or the recruitment database; the form asks.
+        return {"flow": "application_withdrawal"}
     goal = START_INTENT_GOALS.get("report_incident" if intent == "card_submitted" else intent or "")
     if goal is None:
         return {"flow": None}

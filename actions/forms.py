@@ -18,7 +18,6 @@ from rasa_sdk.types import DomainDict
 from actions.common import get_lang, has_any, normalise_email, valid_name
 from actions.flow_config import CORRECTABLE_FORMS, is_other_goal, slots_for_form
 from actions.questions import ASKED_SLOTS, QUESTIONS, TYPED_ANSWER_SLOTS, Turn, looks_like_answer
-from actions.questions.requester import looks_like_name
 from actions.policy import answer_beside_a_form_answer
 from actions.reading import (
     INTERRUPT_CONFIDENCE,
@@ -165,19 +164,24 @@ class FlowFormValidation(FormValidationAction):
         # description that mentions an address, not the user's address.
         if (slot in ("requester_email", "status_email", "status_method") or not email
                 or len(besides) > MAX_WORDS_BESIDES_AN_EMAIL
-                or not (set(map(fold, besides)) <= EMAIL_FILLER_WORDS or looks_like_name(" ".join(besides)))):
+                or not (set(map(fold, besides)) <= EMAIL_FILLER_WORDS or _could_be_a_name(besides))):
             return None
         if "requester_email" not in required or tracker.get_slot("requester_email"):
             turn.say("wrong_field_email", field=field_label(slot, turn.lang))
             return {slot: None}
         values: Dict[str, Any] = {slot: None, "requester_email": email}
         name = valid_name(" ".join(besides))
-        if name and looks_like_name(name) and "requester_name" in required:
+        if name and _could_be_a_name(besides) and "requester_name" in required:
             values.update(requester_name=name)  # "Anna Lindqvist, anna@example.se": both, for their questions
         if values[slot] is None:
             kept = "name_email_kept_for_later" if values.get("requester_name") else "email_kept_for_later"
             turn.say(kept, field=field_label(slot, turn.lang))
         return values
+
+
+def _could_be_a_name(words: List[str]) -> bool:
+    """The words next to an address are a name ("sara nilsen, sara@...", capitals or not)."""
+    return 2 <= len(words) <= 5 and valid_name(" ".join(words)) is not None and not set(map(fold, words)) & EMAIL_FILLER_WORDS
 
 
 def field_label(slot: str, lang: str) -> str:

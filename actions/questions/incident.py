@@ -22,7 +22,8 @@ from actions.common import (
 from actions.questions.base import LOOSE_TEXT_INTERRUPTIONS, Asked, Question, Turn, Values, named_by
 from actions.reading import INTENT_ANSWERS, looks_like_question
 from actions.texts import FIELD_LABELS, YES_NO_UNKNOWN, format_datetime, parse_iso, t, yes_no_unknown_buttons
-from actions.words import CONTAINED_WORDS, ENCRYPTED_WORDS
+from actions.words import BUT_WORDS, CONTAINED_WORDS, ENCRYPTED_WORDS
+from bot.text import fold
 
 # An ISO time with an offset (pre-filled from the Teams incident card) is taken as it is.
 _ISO_WITH_OFFSET = re.compile(r"\d{4}-\d\d-\d\dT[\d:.]+([+-]\d\d:\d\d|Z)")
@@ -91,25 +92,28 @@ def _with_note(turn: Turn, text: str) -> str:
 
 
 def validate_yes_no_unknown(turn: Turn, value: Any) -> Values:
+    """Yes, no or don't know, with what the user said beyond that kept as a fact in the description:
+    "vet ikke, har meldt det til politiet" is "don't know" and the police report is noted. A qualified answer
+    ("I asked him to delete it but he hasn't confirmed yet") is "don't know"; "IT wiped it" is contained."""
     text = str(value or "")
     answer: Optional[str]
     if text in ("yes", "no", "unknown"):
-        answer = text
-    elif text.startswith("/"):
+        return turn.ok(text)
+    if text.startswith("/"):
         answer = INTENT_ANSWERS.get(turn.intent or "")
-    else:
-        answer = yes_no_unknown(text) or INTENT_ANSWERS.get(turn.intent or "")
-    implied = IMPLIED_YES.get(turn.slot, [])
-    if answer is None and implied and has_any(text, implied):
-        answer = "yes"  # "IT wiped it remotely" is contained; the words are kept below as a fact
-        if len(text.split()) >= MIN_WORDS_OF_A_CAVEAT:
-            return turn.ok("yes", case_description=_with_note(turn, text))
-    if answer is None and len(text.split()) >= MIN_WORDS_OF_A_CAVEAT and not looks_like_question(text):
-        # "I asked him to delete it but he hasn't confirmed yet": not a yes or a no, but a fact the
-        # privacy team needs. The answer is "don't know", and the user's words go into the description.
-        return turn.ok("unknown", case_description=_with_note(turn, text))
-    if answer is None:
+        return turn.ok(answer) if answer else turn.fail("invalid_yes_no_unknown")
+    words = re.findall(r"[\w']+", fold(text))
+    answer = yes_no_unknown(text)
+    if answer is None and has_any(text, IMPLIED_YES.get(turn.slot, [])):
+        answer = "yes"
+    if set(words) & BUT_WORDS and answer != "unknown":
+        answer = "unknown"  # qualified: the words below say how
+    answer = answer or INTENT_ANSWERS.get(turn.intent or "")
+    says_more = len(words) >= MIN_WORDS_OF_A_CAVEAT and not looks_like_question(text)
+    if answer is None and not says_more:
         return turn.fail("invalid_yes_no_unknown")
+    if says_more:
+        return turn.ok(answer or "unknown", case_description=_with_note(turn, text))
     return turn.ok(answer)
 
 
