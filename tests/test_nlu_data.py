@@ -1,4 +1,4 @@
-"""Checks on the NLU training data and the held-out sets (owner: NLU data).
+"""Checks on the NLU training data and the held-out sets.
 
 Reads the files with Rasa's own YAML reader, so a file Rasa cannot load fails here too.
 """
