@@ -374,9 +374,29 @@ def _part_of_day(text: str) -> Optional[int]:
     return next((hour for pattern, hour in _PART_OF_DAY if pattern.search(text)), None)
 
 
+def says_when(text: str) -> bool:
+    """Whether a longer message says when something happened in a way `parse_aware_at` reads without guessing:
+    "for 2 timer siden", "yesterday afternoon around 3", "i går kl 14" (not a bare "i dag" or a date)."""
+    return bool(_ago(text) or (_DAY_WORDS.search(text) and (_clock(text) or _part_of_day(text))))
+
+
+_PEOPLE = re.compile(
+    r"(?:(?:ca\.?|cirka|about|around|maybe|perhaps|kanske|kanskje|omkring|rundt|runt|nearly|nästan|nesten|over|"
+    r"över|mer än|mer enn|more than|upp mot|opp mot|up to)\s+)?\d[\d\s.,]*\s*"
+    r"(?:personer|persons|people|kunder|kundar|customers|clients|klienter|ansatte|anställda|employees|medarbetare|"
+    r"medarbeidere|kandidater|kandidatar|candidates|deltakere|deltakarar|deltagare|participants|elever|students|"
+    r"brukere|användare|users|stk|st\.?)\b", re.IGNORECASE)
+
+
+def people_said(text: str) -> Optional[str]:
+    """"maybe 200 customers" in a longer message: the count as said, for the "how many?" question."""
+    match = _PEOPLE.search(text)
+    return re.sub(r"\s+", " ", match.group(0)).strip() if match else None
+
+
 def names_time_of_day(text: str) -> bool:
     """Whether the reporter said when during the day ("kl 14", "i morse", "now"), not just which day."""
-    return bool(_clock(text) or _ago(text) or _MORNING.search(text) or _EVENING.search(text)
+    return bool(_clock(text) or _ago(text) or _part_of_day(text) or _MORNING.search(text) or _EVENING.search(text)
                 or re.search(r"\b(nu|nå|now|timm|time|hour|minut)", text, re.IGNORECASE))
 
 

@@ -32,6 +32,8 @@ from actions.common import (
     get_lang,
     has_any,
     normalise_reference,
+    people_said,
+    says_when,
 )
 from actions.flow_config import (
     ANSWER_SLOTS,
@@ -92,6 +94,21 @@ def opening_description(flow: Optional[str], right: Optional[str], text: str) ->
         content = [w for w in words if w not in REPORT_FRAME_WORDS]
         return text if len(words) >= MIN_WORDS_OF_A_REPORT and len(content) >= MIN_CONTENT_WORDS_OF_A_REPORT else None
     return None
+
+
+def opening_incident_facts(flow: Optional[str], report: str) -> Dict[str, str]:
+    """When and how many, from an incident report's opening ("yesterday afternoon I e-mailed ... maybe 200
+    customers"), for their questions; each is validated (and shown: "Noted: discovered ...") when the form
+    starts, and can be changed in the summary."""
+    if flow != "incident":
+        return {}
+    facts: Dict[str, str] = {}
+    if says_when(report):
+        facts["incident_aware_at"] = report
+    people = people_said(report)
+    if people:
+        facts["incident_people_count"] = people
+    return facts
 
 
 def incident_card_answers(metadata: Mapping[str, Any], lang: str,
@@ -220,6 +237,7 @@ class ActionStartFlow(Action):
         description = opening_description(flow, start.get("right"), text) if intent != "card_submitted" else None
         if description:
             start["case_description"] = description  # validated (and scrubbed) when the form activates
+            start.update(opening_incident_facts(flow, description))
         reused = reused_identity(tracker, flow)
         start.update(reused)
         if intent == "card_submitted":

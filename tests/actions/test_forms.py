@@ -451,6 +451,21 @@ async def test_an_answer_with_a_policy_question_keeps_the_answer_and_answers(bac
     assert "(" in said and conv.slots["requested_slot"] != slot  # the policy answer cites its section; next question
 
 
+@pytest.mark.parametrize("lang, report, count", [
+    ("en", "I think I messed up. yesterday afternoon I emailed a spreadsheet with customer data to the wrong "
+           "person, it had names and phone numbers of maybe 200 customers. what do i do", "maybe 200 customers"),
+    ("nb", "Jeg sendte lønnslista til feil mottaker for 2 timer siden, en ekstern kunde. Den inneholder navn og "
+           "kontonummer for 12 ansatte i avdelingen.", "12 ansatte"),
+])
+async def test_an_incident_report_in_the_opening_answers_when_and_how_many(lang: str, report: str,
+                                                                          count: str) -> None:
+    conv = Conversation(lang)
+    await conv.start(report, "report_incident")
+    assert conv.slots["case_description"] and conv.slots["incident_people_count"] == count
+    assert conv.slots["incident_aware_at"] and conv.slots["incident_aware_at"].endswith("+00:00")
+    assert conv.slots["requested_slot"] == "incident_data_types"
+
+
 async def test_an_unverified_address_is_not_reused() -> None:
     conv = Conversation("en")
     await conv.start(USER["en"]["access"], "request_access")
