@@ -61,7 +61,7 @@ def name_in(text: str) -> str:
         if len(words) > size and " ".join(folded[:size]).strip(",.:!") == fold(intro).strip(",.:!"):
             words, folded = words[size:], folded[size:]
             break
-    if len(words) > 1 and folded[-1].strip(",.!") in NAME_ENDINGS:
+    if len(words) > 1 and folded[-1].strip(",.!") in {fold(ending) for ending in NAME_ENDINGS}:
         words = words[:-1]
     return " ".join(words).strip(" ,.!")
 
