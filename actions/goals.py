@@ -27,7 +27,7 @@ class Goal:
     # report anonymously, so an earlier request's identity is not offered there.
     asks_who: bool = True
     # Case type by `withdrawal_target` answer, where the answer decides it.
-    case_type_by_target: Mapping[str, str] = None  # type: ignore[assignment]
+    case_type_by_target: Optional[Mapping[str, str]] = None
 
 
 def _right(right: str, intent: str, asks_description: bool) -> Goal:
