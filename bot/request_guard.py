@@ -219,6 +219,30 @@ def guarded_intent(intent: str, text: str) -> Optional[str]:
     return other_object(text) or OUT_OF_SCOPE
 
 
+# "kan ni radera allt ni har sparat om mig?" reads like access ("everything you have stored about me") and was
+# classified so at 0.70 with erasure second: the verb decides. An access request that uses an erasing verb and
+# no word of seeing or getting a copy, with erasure in the ranking, is the erasure request.
+ERASING_VERBS: Tuple[str, ...] = (
+    "radera", "raderin", "ta bort", "tas bort", "slett", "fjern", "delete", "erase", "remove", "wipe", "glom mig",
+    "glem meg", "gloym meg", "forget me", "utplan",
+)
+ACCESS_WORDS: Tuple[str, ...] = (
+    "kopi", "copy", "innsyn", "insyn", "registerutdrag", "utdrag", "tillgang", "access", "se ", "see ", "vis ",
+    "visa", "show", "vilka", "vilken", "hvilke", "hvilken", "kva ", "ka ", "what ", "which ", "vet ", "veta",
+    "vite", "know", "fa ut", "fa se", "fa vite", "send me", "skicka", "export", "list",
+)
+
+
+def erasure_said_as_access(intent: Dict[str, Any], ranking: List[Dict[str, Any]], text: str) -> Optional[Dict[str, Any]]:
+    """The erasure entry of `ranking` when an access prediction is really an erasure request (see above)."""
+    if intent.get("name") != "request_access":
+        return None
+    words, joined = _words(text)
+    if not _matches(words, joined, ERASING_VERBS) or any(word in joined for word in (f" {w}" for w in ACCESS_WORDS)):
+        return None
+    return next((r for r in ranking if r.get("name") == "request_erasure"), None)
+
+
 def guard_ranking(
     intent: Dict[str, Any], ranking: List[Dict[str, Any]], text: str
 ) -> Tuple[Dict[str, Any], List[Dict[str, Any]], Optional[str]]:
@@ -275,6 +299,11 @@ if DefaultV1Recipe is not None:
                 if not isinstance(text, str) or not intent:
                     continue
                 new_intent, ranking, removed = guard_ranking(intent, message.get(INTENT_RANKING_KEY) or [], text)
+                erasure = erasure_said_as_access(new_intent, ranking, text)
+                if erasure is not None:
+                    new_intent = {"name": "request_erasure", "confidence": float(new_intent.get("confidence") or 0.0)}
+                    ranking = [new_intent] + [r for r in ranking if r.get("name") != "request_erasure"]
+                    removed = "request_access"
                 if removed:
                     message.set(INTENT, new_intent, add_to_output=True)
                     message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)

@@ -96,3 +96,18 @@ def test_the_guard_is_in_the_pipeline_before_the_fallback() -> None:
     pipeline = [c["name"] for c in yaml.safe_load((Path(__file__).parents[2] / "config.yml").read_text())["pipeline"]]
     assert pipeline.index("bot.request_guard.RequestGuard") < pipeline.index("FallbackClassifier")
     assert pipeline.index("bot.request_guard.RequestGuard") > pipeline.index("ResponseSelector")
+
+
+@pytest.mark.parametrize("text, erasure", [
+    ("kan ni radera allt ni har sparat om mig, tack", True),
+    ("slett alt dere har om meg", True),
+    ("kan jeg få se hva dere har lagret om meg", False),
+    ("I want a copy of everything and then delete it", False),
+    ("what data do you have on me", False),
+])
+def test_an_access_prediction_with_an_erasing_verb_is_erasure(text: str, erasure: bool) -> None:
+    from bot.request_guard import erasure_said_as_access
+
+    ranking = [{"name": "request_access", "confidence": 0.7}, {"name": "request_erasure", "confidence": 0.24}]
+    found = erasure_said_as_access({"name": "request_access", "confidence": 0.7}, ranking, text)
+    assert (found is not None) is erasure
