@@ -18,6 +18,7 @@ from rasa_sdk.types import DomainDict
 from actions.common import get_lang, has_any, normalise_email, valid_name
 from actions.flow_config import CORRECTABLE_FORMS, is_other_goal, slots_for_form
 from actions.questions import ASKED_SLOTS, QUESTIONS, TYPED_ANSWER_SLOTS, Turn, looks_like_answer
+from actions.questions.requester import could_be_a_name
 from actions.policy import answer_beside_a_form_answer
 from actions.reading import (
     INTERRUPT_CONFIDENCE,
@@ -180,8 +181,8 @@ class FlowFormValidation(FormValidationAction):
 
 
 def _could_be_a_name(words: List[str]) -> bool:
-    """The words next to an address are a name ("sara nilsen, sara@...", capitals or not)."""
-    return 2 <= len(words) <= 5 and valid_name(" ".join(words)) is not None and not set(map(fold, words)) & EMAIL_FILLER_WORDS
+    """The words next to an address are a name ("sara nilsen, sara@..."), not "my e-mail is"."""
+    return could_be_a_name(words) and not set(map(fold, words)) & EMAIL_FILLER_WORDS
 
 
 def field_label(slot: str, lang: str) -> str:

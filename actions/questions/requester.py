@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import re
-from typing import Any, Mapping, Optional
+from typing import Any, List, Mapping, Optional
 
 from rasa_sdk import Tracker
 
@@ -18,7 +17,7 @@ from actions.common import (
     yes_no_unknown,
 )
 from actions.questions.base import Asked, Question, Turn, Values, named_by
-from actions.reading import INTENT_ANSWERS, has_phrase
+from actions.reading import INTENT_ANSWERS, has_phrase, words_besides_email
 from actions.texts import YES_NO_UNKNOWN, button, t
 from actions.words import (
     ANONYMOUS_WORDS,
@@ -82,14 +81,17 @@ def looks_like_name(text: str, slots: Optional[Mapping[str, Any]] = None) -> boo
     """"Jane Smith" has been classified as stop: a capitalised two-to-five-word name is a name."""
     if says_same_as_before(text):
         return True
-    email = normalise_email(text)
-    if email:  # "sara nilsen, sara.nilsen@gmail.com": a name and an address, whatever the capitals
-        besides = [w for w in re.split(r"[\s,;]+", text) if w and "@" not in w]
-        return MIN_WORDS_OF_A_NAME <= len(besides) <= MAX_WORDS_OF_A_NAME and valid_name(" ".join(besides)) is not None
+    if normalise_email(text):  # "sara nilsen, sara.nilsen@gmail.com": a name and an address, whatever the capitals
+        return could_be_a_name(words_besides_email(text))
     text = name_in(text)
     words = text.split()
     return (MIN_WORDS_OF_A_NAME <= len(words) <= MAX_WORDS_OF_A_NAME and all(word[:1].isupper() for word in words)
             and valid_name(text) is not None and not {fold(w).strip(".,!") for w in words} & COMMAND_WORDS)
+
+
+def could_be_a_name(words: List[str]) -> bool:
+    """Whether these words (typed next to an address) can be a first and last name, capitals or not."""
+    return MIN_WORDS_OF_A_NAME <= len(words) <= MAX_WORDS_OF_A_NAME and valid_name(" ".join(words)) is not None
 
 
 def validate_email_answer(turn: Turn, value: Any) -> Optional[Values]:
