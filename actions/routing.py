@@ -23,10 +23,11 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from actions.goals import START_INTENT_GOALS
 
-# The response selector's topic is trusted from this confidence on ... (0.6: on tests/nlu_holdout's 279
-# policy questions, 0.5 answered 4 with a wrong topic and 0.6 answered 1, while the right topic was answered
-# or offered as a button for 258 and 259; measured with the "did you mean" buttons below.)
-FAQ_MIN_CONFIDENCE = float(os.environ.get("PRIVACY_FAQ_MIN_CONFIDENCE", "0.6"))
+# The policy topic (bot/faq_topics.py) is trusted from this confidence on ... (0.3 with the margin below: on
+# tests/nlu_holdout's 279 policy questions 246 were answered with the right topic and 6 with a wrong one, and
+# the right topic was answered or offered as a button for 260; 0.4 answered 239 right and 6 wrong, 0.6 201
+# and 2, 0.2 without a margin 254 and 12. bench/bench_understanding.py prints the sweep.)
+FAQ_MIN_CONFIDENCE = float(os.environ.get("PRIVACY_FAQ_MIN_CONFIDENCE", "0.3"))
 # ... and only when it leads the second topic by this much; otherwise "did you mean" or the search decides.
 FAQ_MIN_MARGIN = float(os.environ.get("PRIVACY_FAQ_MIN_MARGIN", "0.2"))
 # "Did you mean ...?" for an unsure topic: asked when the best topic has at least this confidence (below it
@@ -82,7 +83,8 @@ def chosen_topic(parse: Mapping[str, Any]) -> Optional[str]:
     return None
 
 
-def _selector_ranking(parse: Mapping[str, Any]) -> List[Tuple[str, float]]:
+def topic_ranking(parse: Mapping[str, Any]) -> List[Tuple[str, float]]:
+    """[(topic, confidence), ...] as the topic classifier ranked them, best first."""
     selector = (parse.get("response_selector") or {}).get("faq") or {}
     ranked = []
     for entry in selector.get("ranking") or []:
@@ -102,7 +104,7 @@ def faq_topic(parse: Mapping[str, Any]) -> Tuple[Optional[str], float]:
     response = selector.get("response") or {}
     key = response.get("intent_response_key") or ""
     confidence = float(response.get("confidence") or 0.0)
-    ranking = _selector_ranking(parse)
+    ranking = topic_ranking(parse)
     runner_up = ranking[1][1] if len(ranking) > 1 else 0.0
     if not key.startswith("faq/") or confidence < FAQ_MIN_CONFIDENCE or confidence - runner_up < FAQ_MIN_MARGIN:
         return None, confidence
@@ -111,7 +113,7 @@ def faq_topic(parse: Mapping[str, Any]) -> Tuple[Optional[str], float]:
 
 def topic_candidates(parse: Mapping[str, Any]) -> List[str]:
     """The topics worth asking about when `faq_topic` is unsure, best first (empty when it is sure)."""
-    ranking = _selector_ranking(parse)
+    ranking = topic_ranking(parse)
     if faq_topic(parse)[0] or not ranking or ranking[0][1] < TOPIC_CLARIFY_MIN_TOP:
         return []
     found = [topic for topic, confidence in ranking if confidence >= TOPIC_CLARIFY_MIN_CONFIDENCE]
@@ -122,7 +124,7 @@ def offer_for_question(parse: Mapping[str, Any], topic_unsure: bool = False) -> 
     """The request intent to offer after a policy answer, when the classifier saw one too.
 
     `topic_unsure`: no policy topic is clearly ahead. Such a "question" is often a request asked as one
-    ("how can I get my data deleted?"): DIET puts `faq` at ~1.0 and the request right below it at ~0.0, so
+    ("how can I get my data deleted?"): the classifier puts `faq` near 1.0 and the request right below it, so
     the request ranked right after `faq` is offered whatever its confidence. On tests/nlu_holdout this
     started or offered the right flow for 358 of 363 requests instead of 354, and added a request button to
     32 of the 279 policy questions (27 of the unsure ones among them were "did you mean" questions already)

@@ -2,7 +2,7 @@
 
 Trains an NLU model from config.yml + data/ into a temporary directory (or loads the model given as the first
 argument), parses every example in tests/nlu_holdout/*.yml and prints, per language:
-intent accuracy and macro-F1 (faq/<topic> counted as `faq`), faq-topic accuracy from the ResponseSelector
+intent accuracy and macro-F1 (faq/<topic> counted as `faq`), faq-topic accuracy from the topic classifier (bot/faq_topics.py)
 (when faq_*.yml hold-out files exist), the most frequent confusions, how many out_of_scope messages would
 start a request flow, and a sweep of FallbackClassifier thresholds so the ones in config.yml can be chosen
 from data. Also prints training time and model size. It prints numbers and asserts nothing.
@@ -69,7 +69,7 @@ class Prediction:
     confidence: float
     margin: float  # top confidence minus the second one
     final_intent: str  # what the pipeline returns, nlu_fallback included
-    faq_key: str | None = None  # "faq/<topic>" chosen by the ResponseSelector
+    faq_key: str | None = None  # "faq/<topic>" chosen by the topic classifier
     entities: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -222,8 +222,8 @@ def _report_language(
             f"faq topics: {len(faq)} examples, end-to-end topic accuracy {topic_ok / len(faq):.3f} "
             f"(intent faq and right topic), response selector alone {selector_ok / len(faq):.3f}"
         )
-        # Topic errors of the selector itself (whatever DIET's intent), so a topic pair that the selector
-        # mixes up shows even when DIET also got the intent wrong.
+        # Topic errors of the topic classifier itself (whatever the intent), so a topic pair it mixes up
+        # shows even when the intent was wrong too.
         topic_confusions = collections.Counter(
             (p.example.intent, p.faq_key) for p in faq if p.faq_key != p.example.intent
         )

@@ -95,7 +95,8 @@ def test_the_guard_is_in_the_pipeline_before_the_fallback() -> None:
 
     pipeline = [c["name"] for c in yaml.safe_load((Path(__file__).parents[2] / "config.yml").read_text())["pipeline"]]
     assert pipeline.index("bot.request_guard.RequestGuard") < pipeline.index("FallbackClassifier")
-    assert pipeline.index("bot.request_guard.RequestGuard") > pipeline.index("ResponseSelector")
+    assert pipeline.index("bot.request_guard.RequestGuard") > pipeline.index("bot.faq_topics.FaqTopicClassifier")
+    assert pipeline.index("bot.request_guard.RequestGuard") > pipeline.index("bot.intent_classifier.LinearIntentClassifier")
 
 
 @pytest.mark.parametrize("text, erasure", [
