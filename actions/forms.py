@@ -21,14 +21,15 @@ from actions.questions import ASKED_SLOTS, QUESTIONS, TYPED_ANSWER_SLOTS, Turn, 
 from actions.questions.requester import could_be_a_name
 from actions.policy import answer_beside_a_form_answer
 from actions.reading import (
+    ANSWER_INTENT_CONFIDENCE,
     INTERRUPT_CONFIDENCE,
     active_form,
     answer_before_question,
-    answer_intent,
     latest_intent,
     latest_text,
     looks_like_question,
     says_it_wants_more,
+    share_of_intents,
     sounds_like_stop,
     typed_stop,
     words_besides_email,
@@ -110,8 +111,9 @@ class FlowFormValidation(FormValidationAction):
             return []
         text = latest_text(tracker)
         intent = latest_intent(tracker)
-        interrupts = intent.get("name") in QUESTIONS[slot].interrupted_by and (
-            (intent.get("confidence") or 0.0) >= INTERRUPT_CONFIDENCE or text.startswith("/"))
+        interrupted_by = QUESTIONS[slot].interrupted_by
+        interrupts = intent.get("name") in interrupted_by and (
+            share_of_intents(tracker, interrupted_by.__contains__) >= INTERRUPT_CONFIDENCE or text.startswith("/"))
         if (interrupts and intent.get("name") == "correct_value" and QUESTIONS[slot].typed
                 and not text.startswith("/") and not has_any(text, CHANGE_WORDS)):
             interrupts = False  # "e-postadresser og noen navn" heard as a correction: no word says "change"
@@ -194,11 +196,16 @@ def field_label(slot: str, lang: str) -> str:
 def other_request(tracker: Tracker, slot: str) -> Optional[str]:
     """The intent of a new, different request typed while a form asks `slot` ("I also want to report a
     breach" in the middle of an erasure request), or None when the message is (or may be) the answer."""
-    intent = answer_intent(tracker)
+    flow, right = tracker.get_slot("flow"), tracker.get_slot("right")
+    intent = latest_intent(tracker).get("name")
     text = latest_text(tracker).strip()
+    # A new request split between two kinds (incident 0.48, misconduct 0.32) is still a new request.
+    if not text.startswith("/") and share_of_intents(
+            tracker, lambda name: is_other_goal(name, flow, right)) < ANSWER_INTENT_CONFIDENCE:
+        intent = None
     if slot in REQUEST_CHOICE_SLOTS or not text or text.startswith("/") or looks_like_answer(slot, text, tracker.slots):
         return None
-    if not is_other_goal(intent, tracker.get_slot("flow"), tracker.get_slot("right")):
+    if not is_other_goal(intent, flow, right):
         return None
     if slot == "confirm_summary" and has_any(text, CHANGE_WORDS):
         return None  # "no, the name is wrong" (heard as a rectification request) changes this one

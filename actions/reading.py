@@ -7,7 +7,7 @@ decide whether a message answers the question asked or interrupts it.
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from rasa_sdk import Tracker
 
@@ -43,6 +43,15 @@ def latest_text(tracker: Tracker) -> str:
 
 def latest_intent(tracker: Tracker) -> Dict[str, Any]:
     return (tracker.latest_message or {}).get("intent") or {}
+
+
+def share_of_intents(tracker: Tracker, names: Callable[[str], bool]) -> float:
+    """How sure the NLU is that the latest message is one of a group of intents: the summed confidence of
+    the ranked intents in the group. The classifier's confidences are probabilities, so "jag vill också
+    anmäla en dataläcka" (incident 0.48, misconduct 0.32) is a new report at 0.80 even though neither
+    intent alone reaches a threshold."""
+    ranking = (tracker.latest_message or {}).get("intent_ranking") or [latest_intent(tracker)]
+    return sum(float(r.get("confidence") or 0.0) for r in ranking if r.get("name") and names(r["name"]))
 
 
 def answer_intent(tracker: Tracker) -> Optional[str]:

@@ -62,10 +62,11 @@ def agent() -> Any:
     return Agent.load(str(MODEL))
 
 
-async def parse(agent: Any, text: str) -> Tuple[str, float]:
+async def parse(agent: Any, text: str) -> Tuple[str, float, Dict[str, Any]]:
+    """(intent, confidence, the rest of the parse the forms read: the whole ranking)."""
     result = await agent.parse_message(text)
     intent = result.get("intent") or {}
-    return str(intent.get("name")), float(intent.get("confidence") or 0.0)
+    return str(intent.get("name")), float(intent.get("confidence") or 0.0), {"intent_ranking": result.get("intent_ranking") or []}
 
 
 def phrase(lang: str, key: str) -> str:
@@ -86,9 +87,9 @@ async def test_every_answer_is_taken_as_the_answer(agent: Any, lang: str, flow: 
         assert slot in answers, f"{lang} {flow}: unexpected question {slot} after {asked}"
         asked.append(slot)
         text = phrase(lang, answers[slot])
-        intent, confidence = await parse(agent, text)
+        intent, confidence, nlu = await parse(agent, text)
         mark = len(conv.sent)
-        outcome = await conv.say(text, intent, confidence)
+        outcome = await conv.say(text, intent, confidence, parse=nlu)
         assert outcome == "ok", f"{lang} {flow}: {text!r} at {slot} was not taken (NLU: {intent} {confidence:.2f})"
         assert conv.slots[slot] is not None, (
             f"{lang} {flow}: {text!r} at {slot} refused (NLU: {intent} {confidence:.2f}): {conv.said(mark)}")
@@ -112,19 +113,19 @@ async def test_detours_are_detours_with_the_real_nlu(agent: Any, lang: str) -> N
     await conv.start(PHRASES[lang]["erasure"], "request_erasure")
     assert conv.slots["requested_slot"] == "case_description"
 
-    intent, confidence = await parse(agent, d["question"])
+    intent, confidence, nlu = await parse(agent, d["question"])
     assert intent == "faq"
-    assert await conv.say(d["question"], intent, confidence) == "rejected"  # the faq rule answers it
+    assert await conv.say(d["question"], intent, confidence, parse=nlu) == "rejected"  # the faq rule answers it
 
-    intent, confidence = await parse(agent, d["weather"])
-    assert await conv.say(d["weather"], intent, confidence) == "ok"
+    intent, confidence, nlu = await parse(agent, d["weather"])
+    assert await conv.say(d["weather"], intent, confidence, parse=nlu) == "ok"
     assert conv.slots["case_description"] is None, f"chatter taken as the answer (NLU: {intent} {confidence:.2f})"
 
-    intent, confidence = await parse(agent, d["other"])
+    intent, confidence, nlu = await parse(agent, d["other"])
     assert intent == "report_incident"
-    assert await conv.say(d["other"], intent, confidence) == "rejected"  # noted, not taken
+    assert await conv.say(d["other"], intent, confidence, parse=nlu) == "rejected"  # noted, not taken
     assert conv.slots["case_description"] is None
 
     text = PHRASES[lang]["everything"]
-    intent, confidence = await parse(agent, text)
-    assert await conv.say(text, intent, confidence) == "ok" and conv.slots["case_description"] == text
+    intent, confidence, nlu = await parse(agent, text)
+    assert await conv.say(text, intent, confidence, parse=nlu) == "ok" and conv.slots["case_description"] == text
