@@ -16,13 +16,16 @@ export PYTHONDONTWRITEBYTECODE := 1
 # Rasa and TensorFlow are chatty at start-up; keep real warnings, drop the noise.
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+# Rasa's telemetry and error reports go to the internet; nothing here may reach out.
+export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help install migrate train run test test-fast bench clean
+.PHONY: help install migrate train run run-replicas test test-fast bench clean
 
 help:
 	@echo "make run   - install, migrate, train if needed, and serve backend (8080), actions (5055), Rasa (5005)"
 	@echo "make test  - install, train if needed, and run every test (SQLite and PostgreSQL)"
 	@echo "make bench - run the benchmarks under bench/"
+	@echo "make run-replicas - like run, with 2 Rasa and 2 action servers behind HAProxy (docs/SCALING.md)"
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -n "$(PYTHON310)" || { echo "Python 3.10 not found (Rasa 3.6 needs 3.8-3.10)"; exit 1; }
@@ -43,6 +46,12 @@ $(CHROMIUM):
 	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi
 
+# Replicas (make run-replicas, tests/test_e2e_replicas.py) sit behind Debian's HAProxy.
+HAPROXY := /usr/sbin/haproxy
+$(HAPROXY):
+	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null; \
+	else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null; fi
+
 install: $(STAMP) $(WEB_DEPS)
 
 var:
@@ -61,9 +70,13 @@ train: $(MODEL)
 run: $(STAMP) $(WEB_DEPS) migrate $(MODEL)
 	$(PY) -m scripts.run_all
 
+# 2 Rasa servers + 2 action servers behind HAProxy, on PostgreSQL trackers and Redis locks (docs/SCALING.md).
+run-replicas: $(STAMP) $(WEB_DEPS) $(HAPROXY) migrate $(MODEL)
+	$(PY) -m scripts.run_replicas
+
 # Training data and domain must be consistent, every test story must be predicted exactly, then pytest
 # (unit, API on SQLite and PostgreSQL, browser and end-to-end tests).
-test: $(STAMP) $(WEB_DEPS) $(CHROMIUM) $(MODEL) | var
+test: $(STAMP) $(WEB_DEPS) $(CHROMIUM) $(HAPROXY) $(MODEL) | var
 	$(RASA) data validate --quiet
 	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out var/test-results/core
 	$(PY) -m pytest -q -p no:cacheprovider

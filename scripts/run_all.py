@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Mapping
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -51,6 +51,8 @@ def child_env() -> Dict[str, str]:
     from backend.config import DEFAULT_TRANSCRIPT_ERASE_URL, ConfigError, Settings
 
     env = dict(os.environ)
+    # rasa-sdk listens on SANIC_HOST, by default on every interface; the action server is for Rasa only.
+    env.setdefault("SANIC_HOST", _env("BIND_HOST", "127.0.0.1"))
     try:
         settings = Settings.from_env()
     except ConfigError:
@@ -64,23 +66,35 @@ def child_env() -> Dict[str, str]:
     return env
 
 
-def main() -> int:
-    os.chdir(ROOT)
-    (ROOT / "var" / "outbox").mkdir(parents=True, exist_ok=True)
-    children: Dict[str, subprocess.Popen] = {}
-    stopping = False
+class Supervisor:
+    """Child processes that live and die together (shared by `make run` and `make run-replicas`).
 
-    def stop_all(*_: object) -> None:
-        nonlocal stopping
-        if stopping:
+    Ctrl-C or SIGTERM stops all of them; so does any one of them exiting, so a half-running assistant never
+    looks healthy. Stopping is SIGTERM to every child, then SIGKILL for those still running after
+    STOP_GRACE_SECONDS."""
+
+    def __init__(self, what: str = "the assistant") -> None:
+        self.what = what
+        self.children: Dict[str, subprocess.Popen] = {}
+        self.stopping = False
+        self.exit_code = 0
+        signal.signal(signal.SIGINT, self.stop_all)
+        signal.signal(signal.SIGTERM, self.stop_all)
+
+    def start(self, name: str, cmd: List[str], env: Mapping[str, str]) -> subprocess.Popen:
+        self.children[name] = subprocess.Popen(cmd, cwd=ROOT, env=dict(env))
+        return self.children[name]
+
+    def stop_all(self, *_: object) -> None:
+        if self.stopping:
             return
-        stopping = True
-        print("\nStopping the assistant ...", flush=True)
-        for proc in children.values():
+        self.stopping = True
+        print(f"\nStopping {self.what} ...", flush=True)
+        for proc in self.children.values():
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + STOP_GRACE_SECONDS
-        for name, proc in children.items():
+        for name, proc in self.children.items():
             try:
                 proc.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
@@ -88,12 +102,52 @@ def main() -> int:
                 proc.kill()
                 proc.wait()
 
-    signal.signal(signal.SIGINT, stop_all)
-    signal.signal(signal.SIGTERM, stop_all)
+    def _check_children(self) -> bool:
+        """False (and everything stopped) when a child has exited."""
+        for name, proc in self.children.items():
+            code = proc.poll()
+            if code is not None:
+                print(f"{name} exited with code {code}; stopping the others", flush=True)
+                self.exit_code = code or 1
+                self.stop_all()
+                return False
+        return True
 
+    def run_step(self, name: str, cmd: List[str], env: Mapping[str, str]) -> bool:
+        """Run a one-off command to completion while the children started so far keep running (set-up that
+        must finish before the next children start). False, with everything stopped, when the step fails,
+        a child dies meanwhile, or we are asked to stop."""
+        step = subprocess.Popen(cmd, cwd=ROOT, env=dict(env))
+        self.children[name] = step  # so that Ctrl-C stops it too
+        while not self.stopping and step.poll() is None:
+            running = {n: p for n, p in self.children.items() if n != name}
+            if any(p.poll() is not None for p in running.values()):
+                break
+            time.sleep(0.2)
+        code = step.wait() if self.stopping else step.poll()
+        if code == 0:
+            del self.children[name]
+            return True
+        if not self.stopping:
+            self._check_children()  # names the child that died, or the failed step
+        return False
+
+    def watch(self) -> int:
+        """Block until Ctrl-C / SIGTERM or until a child exits; return the exit code for the command."""
+        while not self.stopping:
+            if not self._check_children():
+                break
+            time.sleep(0.5)
+        return self.exit_code
+
+
+def main() -> int:
+    os.chdir(ROOT)
+    (ROOT / "var" / "outbox").mkdir(parents=True, exist_ok=True)
+    supervisor = Supervisor()
     env = child_env()
     for name, cmd in commands().items():
-        children[name] = subprocess.Popen(cmd, cwd=ROOT, env=env)
+        supervisor.start(name, cmd, env)
 
     backend_port = _env("BACKEND_PORT", "8080")
     print(
@@ -105,18 +159,7 @@ def main() -> int:
         "Press Ctrl-C to stop everything.\n",
         flush=True,
     )
-
-    exit_code = 0
-    while not stopping:
-        for name, proc in children.items():
-            code = proc.poll()
-            if code is not None:
-                print(f"{name} exited with code {code}; stopping the others", flush=True)
-                exit_code = code or 1
-                stop_all()
-                break
-        time.sleep(0.5)
-    return exit_code
+    return supervisor.watch()
 
 
 if __name__ == "__main__":
