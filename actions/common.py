@@ -241,7 +241,8 @@ def yes_no_unknown(text: str) -> Optional[str]:
     folded = fold(text).strip(" .!")
     if not folded:
         return None
-    if has_any(folded, [w for w in UNKNOWN_WORDS]):
+    # A bare "?" is "I don't know"; a question mark inside a question ("do we have to tell IMY?") is not.
+    if set(folded) <= {"?"} or has_any(folded, UNKNOWN_WORDS):
         return "unknown"
     tokens = re.findall(r"[a-z']+", folded)
     no_words, yes_words = {fold(w) for w in NO_WORDS}, {fold(w) for w in YES_WORDS}
@@ -293,6 +294,8 @@ _CLOCK = re.compile(r"\b(?:kl\.?|klockan|klokka|at|around|about|runt|kring|vid|v
                     re.IGNORECASE)
 # "in the afternoon / evening": a clock hour under 12 said with these is after noon.
 _AFTER_NOON = re.compile(r"(eftermiddag|ettermiddag|afternoon|kväll|kvall|kveld|evening|tonight)", re.IGNORECASE)
+_EARLY_HOURS = re.compile(r"(morgon|morgen|morges|morse|morning|natt|night|förmiddag|formiddag|føremiddag|a\.?m\b)",
+                          re.IGNORECASE)
 # A day said in words, with the part of the day: "yesterday afternoon around 3", "i dag på morgonen".
 _DAY_WORDS = re.compile(r"\b(i\s*går|igår|i\s*gar|yesterday|i\s*dag|idag|today)\b", re.IGNORECASE)
 # A part of the day said with the day ("i går förmiddag", "yesterday morning"): its usual hour.
@@ -322,12 +325,13 @@ NUMBER_WORDS = {
 _CLOCK_IN_WORDS = re.compile(
     r"\b(?:kl\.?|klockan|klokka|klokken|at|around|about|runt|kring|vid|ved|ca\.?|cirka|omkring|rundt)\s+"
     r"(ett|en|två|tre|fyra|fem|sex|sju|åtta|nio|tio|elva|tolv|ein|eitt|to|fire|seks|sju|syv|åtte|ni|ti|elleve|"
-    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)(?:-tiden|-tida|\s*o'?clock)?\b",
+    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)(?:-?tiden|-?tida|\s*o'?clock)?\b",
     re.IGNORECASE)
 # "för en halvtimme sedan", "for et par timer siden", "a couple of hours ago", "for 20 minutter siden".
 _AGO = re.compile(
     r"\b(?:för|for|fyr)?\s*(?P<n>\d{1,3}|[a-zåäöæø]+)?\s*(?:of\s+)?(?:par\s+|couple\s+of\s+|few\s+)?"
-    r"(?P<unit>halvtimme|halvtime|halvtimen|half\s+an\s+hour|timmar|timmer|timme|timer|time|tima|timar|hours?|"
+    r"(?P<unit>halvtimme|halvtime|halvtimen|half\s+an\s+hour|kvart|kvarter|quarter\s+of\s+an\s+hour|"
+    r"timmar|timmer|timme|timer|time|tima|timar|hours?|"
     r"minuter|minutter|minutt|minut|minutes?|mins?)\s+(?:sedan|sen|siden|sidan|ago)\b", re.IGNORECASE)
 
 
@@ -339,6 +343,8 @@ def _ago(text: str) -> Optional[timedelta]:
     unit = match.group("unit").lower()
     if unit.startswith(("halv", "half")):
         return timedelta(minutes=30)
+    if unit.startswith(("kvart", "quarter")):
+        return timedelta(minutes=15)
     word = (match.group("n") or "").lower()
     folded = fold(match.group(0)).lower()
     count = int(word) if word.isdigit() else NUMBER_WORDS.get(word)
@@ -353,7 +359,9 @@ def _clock(text: str) -> Optional[Tuple[int, int]]:
     in_words = _CLOCK_IN_WORDS.search(text) if not match else None
     if in_words:
         hour = NUMBER_WORDS.get(in_words.group(1).lower(), {"eitt": 1}.get(in_words.group(1).lower(), 0))
-        if _AFTER_NOON.search(text) and hour < 12:
+        # "vid fyratiden", "rundt tretida": an hour said in words is a working-day hour, so 1-6 is afternoon
+        # unless the morning or the night is named.
+        if hour < 12 and (_AFTER_NOON.search(text) or (hour <= 6 and not _EARLY_HOURS.search(text))):
             hour += 12
         return (hour, 0) if 0 < hour <= 23 else None
     if not match:
@@ -434,10 +442,12 @@ def parse_aware_at(text: str, lang: str, now: Optional[datetime] = None) -> Tupl
     elif _MORNING.search(raw):
         result = at(local_now, (8, 0))
     elif _EVENING.search(raw):
-        result = at(local_now - timedelta(days=1), (20, 0))
+        # "last night at three" is early this morning; "last night", "i går kväll kl 21" the evening before.
+        small_hours = clock is not None and clock[0] < 12
+        result = at(local_now - timedelta(days=0 if small_hours else 1), (20, 0))
     elif _DAY_BEFORE.search(raw):
         result = at(local_now - timedelta(days=2), (0, 0))
-    elif re.search(r"\b(nu|nå|now|just nu|akkurat nå|just now)\b", raw, re.IGNORECASE) and len(raw) < 20:
+    elif re.search(r"\b(nu|nå|now|nyss|nettopp|nettopp nå|akkurat nå|just now)\b", raw, re.IGNORECASE) and len(raw) < 25:
         result = local_now
     else:
         for weekday, names in _WEEKDAYS.items():
@@ -460,6 +470,10 @@ def parse_aware_at(text: str, lang: str, now: Optional[datetime] = None) -> Tupl
                 "RETURN_AS_TIMEZONE_AWARE": True,
             },
         )
+        if parsed is None and day_word:
+            # "har sett det flera gånger men tänkte på det först i går": the day, said among other words.
+            yesterday = re.match(r"i\s*g|yesterday", day_word.group(1), re.IGNORECASE)
+            parsed = at(local_now - timedelta(days=1 if yesterday else 0), (0, 0))
         if parsed is None:
             return None, False
         result = parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)

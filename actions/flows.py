@@ -76,7 +76,7 @@ logger = logging.getLogger(__name__)
 
 
 # A first message this long that starts an incident, misconduct or complaint flow is its description.
-MIN_WORDS_OF_A_REPORT = 15
+MIN_WORDS_OF_A_REPORT = 8
 # ... of which this many say something beyond the frame: "I'm not happy with how you have handled my data and I
 # want to complain" (15 words, none of them content) is no description yet.
 MIN_CONTENT_WORDS_OF_A_REPORT = 5
@@ -169,6 +169,27 @@ def reused_identity(tracker: Tracker, flow: Optional[str]) -> Dict[str, Any]:
     return found
 
 
+# Intents of a message the assistant could not act on: a request button clicked right after one of them
+# (from the fallback menu, or the offer under an answer) is the request that message described.
+UNSERVED_INTENTS = {"nlu_fallback", "out_of_scope", "customer_service", "faq"}
+
+
+def opening_text(tracker: Tracker) -> str:
+    """The text a new flow starts from: the message itself, or, when the flow was started with a button, the
+    message the button answered ("a consultant bills hours that were never worked" -> the fallback menu ->
+    "Report misconduct"), so what the user already told is not asked again."""
+    text = str((tracker.latest_message or {}).get("text") or "")
+    if not text.startswith("/"):
+        return text
+    users = [e for e in tracker.events if e.get("event") == "user"]
+    if len(users) < 2:
+        return text
+    before = users[-2]
+    said = str(before.get("text") or "")
+    intent = ((before.get("parse_data") or {}).get("intent") or {}).get("name")
+    return said if said and not said.startswith("/") and intent in UNSERVED_INTENTS else text
+
+
 def _entity(tracker: Tracker, name: str) -> Optional[str]:
     for entity in (tracker.latest_message or {}).get("entities") or []:
         if entity.get("entity") == name and entity.get("value"):
@@ -234,7 +255,8 @@ class ActionStartFlow(Action):
              "case_reference": _entity(tracker, "case_reference")},
         )
         flow = start.get("flow")
-        description = opening_description(flow, start.get("right"), text) if intent != "card_submitted" else None
+        opening = opening_text(tracker)
+        description = opening_description(flow, start.get("right"), opening) if intent != "card_submitted" else None
         if description:
             start["case_description"] = description  # validated (and scrubbed) when the form activates
             start.update(opening_incident_facts(flow, description))

@@ -66,7 +66,21 @@ def looks_like_question(text: str) -> bool:
     """A policy question asked in the middle of a form ("how long do you keep my CV?"), as opposed to an
     answer that merely mentions policy words ("Consultant, Amesto Solutions AS")."""
     folded = fold(text).strip()
-    return folded.endswith("?") or any(folded.startswith(fold(word)) for word in QUESTION_WORDS)
+    if folded.endswith("?"):
+        return True
+    # Without a question mark, "när jag skrev in mig låg listan öppen" is a story told with a "when" clause,
+    # and a long message is an account rather than a question.
+    if _STORY_OPENING.match(folded) or len(folded.split()) > MAX_WORDS_OF_AN_UNMARKED_QUESTION:
+        return False
+    return looks_like_question_opening(text)
+
+
+# "When I / when we / då vi ...": a time clause that opens a statement, not a question.
+_STORY_OPENING = re.compile(
+    r"(nar|naar|when|da|medan|mens|while)\s+(jag|jeg|eg|i|vi|we|du|you|han|hon|hun|ho|he|she|de|dei|they|"
+    r"man|min|mitt|mina|my|our|var|vart|vaar)\b")
+# An unmarked question is short ("hur länge sparar ni mitt cv"); 20 words without "?" tell something.
+MAX_WORDS_OF_AN_UNMARKED_QUESTION = 20
 
 
 def answer_before_question(text: str) -> Optional[str]:
@@ -86,8 +100,11 @@ def answer_before_question(text: str) -> Optional[str]:
 
 
 def looks_like_question_opening(text: str) -> bool:
-    folded = fold(text).strip()
-    return any(folded.startswith(fold(word)) for word in QUESTION_WORDS)
+    # A word with diacritics also matches typed without them ("nar" for "när"); a plain word matches only as
+    # typed, so "vår chef ..." (our boss) is not "var ..." (where).
+    lowered, folded = text.strip().lower(), fold(text).strip()
+    return any(folded.startswith(fold(word)) if fold(word) != word else lowered.startswith(word)
+               for word in QUESTION_WORDS)
 
 
 def typed_stop(tracker: Tracker) -> bool:

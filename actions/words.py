@@ -15,7 +15,7 @@ from bot.text import fold
 UNKNOWN_WORDS = ["vet inte", "vet ej", "vet ikke", "vet ikkje", "veit ikkje", "veit ikke", "ingen aning", "aner ikke",
                  "aner ikkje", "ikke sikker", "ikkje sikker", "inte säker", "don't know", "dont know", "do not know",
                  "dunno", "no idea", "no clue", "not sure", "unknown", "osäker", "usikker", "kanske", "kanskje",
-                 "maybe", "ukjent", "okänt", "okand", "?"]
+                 "maybe", "ukjent", "okänt", "okand"]
 YES_WORDS = ["ja", "japp", "jo", "yes", "yep", "yeah", "yup", "absolut", "stämmer", "stemmer", "correct", "ok", "okej",
              "okay", "greit", "visst", "sure", "korrekt", "riktig", "perfekt", "perfect", "fint", "fine", "bra", "good",
              "great", "lgtm"]
@@ -196,4 +196,7 @@ hänt skjedd skjedde hendt data uppgifter opplysninger opplysningar information 
 personopplysninger personopplysningar privacy integritet personvern gdpr handled hanterat hanterade håndtert
 håndterte handtert way sätt måte happy nöjd fornøyd fornøgd satisfied unhappy missnöjd misfornøyd file make
 lämna göra gjøre legge inn submit register registrera registrere so så very mycket veldig svært really
+nåt nåkka nokka nån någon nokon noen anyone anybody somebody without utan uten know veta vite veit knows vet
+får får gets find out ta reda finne ut who vem hvem kem ka it's its it anonymous anonymously anonym anonymt
+anonymt anonymitet name namn navn namnet navnet identity identitet
 """.split()}

@@ -10,7 +10,8 @@ from rasa_sdk import Tracker
 from actions.common import MAX_DESCRIPTION
 from actions.goals import RIGHT_INTENTS, RIGHTS
 from actions.questions.base import DESCRIPTION_INTERRUPTIONS, Asked, Question, Turn, Values, named_by, typed_choice
-from actions.reading import latest_intent
+from actions.policy import answer_beside_a_form_answer
+from actions.reading import latest_intent, looks_like_question
 from actions.texts import RIGHT_NAMES, right_buttons, t
 from actions.words import EVERYTHING_TOKENS, RIGHT_WORDS
 from bot.text import fold
@@ -19,6 +20,10 @@ from bot.text import fold
 # has at least this many words.
 MIN_WORDS_OF_A_DESCRIPTION = 2
 ONE_WORD_ANSWERS_RIGHTS = ("erasure", "consent_withdrawal")
+# Reports describe what happened; a short question there is asked beside the report. (A complaint or a
+# request may well be put as a question: "why did you share my address?")
+ASKS_WHAT_HAPPENED = ("incident", "misconduct")
+MAX_WORDS_OF_A_QUESTION_ASIDE = 8
 
 
 def validate_right(turn: Turn, value: Any) -> Values:
@@ -33,6 +38,13 @@ def ask_right(tracker: Tracker, lang: str) -> Asked:
 
 
 def validate_case_description(turn: Turn, value: Any) -> Values:
+    text = str(value or "")
+    if (turn.slot_value("flow") in ASKS_WHAT_HAPPENED and looks_like_question(text)
+            and len(text.split()) <= MAX_WORDS_OF_A_QUESTION_ASIDE):
+        # "vad händer med min anmälan sen?" where we asked what happened: a question about the process, not
+        # the report. Answer it and ask again; it is not a failed answer.
+        answer_beside_a_form_answer(turn.dispatcher, turn.tracker, text)
+        return {turn.slot: None}
     one_word = turn.slot_value("right") in ONE_WORD_ANSWERS_RIGHTS
     return turn.free_text(value, MAX_DESCRIPTION, min_words=1 if one_word else MIN_WORDS_OF_A_DESCRIPTION)
 

@@ -78,6 +78,15 @@ def test_dates_in_the_users_language(lang: str, expected: str) -> None:
     ("en", "this morning", "2026-11-24 08:00"),
     ("en", "yesterday at 2 pm", "2026-11-23 14:00"),
     ("en", "last week", "2026-11-17 00:00"),
+    ("sv", "alldeles nyss, för en kvart sen", "2026-11-24 13:45"),
+    ("nb", "for et kvarter siden", "2026-11-24 13:45"),
+    ("en", "a quarter of an hour ago", "2026-11-24 13:45"),
+    ("nb", "nettopp", "2026-11-24 14:00"),
+    ("sv", "i går vid fyratiden", "2026-11-23 16:00"),  # an hour in words is a working-day hour
+    ("nb", "rundt tretida i går", "2026-11-23 15:00"),
+    ("en", "last night at three", "2026-11-24 03:00"),  # the small hours of today, not the evening before
+    ("sv", "i går kväll kl 21", "2026-11-23 21:00"),
+    ("sv", "har sett det flera gånger men tänkte på det först i går", "2026-11-23 00:00"),
 ])
 def test_aware_at_phrases(lang: str, text: str, local: str) -> None:
     """A day without a time of day starts the 72-hour clock at the start of that day (never too late)."""
@@ -195,3 +204,59 @@ def test_forms_ask_only_what_the_case_needs() -> None:
         for slots in ({}, {"right": "objection", "withdrawal_target": "application", "reporter_anonymous": "no",
                            "status_method": "email"}):
             assert set(slots_for_form(form, slots)) <= set(FORM_SLOTS[form])
+
+
+def _tracker_with(*users: tuple) -> "Tracker":
+    """A tracker whose events are the given user messages (text, intent), each followed by a bot reply."""
+    from rasa_sdk import Tracker
+
+    events = []
+    for text, intent in users:
+        events.append({"event": "user", "text": text, "parse_data": {"intent": {"name": intent}}})
+        events.append({"event": "bot", "text": "…"})
+    latest = {"text": users[-1][0], "intent": {"name": users[-1][1]}}
+    return Tracker("t", {}, latest, events, False, None, {}, None)
+
+
+@pytest.mark.parametrize("before_intent, starts_from_it", [
+    ("nlu_fallback", True), ("out_of_scope", True), ("faq", True), ("greet", False), ("request_access", False),
+])
+def test_a_flow_started_with_a_button_starts_from_the_message_the_button_answered(before_intent: str,
+                                                                                  starts_from_it: bool) -> None:
+    from actions.flows import opening_description, opening_text
+
+    told = "a consultant on one of our client projects has been billing hours for work that was never done"
+    tracker = _tracker_with((told, before_intent), ("/report_misconduct", "report_misconduct"))
+    assert opening_text(tracker) == (told if starts_from_it else "/report_misconduct")
+    if starts_from_it:
+        assert opening_description("misconduct", None, opening_text(tracker)) == told
+    typed = _tracker_with(("hello", "greet"), ("I want to report misconduct", "report_misconduct"))
+    assert opening_text(typed) == "I want to report misconduct"  # a typed start is its own opening
+
+
+@pytest.mark.parametrize("text, description", [
+    ("my colleague is secretly recording our team meetings and customer calls on his phone", True),
+    ("hei, æ vil varsle om nåkka uten at nån får vite at det e mæ", False),  # only the wish to stay unknown
+    ("Jag vill rapportera en allvarlig oegentlighet.", False),
+])
+def test_a_report_opening_is_its_description_when_it_tells_something(text: str, description: bool) -> None:
+    from actions.flows import opening_description
+
+    assert (opening_description("misconduct", None, text) == text) is description
+
+
+@pytest.mark.parametrize("text, question", [
+    ("hur länge sparar ni mitt cv", True), ("när raderar ni min ansökan", True), ("kan jag vara anonym", True),
+    ("när jag skrev in mig som besökare låg besökslistan öppen med alla andras namn, telefonnummer och företag, "
+     "vem som helst kunde läsa den", False),  # a "when I ..." story
+    ("when we moved offices the old HR archive was left in the basement", False),
+    ("how do I know that the list is gone now that the customer has had it for three days and has not "
+     "answered any of my e-mails about it", False),  # long and unmarked: an account
+    ("when I applied, did you check my social media?", True),
+    ("vår chef läser allas mejl", False), ("var sparar ni mina uppgifter", True),  # "our" is not "where"
+    ("nar raderar ni min ansokan", True),  # typed without diacritics
+])
+def test_a_question_is_told_from_a_story(text: str, question: bool) -> None:
+    from actions.reading import looks_like_question
+
+    assert looks_like_question(text) is question

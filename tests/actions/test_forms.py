@@ -999,3 +999,34 @@ async def test_card_submitted_while_the_form_runs_uses_the_teams_identity(backen
     mark = len(conv.sent)
     await conv.say("ja", "affirm", 0.99)
     assert REFERENCE.search(conv.said(mark)) and conv.slots["filing_status"] == "filed"  # no e-mail code
+
+
+@pytest.mark.parametrize("lang, aside, report", [
+    ("sv", "vad händer med min anmälan sen?", "vår it-ansvarige läser hela ledningens mejl utan lov"),
+    ("en", "what happens to my report after this?", "a manager reads his team's e-mail without asking"),
+])
+async def test_a_short_question_where_we_asked_what_happened_is_answered_not_filed(lang: str, aside: str,
+                                                                                  report: str) -> None:
+    conv = Conversation(lang)
+    await conv.start("misconduct", "report_misconduct")
+    assert conv.slots["requested_slot"] == "case_description"
+    mark = len(conv.sent)
+    await conv.say(aside, "check_case_status", 0.81)
+    assert conv.slots["case_description"] is None and conv.slots["requested_slot"] == "case_description"
+    assert len(conv.sent) - mark >= 2 and not conv.slots.get("failed_attempts")  # answered, asked again
+    await conv.say(report)
+    assert conv.slots["case_description"] == report
+
+
+@pytest.mark.parametrize("lang, question", [
+    ("sv", "måste vi anmäla det här till IMY?"), ("en", "btw how long do we keep course participants normally?"),
+])
+async def test_a_policy_question_at_a_yes_no_question_is_no_dont_know(lang: str, question: str) -> None:
+    conv = Conversation(lang)
+    await conv.start("A laptop with a customer list was stolen from a car", "report_incident")
+    await conv.say(USER[lang]["when"])
+    await conv.say("names and phone numbers")
+    await conv.say("about 40")
+    assert conv.slots["requested_slot"] == "incident_encrypted"
+    assert await conv.say(question, "faq", 0.86) == "rejected"  # the FAQ rule answers; the form asks again
+    assert conv.slots["incident_encrypted"] is None

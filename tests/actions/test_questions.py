@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Optional
 
 import pytest
 import yaml
@@ -108,9 +109,11 @@ def test_a_name_without_the_words_around_it(typed: str, name: str) -> None:
 @pytest.mark.parametrize("text, answer", [
     ("ja, tilgangen er fjerna no", "yes"),  # Nynorsk "no" = now: the leading yes decides
     ("yes, but not the backup", "no"), ("veit ikkje", "unknown"), ("dunno", "unknown"), ("ikkje kryptert", "no"),
-    ("nei", "no"), ("jo det var det", "yes"),
+    ("nei", "no"), ("jo det var det", "yes"), ("?", "unknown"),
+    ("måste vi anmäla det här till IMY?", None),  # a question asked at a yes/no question is no "don't know"
+    ("btw how long do we keep course participants normally?", None),
 ])
-def test_yes_no_and_dont_know(text: str, answer: str) -> None:
+def test_yes_no_and_dont_know(text: str, answer: Optional[str]) -> None:
     from actions.common import yes_no_unknown
 
     assert yes_no_unknown(text) == answer
