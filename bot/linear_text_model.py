@@ -75,7 +75,22 @@ def train(texts: Sequence[str], labels: Sequence[str], c: float = DEFAULT_C) -> 
     """A fitted pipeline, or None when there are fewer than two labels to tell apart."""
     if len(set(labels)) < 2:
         return None
-    return build(c).fit([normalise(t) for t in texts], list(labels))
+    return _ready_to_predict(build(c).fit([normalise(t) for t in texts], list(labels)))
+
+
+def _ready_to_predict(pipeline: Pipeline) -> Pipeline:
+    """The same pipeline with its weights laid out for one-message predictions; the numbers are unchanged.
+
+    Why: LogisticRegression scores with `X @ coef_.T`, and scipy's sparse-times-dense product copies a
+    non-C-contiguous right operand into C order first (`other.ravel()` in `_mul_multivector`). `coef_` is
+    C-ordered, so `coef_.T` was copied in full (classes x ~70,000 features) for every message: about half of
+    the NLU's time (py-spy, issue 11). Fortran-ordered `coef_` makes `coef_.T` C-ordered, so no copy is made
+    and the product runs the same loop over the same numbers (tests/bot/test_linear_text_model.py compares
+    the probabilities bit for bit)."""
+    classifier = pipeline.steps[-1][1]
+    if isinstance(classifier, LogisticRegression) and hasattr(classifier, "coef_"):
+        classifier.coef_ = np.asfortranarray(classifier.coef_)
+    return pipeline
 
 
 def rank(pipeline: Optional[Pipeline], text: str, length: int) -> List[Tuple[str, float]]:
@@ -104,7 +119,7 @@ def load(directory: Path) -> Tuple[Optional[Pipeline], Dict[str, Any]]:
     untrusted = set(sio.get_untrusted_types(file=model_file)) - set(TRUSTED_TYPES)
     if untrusted:
         raise UntrustedModelError(f"untrusted types in the stored classifier: {sorted(untrusted)}")
-    return sio.load(model_file, trusted=TRUSTED_TYPES), extras
+    return _ready_to_predict(sio.load(model_file, trusted=TRUSTED_TYPES)), extras
 
 
 class LinearClassifierComponent:

@@ -7,21 +7,42 @@
    once. The validation itself is unchanged: the same validator class, the same errors (the best match, as
    `jsonschema.validate` raises), the same message added for the log.
 
+2. The same validation spends most of its time in `EVENT_SCHEMA`'s `oneOf` of 23 event schemas, which
+   jsonschema tries in full for every event. Each branch pins `event` to a different constant and `event`
+   is required, so an event can only ever match the branch of its own type: checking that one branch (plus
+   the shared properties) gives the same verdict. The fast check only ever says "valid"; anything it does not
+   accept goes through the full validator, so invalid responses raise exactly the error they raised before.
+3. `Event.resolve_by_type` walks every subclass of `Event` (`all_subclasses`, recursive, with
+   `inspect.isabstract`) for every event it deserialises: rebuilding a tracker from the store and reading
+   an action-server response do that for every event. The answer for a type name is cached once found (the
+   event classes are defined at import); unknown names still take Rasa's own path (default / ValueError).
+4. `EndpointConfig.session()` serialises request bodies with `json.dumps`; every action-server call carries
+   the whole domain (`Domain.as_dict()` returns the same dict each time), serialised again on every call.
+   The session now serialises with `_dumps`, which reuses the domain's JSON text and produces byte for byte
+   what `json.dumps` would (any other body: plain `json.dumps`).
+
+5. `DialogueStateTracker.__init__` copies every domain slot with `copy.copy` (from the store, for each
+   `tracker.copy()`, for the slot-validation call): the generic copy goes through `__reduce_ex__` and
+   `copy._reconstruct`. Rasa's own slot classes get a `__copy__` that does what that path does for them (a new
+   instance of the class with the same `__dict__`); any other slot class keeps the generic copy.
+
 Applied where Rasa loads our code: `bot/language_component.py`, the first pipeline component, imports this
-module, so `rasa run`, `rasa shell` and `rasa test` load the patch with the model. The action server never
-imports it. tests/bot/test_rasa_patches.py proves the patch is active in a running Rasa and as strict.
+module, so `rasa run`, `rasa shell` and `rasa test` load the patches with the model. The action server never
+imports it. tests/bot/test_rasa_patches.py proves each patch is active in a running Rasa (a real `rasa run`
+process reports them) and gives the same results as Rasa's own code.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-from typing import Any, Dict, Text
+from typing import Any, Dict, Optional, Text, Tuple, Type
 
 import rasa
 
 logger = logging.getLogger(__name__)
 
-PATCHED_FOR_RASA = "3.6.21"
+PATCHED_FOR_RASA = "3.6.21"  # every patch below was read against this version's source
 PATCH_MARK = "__privacy_assistant_patch__"
 
 
@@ -37,6 +58,22 @@ def _require_version() -> None:
         )
 
 
+def _event_branches(event_schema: Dict[Text, Any]) -> Dict[Text, Dict[Text, Any]]:
+    """event type -> the schema an event of that type must satisfy: the shared part of `EVENT_SCHEMA` and
+    the one `oneOf` branch whose `event` constant is that type. Refuses (at start-up) a schema of another
+    shape, since the equivalence argued in the module docstring would no longer hold."""
+    shared = {key: value for key, value in event_schema.items() if key != "oneOf"}
+    if "event" not in shared.get("required", ()):
+        raise UnsupportedRasaVersion("EVENT_SCHEMA no longer requires `event`: the fast validation is unsound")
+    branches: Dict[Text, Dict[Text, Any]] = {}
+    for branch in event_schema["oneOf"]:
+        const = branch.get("properties", {}).get("event", {}).get("const")
+        if not isinstance(const, str) or const in branches:
+            raise UnsupportedRasaVersion("EVENT_SCHEMA's oneOf branches are not one per event constant")
+        branches[const] = {"allOf": [shared, branch]}
+    return branches
+
+
 def _patch_action_result_validation() -> None:
     from jsonschema import ValidationError, exceptions, validators
     from rasa.core.actions.action import RemoteAction
@@ -48,8 +85,35 @@ def _patch_action_result_validation() -> None:
     validator_class = validators.validator_for(schema)
     validator_class.check_schema(schema)  # once, instead of on every response
     validator = validator_class(schema)
+    events_schema = schema["properties"]["events"]
+    # Everything of the response schema but the events' items, and one validator per event type.
+    outer = {**schema, "properties": {**schema["properties"], "events": {
+        key: value for key, value in events_schema.items() if key != "items"}}}
+    validator_class.check_schema(outer)
+    outer_validator = validator_class(outer)
+    per_type = {}
+    for name, branch in _event_branches(events_schema["items"]).items():
+        validator_class.check_schema(branch)
+        per_type[name] = validator_class(branch)
+
+    def _surely_valid(result: Any) -> bool:
+        """True only when the full schema would accept `result` (see the module docstring); False means
+        "not sure", never "invalid"."""
+        if not isinstance(result, dict) or not outer_validator.is_valid(result):
+            return False
+        events = result.get("events", [])
+        if not isinstance(events, list):
+            return False
+        for event in events:
+            kind = event.get("event") if isinstance(event, dict) else None
+            checker = per_type.get(kind) if isinstance(kind, str) else None
+            if checker is None or not checker.is_valid(event):
+                return False
+        return True
 
     def _validate_action_result(self: RemoteAction, result: Dict[Text, Any]) -> bool:
+        if _surely_valid(result):
+            return True
         error = exceptions.best_match(validator.iter_errors(result))
         if error is None:
             return True
@@ -61,14 +125,126 @@ def _patch_action_result_validation() -> None:
         raise error
 
     setattr(_validate_action_result, PATCH_MARK, True)
+    setattr(_validate_action_result, "surely_valid", _surely_valid)  # for tests/bot/test_rasa_patches.py
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
+
+
+def _patch_event_type_lookup() -> None:
+    from rasa.shared.core.events import Event
+
+    original = Event.resolve_by_type
+    if getattr(original, PATCH_MARK, False):
+        return
+    found: Dict[Text, Type[Event]] = {}
+
+    def resolve_by_type(type_name: Text, default: Optional[Type[Event]] = None) -> Optional[Type[Event]]:
+        cls = found.get(type_name)
+        if cls is not None:
+            return cls
+        cls = original(type_name, default)  # Rasa's own walk: also its "topic", default and ValueError cases
+        if cls is not None and cls is not default and getattr(cls, "type_name", None) == type_name:
+            found[type_name] = cls
+        return cls
+
+    setattr(resolve_by_type, PATCH_MARK, True)
+    setattr(resolve_by_type, "original", original)
+    Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[assignment]
+
+
+# Serialised domains: id(dict) -> (the dict itself, its JSON text). Holding the dict keeps its id unique.
+_DOMAIN_JSON: Dict[int, Tuple[Dict[Text, Any], Text]] = {}
+_DOMAIN_JSON_MAX = 4  # a process serves one model at a time; a reload brings a new domain dict
+
+
+def _domain_json(domain: Dict[Text, Any]) -> Text:
+    entry = _DOMAIN_JSON.get(id(domain))
+    if entry is not None and entry[0] is domain:
+        return entry[1]
+    text = json.dumps(domain)
+    if len(_DOMAIN_JSON) >= _DOMAIN_JSON_MAX:
+        _DOMAIN_JSON.clear()
+    _DOMAIN_JSON[id(domain)] = (domain, text)
+    return text
+
+
+def _dumps(obj: Any) -> Text:
+    """`json.dumps(obj)`, byte for byte, reusing the domain's JSON text in an action-server request body."""
+    if isinstance(obj, dict) and isinstance(obj.get("domain"), dict) and "next_action" in obj and "tracker" in obj:
+        keys = list(obj)
+        if keys[-1] == "domain" and len(keys) > 1:
+            head = json.dumps({key: obj[key] for key in keys[:-1]})
+            # json.dumps' default separators: ", " between items, ": " after a key.
+            return f'{head[:-1]}, "domain": {_domain_json(obj["domain"])}}}'
+    return json.dumps(obj)
+
+
+def _patch_endpoint_json() -> None:
+    import aiohttp
+    from rasa.utils.endpoints import EndpointConfig
+
+    original = EndpointConfig.session
+    if getattr(original, PATCH_MARK, False):
+        return
+
+    if "_json_serialize" not in getattr(aiohttp.ClientSession, "ATTRS", ()):
+        raise UnsupportedRasaVersion(f"aiohttp {aiohttp.__version__} keeps no ClientSession._json_serialize")
+
+    def session(self: EndpointConfig) -> aiohttp.ClientSession:
+        made = original(self)
+        made._json_serialize = _dumps  # what `json_serialize=` sets; Rasa's session() does not pass one
+        return made
+
+    setattr(session, PATCH_MARK, True)
+    EndpointConfig.session = session  # type: ignore[method-assign]
+
+
+def _plain_copy(slot: Any) -> Any:
+    """`copy.copy(slot)` for a class without its own copy protocol: `cls.__new__(cls)` plus the same
+    `__dict__` entries, which is what `copy._reconstruct` does with `object.__reduce_ex__(4)`'s result."""
+    new = slot.__class__.__new__(slot.__class__)
+    new.__dict__.update(slot.__dict__)
+    return new
+
+
+def _patch_slot_copy() -> None:
+    import copy
+
+    from rasa.shared.core import slots as rasa_slots
+
+    if getattr(getattr(rasa_slots.Slot, "__copy__", None), PATCH_MARK, False):
+        return
+    protocol = ("__copy__", "__reduce__", "__reduce_ex__", "__getstate__", "__setstate__", "__slots__")
+    plain = {cls for cls in vars(rasa_slots).values()
+             if isinstance(cls, type) and issubclass(cls, rasa_slots.Slot)
+             and not any(name in vars(c) for c in cls.__mro__ if issubclass(c, rasa_slots.Slot)
+                         for name in protocol)}
+    if rasa_slots.Slot not in plain:
+        raise UnsupportedRasaVersion("rasa.shared.core.slots.Slot now has its own copy protocol")
+
+    def __copy__(self: Any) -> Any:
+        if type(self) in plain:
+            return _plain_copy(self)
+        return copy._reconstruct(self, None, *self.__reduce_ex__(4))  # what copy.copy does without __copy__
+
+    setattr(__copy__, PATCH_MARK, True)
+    setattr(__copy__, "plain_types", frozenset(plain))
+    rasa_slots.Slot.__copy__ = __copy__  # type: ignore[attr-defined]
+
+
+# What the start-up log line lists (tests/bot/test_rasa_patches_running.py looks for each in a real `rasa run`).
+PATCHES = ("RemoteAction._validate_action_result (compiled, per-event-type fast path)",
+           "Event.resolve_by_type (cached)", "EndpointConfig.session (domain JSON reused)",
+           "Slot.__copy__ (plain copy)")
 
 
 def apply() -> None:
     """Apply every patch (idempotent); refuse on any Rasa version but the one they were written for."""
     _require_version()
     _patch_action_result_validation()
-    logger.info("Rasa %s patches applied: action response validation compiled once", PATCHED_FOR_RASA)
+    _patch_event_type_lookup()
+    _patch_endpoint_json()
+    _patch_slot_copy()
+    logger.info("Rasa %s patches applied: %s", PATCHED_FOR_RASA, ", ".join(PATCHES))
 
 
 apply()

@@ -31,6 +31,9 @@ Design (docs/TRANSCRIPTS.md explains it for readers):
   earlier sessions of still-active conversations. `erase_conversation` drops one conversation and leaves a
   short-lived tombstone (a hash of the sender id) so a turn that is in flight while it is erased cannot
   write the erased events back.
+* The embedded SQLite file runs in WAL mode with synchronous=NORMAL and pooled connections (a commit no longer
+  waits for the disk); whatever deletes or rewrites rows ends with a truncating checkpoint, so the -wal file
+  keeps no earlier image of them (`_use_sqlite_settings`). PostgreSQL is configured as Rasa configures it.
 * Logs: nothing here logs text or values. `install_log_redaction()` (run when the store is created)
   redacts e-mail addresses, phones, ID numbers, codes, receipts and tokens from every log record in the
   process, including Rasa's own DEBUG records that print user text; production still runs at INFO.
@@ -53,7 +56,7 @@ import sys
 import time
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Text
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Text, Tuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
@@ -333,10 +336,9 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         self._cipher = MultiFernet(self._fernets)
         super().__init__(domain, dialect, host, port, db, username, password, event_broker, login_db, query,
                          **kwargs)
+        self._sqlite_wal = False
         if self.engine.dialect.name == "sqlite":
-            # Deleted and rewritten rows are overwritten with zeros instead of lingering in free pages.
-            sa_event.listen(self.engine, "connect", _sqlite_secure_delete)
-            self.engine.dispose()  # so existing pooled connections pick the pragma up
+            self._use_sqlite_settings()
         _ErasureBase.metadata.create_all(self.engine)
         self.redact_slots = (parse_slot_list(redact_slots) if redact_slots not in (None, "")
                              else redact_slot_names_from_env())
@@ -347,6 +349,43 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
                                     else _env_number("TRACKER_SECRET_TTL_HOURS", DEFAULT_SECRET_TTL_HOURS))
         self.retention = timedelta(days=float(retention_days) if retention_days is not None
                                    else _env_number("TRACKER_RETENTION_DAYS", DEFAULT_RETENTION_DAYS))
+
+    def _use_sqlite_settings(self) -> None:
+        """The embedded SQLite file: secure_delete, WAL with synchronous=NORMAL, and pooled connections.
+
+        Why: with Rasa's defaults every session opened a new connection (SQLAlchemy 1.4's NullPool for SQLite
+        files) and every commit waited for the disk in rollback-journal mode: a tenth of the Rasa process's
+        time under load (issue 11), blocking the event loop. In WAL mode a commit appends to the -wal file
+        and, with synchronous=NORMAL, is not fsynced (an OS crash can lose the last turns, never corrupt the
+        file; production runs PostgreSQL). Readers in other processes (the action server erasing a
+        conversation, the purge job) work as before.
+        Privacy: secure_delete zeroes deleted and rewritten rows in the pages, but WAL keeps earlier page
+        images in the -wal file until a checkpoint. So whatever deletes or rewrites rows (erasure, retention,
+        scrubbing a token, rotation) ends with `_truncate_wal`, which copies the pages into the database and
+        truncates the -wal file to zero bytes, as the rollback journal used to be deleted after each commit."""
+        url = self.engine.url
+        if url.database in (None, "", ":memory:"):  # a private in-memory database: nothing on disk to tune
+            sa_event.listen(self.engine, "connect", _sqlite_secure_delete)
+            self.engine.dispose()
+            return
+        self.engine.dispose()
+        self.engine = sa.create_engine(url, poolclass=sa.pool.QueuePool, pool_size=2, max_overflow=8,
+                                       connect_args={"check_same_thread": False})
+        sa_event.listen(self.engine, "connect", _sqlite_connection_settings)
+        self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+        with self.engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA journal_mode=WAL")  # persistent: stored in the file
+        self._sqlite_wal = True
+
+    def _truncate_wal(self) -> None:
+        """SQLite in WAL mode: move every committed page into the database file and empty the -wal file, so
+        no earlier image of a deleted or rewritten row stays behind in it (see `_use_sqlite_settings`)."""
+        if not self._sqlite_wal:
+            return
+        with self.engine.connect() as connection:
+            busy = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        if busy and busy[0]:  # another process is reading right now; the next checkpoint finishes the job
+            logger.info("SQLite checkpoint postponed: the tracker database is in use")
 
     # ---------------------------------------------------------------- encryption of slot values
 
@@ -441,8 +480,7 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         """Append the tracker's new events, redacted; then scrub tokens that are no longer needed."""
         await self.stream_events(tracker)
         with self.session_scope() as session:
-            erased_at = self._erased_at(session, tracker.sender_id)
-            stored = self._event_query(session, tracker.sender_id, fetch_events_from_all_sessions=False).count()
+            stored, erased_at = self._stored_count_and_erasure(session, tracker.sender_id)
             new_events = list(self._serialise_new_events(tracker, stored, erased_at))
             if not new_events:
                 return
@@ -455,32 +493,57 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
             touches_slots = False
             value_times = (self._live_value_times(session, tracker.sender_id)
                            if any(isinstance(e, SlotSet) and e.value is not None for e in new_events) else {})
+            rows = []
             for event in new_events:
                 data = self._row_for(event, ctx, value_times)
                 ctx.advance(event)
                 touches_slots |= event.type_name in (SlotSet.type_name,) + _SLOT_RESETTING_TYPES
-                session.add(
-                    self.SQLEvent(
-                        sender_id=tracker.sender_id,
-                        type_name=event.type_name,
-                        timestamp=data.get("timestamp"),
-                        intent_name=((data.get("parse_data") or {}).get("intent") or {}).get("name"),
-                        action_name=data.get("name"),
-                        data=json.dumps(data),
-                    )
-                )
-            session.flush()
-            if touches_slots:
-                self._scrub_superseded(session, tracker.sender_id)
+                rows.append({
+                    "sender_id": tracker.sender_id,
+                    "type_name": event.type_name,
+                    "timestamp": data.get("timestamp"),
+                    "intent_name": ((data.get("parse_data") or {}).get("intent") or {}).get("name"),
+                    "action_name": data.get("name"),
+                    "data": json.dumps(data),
+                })
+            # One INSERT for the turn's rows, in their order (ids ascend as they did with session.add + flush),
+            # instead of the ORM's unit of work per object: the same rows for less CPU.
+            session.execute(self.SQLEvent.__table__.insert(), rows)
+            scrubbed = self._scrub_superseded(session, tracker.sender_id) if touches_slots else 0
             session.commit()
+        if scrubbed:
+            self._truncate_wal()
         logger.debug("Tracker stored (%d new events)", len(new_events))
+
+    def _stored_count_and_erasure(self, session: Any, sender_id: str) -> Tuple[int, Optional[float]]:
+        """(events stored for the current session, the conversation's erasure time or None) in one query.
+
+        The count is Rasa's own (`_event_query(...).count()`: events at or after the latest SessionStarted, or
+        all when there is none); asked together with the tombstone so a turn's save costs one round trip."""
+        E = self.SQLEvent
+        session_start = (
+            sa.select(sa.func.max(E.timestamp))
+            .where(E.sender_id == sender_id, E.type_name == SessionStarted.type_name)
+            .scalar_subquery()
+        )
+        stored = (
+            sa.select(sa.func.count(E.id))
+            .where(E.sender_id == sender_id, sa.or_(E.timestamp >= session_start, session_start.is_(None)))
+            .scalar_subquery()
+        )
+        erased = (
+            sa.select(_Erasure.erased_at).where(_Erasure.sender_hash == _sender_hash(sender_id)).scalar_subquery()
+        )
+        count, erased_at = session.execute(sa.select(stored, erased)).one()
+        return int(count or 0), erased_at
 
     async def _retrieve(
         self, sender_id: Text, fetch_events_from_all_sessions: bool
     ) -> Optional[DialogueStateTracker]:
         with self.session_scope() as session:
-            rows = self._event_query(session, sender_id, fetch_events_from_all_sessions).all()
-            events = [self._read_row(json.loads(row.data)) for row in rows]
+            # Rasa's query (filters, order by id), reading only the data column: no ORM object per row.
+            query = self._event_query(session, sender_id, fetch_events_from_all_sessions)
+            events = [self._read_row(json.loads(data)) for (data,) in query.with_entities(self.SQLEvent.data)]
         if self.domain and events:
             return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
         return None
@@ -544,6 +607,8 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
             ids = [i for (i,) in session.query(E.id).filter(E.data.like(_TOKEN_LIKE), E.timestamp < cutoff)]
             count = self._scrub_rows(session, ids)
             session.commit()
+        if count:
+            self._truncate_wal()
         return count
 
     def rotate_keys(self) -> int:
@@ -560,6 +625,8 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
                 row.data = json.dumps(data)
                 count += 1
             session.commit()
+        if count:
+            self._truncate_wal()
         return count
 
     # ------------------------------------------------------------------------- retention / erasure
@@ -594,6 +661,8 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
                 _Erasure.erased_at < time.time() - TOMBSTONE_HOURS * 3600
             ).delete(synchronize_session=False)
             session.commit()
+        if idle or pruned:
+            self._truncate_wal()
         logger.info("Retention: deleted %d conversations and %d events of earlier sessions", len(idle), pruned)
         return len(idle)
 
@@ -609,17 +678,24 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
             else:
                 tomb.erased_at = time.time()
             session.commit()
+        self._truncate_wal()
         logger.info("Erasure: removed a conversation (%d events)", deleted)
         return deleted > 0
 
-    def _erased_at(self, session: Any, sender_id: str) -> Optional[float]:
-        tomb = session.get(_Erasure, _sender_hash(sender_id))
-        return tomb.erased_at if tomb is not None else None
-
 
 def _sqlite_secure_delete(dbapi_connection: Any, _record: Any) -> None:
+    # Deleted and rewritten rows are overwritten with zeros instead of lingering in free pages.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA secure_delete = ON")
+    cursor.close()
+
+
+def _sqlite_connection_settings(dbapi_connection: Any, _record: Any) -> None:
+    """Per connection (these pragmas are not stored in the file): see `_use_sqlite_settings`."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA secure_delete = ON")
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.execute("PRAGMA busy_timeout = 5000")  # as pysqlite's default: a writer waits for the other process
     cursor.close()
 
 

@@ -3,7 +3,8 @@ run on a Rasa version it was not written for."""
 
 from __future__ import annotations
 
-from typing import Any, Dict
+from pathlib import Path
+from typing import Any, Dict, List
 
 import jsonschema
 import pytest
@@ -63,3 +64,180 @@ def test_another_rasa_version_refuses_to_start(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.undo()
     rasa_patches.apply()  # idempotent on the right version
     assert getattr(RemoteAction._validate_action_result, rasa_patches.PATCH_MARK, False)
+
+
+# ------------------------------------------------------------------ the per-event-type fast validation
+
+def _every_event_type() -> List[Dict[str, Any]]:
+    """One serialised event of every type Rasa knows, as an action server could send it."""
+    from rasa.shared.core import events as ev
+
+    samples = [
+        ev.UserUttered("hej", {"name": "greet", "confidence": 0.9}, [{"entity": "x", "value": "y", "start": 0,
+                                                                      "end": 1}], parse_data={"text": "hej"}),
+        ev.BotUttered("Hej", {"buttons": []}, {"utter_action": "utter_greet"}),
+        ev.SlotSet("language", "sv"), ev.SlotSet("requested_slot", None), ev.ActionExecuted("action_listen"),
+        ev.ActionExecuted("utter_greet", policy="RulePolicy", confidence=1.0, hide_rule_turn=True),
+        ev.EntitiesAdded([{"entity": "x", "value": "y"}]), ev.UserUtteranceReverted(), ev.ActionReverted(),
+        ev.Restarted(), ev.AllSlotsReset(), ev.SessionStarted(), ev.FollowupAction("utter_greet"),
+        ev.ConversationPaused(), ev.ConversationResumed(), ev.StoryExported(), ev.ActiveLoop("a_form"),
+        ev.ActiveLoop(None), ev.LoopInterrupted(True), ev.ActionExecutionRejected("a", "p", 0.3),
+        ev.AgentUttered("x"), ev.ReminderCancelled(name="r"), ev.DefinePrevUserUtteredFeaturization(False),
+    ]
+    return [event.as_dict() for event in samples]
+
+
+def _mutations(event: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """Variants of one event that break a type, a required key or a nested schema."""
+    out = [{k: v for k, v in event.items() if k != "event"}, {**event, "event": 3}, {**event, "event": "nonsense"},
+           {**event, "timestamp": "yesterday"}, {**event, "metadata": "text"}, {**event, "metadata": None}]
+    if event["event"] == "slot":
+        out += [{k: v for k, v in event.items() if k != "value"}, {**event, "name": 3}]
+    if event["event"] == "user":
+        out += [{**event, "text": 3}, {**event, "parse_data": {"intent": {"name": 3}}},
+                {**event, "parse_data": {"entities": [{"entity": "x"}]}},
+                {**event, "parse_data": {"response_selector": {"all_retrieval_intents": "faq"}}},
+                {**event, "parse_data": {"response_selector": {"faq": {"response": {"confidence": "high"}}}}}]
+    if event["event"] == "action":
+        out += [{**event, "confidence": "1"}, {**event, "hide_rule_turn": "yes"}, {**event, "name": ["a"]}]
+    if event["event"] == "entities":
+        out += [{**event, "entities": [{"value": 1}]}, {k: v for k, v in event.items() if k != "entities"}]
+    return out
+
+
+def _responses() -> List[Any]:
+    events = _every_event_type()
+    bodies: List[Any] = [{"events": events, "responses": [{"text": "Hej"}]}, {}, {"responses": []}, [], "x",
+                         {"events": {}}, {"events": [[]]}, {"events": ["slot"]}, {"events": [None]},
+                         {"responses": [1]}, {"events": events, "responses": {"text": "x"}}]
+    for event in events:
+        bodies.append({"events": [event], "responses": []})
+        bodies += [{"events": [event, broken], "responses": []} for broken in _mutations(event)]
+    return bodies
+
+
+@pytest.mark.parametrize("result", _responses())
+def test_the_fast_validation_never_accepts_what_rasas_rejects(result: Any) -> None:
+    surely_valid = getattr(RemoteAction._validate_action_result, "surely_valid")
+    try:
+        jsonschema.validate(result, RemoteAction.action_response_format_spec())
+        stock = "ok"
+    except jsonschema.ValidationError as error:
+        stock = error.message
+    if surely_valid(result):
+        assert stock == "ok"
+    if isinstance(result, dict):  # what Rasa passes; the patched method gives Rasa's own verdict and message
+        assert _patched(result).startswith(stock)
+
+
+def test_the_fast_validation_accepts_every_valid_event_type() -> None:
+    surely_valid = getattr(RemoteAction._validate_action_result, "surely_valid")
+    for event in _every_event_type():
+        assert surely_valid({"events": [event], "responses": []}), event["event"]
+
+
+# --------------------------------------------------------------------------- the event-type lookup
+
+def test_event_types_resolve_as_rasas_own_walk_does() -> None:
+    from rasa.shared.core.events import ActionExecuted, Event
+
+    patched = Event.resolve_by_type
+    assert getattr(patched, rasa_patches.PATCH_MARK, False)
+    original = getattr(patched, "original")
+    for data in _every_event_type():
+        assert patched(data["event"]) is original(data["event"])
+        assert patched(data["event"]) is original(data["event"])  # the cached answer too
+    assert patched("nonsense", ActionExecuted) is ActionExecuted  # the default, not cached
+    with pytest.raises(ValueError, match="Unknown event name"):
+        patched("nonsense")
+    assert patched("topic") is None
+
+
+def test_a_tracker_rebuilt_from_its_events_is_the_same() -> None:
+    from rasa.shared.core.events import Event
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    dicts = _every_event_type()
+    assert [e.as_dict() for e in [Event.from_parameters(d) for d in dicts]] == dicts
+    tracker = DialogueStateTracker.from_dict("x", dicts[:5], [])
+    assert [e.as_dict() for e in tracker.events] == dicts[:5]
+
+
+# ------------------------------------------------------------------------------ the domain's JSON
+
+def test_request_bodies_are_serialised_byte_for_byte_as_json_dumps() -> None:
+    import json
+
+    from rasa.shared.core.domain import Domain
+
+    domain = Domain.load(str(rasa_patches_root() / "domain.yml")).as_dict()
+    body = {"next_action": "action_x", "sender_id": "s", "tracker": {"events": [{"event": "user", "text": "å"}]},
+            "version": rasa.__version__, "domain": domain}
+    for _ in range(2):  # the first call fills the cache, the second uses it
+        assert rasa_patches._dumps(body) == json.dumps(body)
+    other = {"domain": domain, "next_action": "a", "tracker": {}}  # the domain not last: plain json.dumps
+    assert rasa_patches._dumps(other) == json.dumps(other)
+    for plain in ({"a": 1}, [1, 2], "x", {"next_action": "a", "tracker": {}, "domain": "not a dict"}):
+        assert rasa_patches._dumps(plain) == json.dumps(plain)
+
+
+def test_a_changed_domain_is_serialised_again() -> None:
+    import json
+
+    a = {"next_action": "x", "tracker": {}, "domain": {"slots": {"a": 1}}}
+    b = {"next_action": "x", "tracker": {}, "domain": {"slots": {"b": 2}}}
+    assert json.loads(rasa_patches._dumps(a))["domain"] == {"slots": {"a": 1}}
+    assert json.loads(rasa_patches._dumps(b))["domain"] == {"slots": {"b": 2}}
+
+
+async def test_endpoint_sessions_serialise_with_the_patched_dumps() -> None:
+    from rasa.utils.endpoints import EndpointConfig
+
+    assert getattr(EndpointConfig.session, rasa_patches.PATCH_MARK, False)
+    session = EndpointConfig("http://127.0.0.1:9/webhook").session()
+    try:
+        assert session.json_serialize is rasa_patches._dumps
+    finally:
+        await session.close()
+
+
+def rasa_patches_root() -> "Path":
+    from pathlib import Path
+
+    return Path(__file__).resolve().parents[2]
+
+
+# ----------------------------------------------------------------------------------------- slot copies
+
+def test_slot_copies_are_what_the_generic_copy_makes() -> None:
+    import copy
+
+    from rasa.shared.core import slots as rasa_slots
+    from rasa.shared.core.domain import Domain
+
+    patched = rasa_slots.Slot.__copy__
+    assert getattr(patched, rasa_patches.PATCH_MARK, False)
+    assert {rasa_slots.TextSlot, rasa_slots.BooleanSlot, rasa_slots.CategoricalSlot, rasa_slots.FloatSlot,
+            rasa_slots.ListSlot, rasa_slots.AnySlot} <= getattr(patched, "plain_types")
+    domain = Domain.load(str(rasa_patches_root() / "domain.yml"))
+    assert domain.slots
+    for slot in domain.slots:
+        slot.value = ["a"] if isinstance(slot, rasa_slots.ListSlot) else slot.initial_value
+        ours = copy.copy(slot)
+        generic = copy._reconstruct(slot, None, *slot.__reduce_ex__(4))
+        assert type(ours) is type(generic) is type(slot) and ours is not slot
+        assert vars(ours) == vars(generic) == vars(slot)
+        assert all(vars(ours)[k] is vars(slot)[k] for k in vars(slot))  # shallow, as copy.copy is
+
+
+def test_a_slot_class_with_its_own_state_keeps_the_generic_copy() -> None:
+    import copy
+
+    from rasa.shared.core.slots import TextSlot
+
+    class Custom(TextSlot):
+        def __getstate__(self) -> Dict[str, Any]:
+            return {**self.__dict__, "extra": True}
+
+    slot = Custom("x", mappings=[{"type": "custom"}])
+    assert copy.copy(slot).__dict__.get("extra") is True

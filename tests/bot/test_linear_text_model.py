@@ -1,0 +1,75 @@
+"""bot/linear_text_model.py: the weights laid out for prediction (`_ready_to_predict`) change no number.
+
+The lead tunes thresholds on these probabilities, so "the same" means bit for bit: every probability of every
+label, for messages seen and unseen, compared with `==`, against the same pipeline with sklearn's own layout.
+Trained here on a few sentences written for this test (three languages, four labels), and also through
+save/load, the path `rasa run` takes.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import List, Tuple
+
+import numpy as np
+import pytest
+
+from bot import linear_text_model as ltm
+
+EXAMPLES: List[Tuple[str, str]] = [
+    ("hur länge sparar ni min ansökan", "retention"), ("hvor lenge lagrer dere søknaden min", "retention"),
+    ("how long do you keep my application", "retention"), ("hur länge finns mina uppgifter kvar", "retention"),
+    ("jag vill att ni raderar mina uppgifter", "erasure"), ("slett alt dere har om meg", "erasure"),
+    ("please delete everything you have about me", "erasure"), ("ta bort mitt konto och min data", "erasure"),
+    ("hej", "greet"), ("hei hei", "greet"), ("hello there", "greet"), ("god morgon", "greet"),
+    ("vilka cookies använder ni", "cookies"), ("bruker dere informasjonskapsler", "cookies"),
+    ("which cookies does the website set", "cookies"), ("kakor på webbplatsen", "cookies"),
+]
+UNSEEN = ["Hur länge sparar ni uppgifterna om jag inte får jobbet?", "kan dere slette søknaden min",
+          "Hi! What cookies?", "ja", "Anna Svensson", "x", "ÅÄÖ åäö øæ", "1234 5678", "/stop",
+          "I'd like a copy of my personal data please, and also delete my newsletter subscription"]
+
+
+def _stock_layout(pipeline: ltm.Pipeline) -> ltm.Pipeline:
+    """The same fitted pipeline with sklearn's C-ordered coef_, as it was before _ready_to_predict."""
+    stock = copy.deepcopy(pipeline)
+    classifier = stock.steps[-1][1]
+    classifier.coef_ = np.ascontiguousarray(classifier.coef_)
+    assert classifier.coef_.flags["C_CONTIGUOUS"] and not classifier.coef_.flags["F_CONTIGUOUS"]
+    return stock
+
+
+def _probabilities(pipeline: ltm.Pipeline, texts: List[str]) -> np.ndarray:
+    return np.vstack([pipeline.predict_proba([ltm.normalise(t)])[0] for t in texts])
+
+
+@pytest.fixture(scope="module")
+def trained() -> ltm.Pipeline:
+    pipeline = ltm.train([t for t, _ in EXAMPLES], [label for _, label in EXAMPLES])
+    assert pipeline is not None
+    return pipeline
+
+
+def test_trained_weights_are_fortran_ordered(trained: ltm.Pipeline) -> None:
+    assert trained.steps[-1][1].coef_.flags["F_CONTIGUOUS"]
+
+
+def test_probabilities_are_bit_for_bit_those_of_sklearns_layout(trained: ltm.Pipeline) -> None:
+    stock = _stock_layout(trained)
+    texts = [t for t, _ in EXAMPLES] + UNSEEN
+    ours, theirs = _probabilities(trained, texts), _probabilities(stock, texts)
+    assert ours.shape == (len(texts), 4)
+    assert np.array_equal(ours, theirs)  # exact equality, not a tolerance
+    for text in texts:
+        assert ltm.rank(trained, text, 10) == ltm.rank(stock, text, 10)
+
+
+def test_a_stored_model_loads_ready_and_ranks_the_same(trained: ltm.Pipeline, tmp_path: Path) -> None:
+    stock = _stock_layout(trained)
+    ltm.save(tmp_path, stock, {"k": 1})  # a model file as older trainings wrote it (C-ordered weights)
+    loaded, extras = ltm.load(tmp_path)
+    assert extras == {"k": 1} and loaded is not None
+    assert loaded.steps[-1][1].coef_.flags["F_CONTIGUOUS"]
+    texts = [t for t, _ in EXAMPLES] + UNSEEN
+    assert np.array_equal(_probabilities(loaded, texts), _probabilities(stock, texts))
