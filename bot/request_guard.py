@@ -66,13 +66,15 @@ PERSONAL_DATA_ANCHORS: Tuple[str, ...] = (
     "lagrat", "lagret", "lagra", "stored", "sparat", "spart", "saved", "kept", "holder", "hold",
     # the fields people name instead of "my data"
     "adress", "address", "namn", "navn", "name", "telefonnummer", "mobilnummer", "phone", "personnummer",
-    "fodselsnummer", "personnr", "bild", "foto", "photo",
+    "fodselsnummer", "personnr", "bild", "foto", "photo", "fodselsnum", "bilet",
     # what the rights are called
     "innsyn", "insyn", "registerutdrag", "utdrag", "portab", "gdpr", "rattighet", "rettighet", "right to",
     "system", "databas", "database", "record", "kartotek", "behandl", "process", "details", "detaljer",
     "kontaktinf", "etternavn", "efternamn", "fornavn", "fornamn", "surname", "visitor", "besoksregistr", "artikel", "artikkel", "article", "dsar", "subject access", "access request",
     "tillgang", "innsigelse", "csv", "xml", "json", "maskinl", "machine readable", "everything i", "allt jag",
-    "alt jeg", "alt eg", "glomd", "glemt", "gloymd", "forgotten", "telefonnr", "fodelsedat", "fodselsdat",
+    # "bli glemt" (the right to be forgotten), not "glemt passordet" (forgot the password)
+    "alt jeg", "alt eg", "bli glomd", "bli glemt", "bli gloymd", "be forgotten", "glom mig", "glem meg",
+    "gloym meg", "forget me", "telefonnr", "fodelsedat", "fodselsdat",
     "birth", "titel", "tittel", "title", "roll", "rolle", "role", "ratten", "retten", "right of",
     "kundnummer", "kundenummer", "customer number",
 )
@@ -99,6 +101,16 @@ INCIDENT_ANCHORS: Tuple[str, ...] = (
     "salary", "fel", "feil", "wrong", "noen har", "nagon har", "someone has", "falsk", "fake", "misstank",
     "mistenk", "suspicious", "server", "offentlig", "publikt", "public", "delat", "delt", "shared", "exponer",
     "eksponer", "exposed", "deviat", "compromis", "misplac", "flash drive", "kundavtal", "kundeavtal", "customer contract",
+    # payslips, portals and mailboxes in a report are what leaked or was exposed, not a customer-service matter
+    "lonebesk", "lonespec", "lonnsslip", "lonsslip", "lonnslip", "payslip", "pay slip",
+    "kapat", "kapad", "kapret", "kapra", "hijack", "taken over", "sharepoint", "gast", "gjest", "guest",
+    "revisor", "auditor", "zip", "pc", "bitlocker", "router", "skrivar", "skriver", "printer", "skarmdump",
+    "skjermdump", "screenshot", "skjermbilde", "fodselsnum", "personnum",
+    "another", "annen kund", "annan kund", "annet selskap", "annat foretag", "other compan", "employee list",
+    "ansattlist", "anstalldlist", "ipad", "tablet", "surfplatt", "nettbrett", "jobbmejl", "jobbmail",
+    "jobbepost", "work mail", "work email", "read", "laste", "leste", "lest",
+    "picture", "snapped", "instagram", "snapchat", "facebook", "linkedin", "social media", "sociala medier",
+    "sosiale medier",
 )
 # For a status check, the object is a case of ours.
 CASE_ANCHORS: Tuple[str, ...] = (
@@ -134,11 +146,18 @@ MISCONDUCT_ANCHORS: Tuple[str, ...] = (
     "inhabil", "conflict of interest", "forskingr", "underslar", "rigg", "visselpip", "klandervard", "bulli",
     "jukse", "cheat", "regnskap", "bokforing", "the books", "anbud", "upphandl", "anskaff", "tender",
     "faking", "penger", "pengar", "money", "under bordet", "under the table",
+    "konsult", "konsulent", "consultant", "kreditupplys", "kredittsjekk", "kredittopplys", "credit check",
+    "leadlist", "lead list", "selj", "salj", "sales", "epostkass", "e postkass", "innboks", "inbox", "leiar",
+    "personnum", "fodselsnum",
+    "admin", "read", "laser", "lese", "leser", "las ", "mejl", "email", "e post", "epost", "ceo", "vd ", "vdn",
+    "slar opp", "sla opp", "kolla upp", "look up", "looks up", "snok", "snoop", "tener", "tjener", "naboa",
+    "neighbo",
 )
 COMPLAINT_ANCHORS: Tuple[str, ...] = CASE_ANCHORS + (
     "klag", "complain", "reklamer", "missnojd", "misfornoyd", "unhappy", "dissatisf", "not satisfied",
     "inte nojd", "ikke fornoyd", "otillrack", "utilstrekk", "insufficient", "svar", "answer", "respons",
     "hanter", "handter", "handled", "handling", "radering", "sletting", "erasure",
+    "leadlist", "lead list", "export", "eksport", "fjerne", "fjerna", "remove",
 )
 # A status check is asked in open words ("any news?", "I'm still waiting"): the guard needs a foreign object
 # to act on it (see `guarded_intent`). Incidents and misconduct reports need their own words, like rights:

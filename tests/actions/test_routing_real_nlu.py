@@ -86,7 +86,7 @@ async def test_the_complaint_question_names_the_authorities_and_offers_the_flow(
 async def test_close_requests_are_clarified_with_buttons_in_the_users_language(agent: Any, policy_executor: Any) -> None:
     # "Stop processing my data" is an objection or a restriction: the model ranks both high and the fallback
     # catches it. The rules then run action_clarify_request, which offers both with the model's own ranking.
-    message = await agent.parse_message("jag vill att ni slutar behandla mina uppgifter")
+    message = await agent.parse_message("sluta behandla mina uppgifter")
     assert message["intent"]["name"] == "nlu_fallback", message["intent"]
     result = await policy_executor.run(action_request("action_clarify_request", message, {"language": "sv"}))
     (reply,) = result["responses"]

@@ -12,6 +12,8 @@ from bot.request_guard import CUSTOMER_SERVICE, OUT_OF_SCOPE, guard_ranking, gua
     [
         # Customer-service objects: the assistant says it handles privacy only.
         ("request_access", "send me a copy of my invoice", CUSTOMER_SERVICE),
+        ("request_erasure", "jeg har glemt passordet til kundeportalen, kan dere slette det gamle", CUSTOMER_SERVICE),
+        ("request_erasure", "jeg vil bli glemt hos dere", None),  # the right to be forgotten keeps its request
         ("request_access", "kan jag få en kopia på fakturan från mars", CUSTOMER_SERVICE),
         ("request_erasure", "delete the meeting I booked for Thursday", CUSTOMER_SERVICE),
         ("request_erasure", "avbestill ordren min fra i går", CUSTOMER_SERVICE),
