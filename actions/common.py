@@ -402,6 +402,32 @@ def people_said(text: str) -> Optional[str]:
     return re.sub(r"\s+", " ", match.group(0)).strip() if match else None
 
 
+# Kinds of personal data as people name them in a report ("namn, personnummer och lön", "names and phone
+# numbers"): the words as typed are what the privacy team reads, so they are kept, not mapped to categories.
+_DATA_KINDS = re.compile(
+    r"\b(namn|navn|names?|personnummer|personnumre|fødselsnummer|fødselsnumre|fodselsnummer|id[- ]?numbers?|"
+    r"national id numbers?|social security numbers?|lön|löner|lønn|løn|salar(?:y|ies)|löneuppgifter|"
+    r"lønnsopplysninger|kontonummer|kontonumre|account numbers?|bank ?details|bankuppgifter|bankopplysninger|"
+    r"kortnummer|card numbers?|e-?post(?:adresser|adresse|adress)?|e-?mail(?: address(?:es)?)?|mejladresser|"
+    r"adress(?:er)?|adresser?|address(?:es)?|telefonnummer|telefonnumre|phone numbers?|mobilnummer|"
+    r"hälsouppgifter|helseopplysninger|health data|sjukskrivning(?:ar)?|sykemelding(?:er)?|sick leave|diagnos(?:er|es)?|"
+    r"pass(?:nummer)?|passports?|lösenord|passord|passwords?|bilder|bilete|photos?|födelsedat(?:um|a)|"
+    r"fødselsdato(?:er)?|dates? of birth)\b", re.IGNORECASE)
+# A report that names at least this many kinds answers "which kinds of data?" already.
+MIN_DATA_KINDS_OF_AN_ANSWER = 2
+
+
+def data_kinds_said(text: str) -> Optional[str]:
+    """"namn, personnummer, lön" from "Den innehåller namn, personnummer och lön för hela avdelningen", for the
+    incident's data-types question; None when the report names fewer than two kinds."""
+    found: List[str] = []
+    for match in _DATA_KINDS.finditer(text):
+        word = match.group(0).lower()
+        if word not in found:
+            found.append(word)
+    return ", ".join(found) if len(found) >= MIN_DATA_KINDS_OF_AN_ANSWER else None
+
+
 def names_time_of_day(text: str) -> bool:
     """Whether the reporter said when during the day ("kl 14", "i morse", "now"), not just which day."""
     return bool(_clock(text) or _ago(text) or _part_of_day(text) or _MORNING.search(text) or _EVENING.search(text)

@@ -32,6 +32,7 @@ from actions.common import (
     get_lang,
     has_any,
     normalise_reference,
+    data_kinds_said,
     people_said,
     says_when,
 )
@@ -108,6 +109,9 @@ def opening_incident_facts(flow: Optional[str], report: str) -> Dict[str, str]:
     people = people_said(report)
     if people:
         facts["incident_people_count"] = people
+    kinds = data_kinds_said(report)
+    if kinds:
+        facts["incident_data_types"] = kinds
     return facts
 
 

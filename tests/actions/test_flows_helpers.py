@@ -5,10 +5,11 @@ from __future__ import annotations
 import string
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Tuple
 
 import pytest
 import yaml
+from rasa_sdk import Tracker
 
 from actions.common import (
     email_mistake,
@@ -206,10 +207,8 @@ def test_forms_ask_only_what_the_case_needs() -> None:
             assert set(slots_for_form(form, slots)) <= set(FORM_SLOTS[form])
 
 
-def _tracker_with(*users: tuple) -> "Tracker":
+def _tracker_with(*users: Tuple[str, str]) -> Tracker:
     """A tracker whose events are the given user messages (text, intent), each followed by a bot reply."""
-    from rasa_sdk import Tracker
-
     events = []
     for text, intent in users:
         events.append({"event": "user", "text": text, "parse_data": {"intent": {"name": intent}}})

@@ -451,19 +451,21 @@ async def test_an_answer_with_a_policy_question_keeps_the_answer_and_answers(bac
     assert "(" in said and conv.slots["requested_slot"] != slot  # the policy answer cites its section; next question
 
 
-@pytest.mark.parametrize("lang, report, count", [
+@pytest.mark.parametrize("lang, report, count, kinds", [
     ("en", "I think I messed up. yesterday afternoon I emailed a spreadsheet with customer data to the wrong "
-           "person, it had names and phone numbers of maybe 200 customers. what do i do", "maybe 200 customers"),
+           "person, it had names and phone numbers of maybe 200 customers. what do i do", "maybe 200 customers",
+     "names, phone numbers"),
     ("nb", "Jeg sendte lønnslista til feil mottaker for 2 timer siden, en ekstern kunde. Den inneholder navn og "
-           "kontonummer for 12 ansatte i avdelingen.", "12 ansatte"),
+           "kontonummer for 12 ansatte i avdelingen.", "12 ansatte", "navn, kontonummer"),
 ])
-async def test_an_incident_report_in_the_opening_answers_when_and_how_many(lang: str, report: str,
-                                                                          count: str) -> None:
+async def test_an_incident_report_in_the_opening_answers_when_how_many_and_which_data(lang: str, report: str,
+                                                                                     count: str, kinds: str) -> None:
     conv = Conversation(lang)
     await conv.start(report, "report_incident")
     assert conv.slots["case_description"] and conv.slots["incident_people_count"] == count
     assert conv.slots["incident_aware_at"] and conv.slots["incident_aware_at"].endswith("+00:00")
-    assert conv.slots["requested_slot"] == "incident_data_types"
+    assert conv.slots["incident_data_types"] == kinds
+    assert conv.slots["requested_slot"] == "incident_encrypted"
 
 
 async def test_an_unverified_address_is_not_reused() -> None:
@@ -855,8 +857,10 @@ async def test_an_incident_told_in_full_at_the_start_is_not_asked_what_happened(
     conv = Conversation("en")
     await conv.start(report, "report_incident")
     assert conv.slots["case_description"] == report
-    # "yesterday afternoon" answers "when?" too (shown as understood); the next question is the data.
-    assert conv.slots["incident_aware_at"] and conv.slots["requested_slot"] == "incident_data_types"
+    # "yesterday afternoon" answers "when?" too (shown as understood), "names and phone numbers" which data;
+    # the next question is how many.
+    assert conv.slots["incident_aware_at"] and conv.slots["incident_data_types"] == "names, phone numbers"
+    assert conv.slots["requested_slot"] == "incident_people_count"
 
 
 async def test_a_name_classified_as_stop_is_still_a_name() -> None:
