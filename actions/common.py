@@ -404,11 +404,12 @@ def people_said(text: str) -> Optional[str]:
 
 # Kinds of personal data as people name them in a report ("namn, personnummer och lön", "names and phone
 # numbers"): the words as typed are what the privacy team reads, so they are kept, not mapped to categories.
+# A bare "e-mail" is how something was sent ("a phishing email"), so only an e-mail *address* is a kind.
 _DATA_KINDS = re.compile(
     r"\b(namn|navn|names?|personnummer|personnumre|fødselsnummer|fødselsnumre|fodselsnummer|id[- ]?numbers?|"
     r"national id numbers?|social security numbers?|lön|löner|lønn|løn|salar(?:y|ies)|löneuppgifter|"
     r"lønnsopplysninger|kontonummer|kontonumre|account numbers?|bank ?details|bankuppgifter|bankopplysninger|"
-    r"kortnummer|card numbers?|e-?post(?:adresser|adresse|adress)?|e-?mail(?: address(?:es)?)?|mejladresser|"
+    r"kortnummer|card numbers?|e-?post(?:adresser|adresse|adress)|e-?mail address(?:es)?|mejladresser|"
     r"adress(?:er)?|adresser?|address(?:es)?|telefonnummer|telefonnumre|phone numbers?|mobilnummer|"
     r"hälsouppgifter|helseopplysninger|health data|sjukskrivning(?:ar)?|sykemelding(?:er)?|sick leave|diagnos(?:er|es)?|"
     r"pass(?:nummer)?|passports?|lösenord|passord|passwords?|bilder|bilete|photos?|födelsedat(?:um|a)|"

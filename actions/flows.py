@@ -176,6 +176,7 @@ def reused_identity(tracker: Tracker, flow: Optional[str]) -> Dict[str, Any]:
 # Intents of a message the assistant could not act on: a request button clicked right after one of them
 # (from the fallback menu, or the offer under an answer) is the request that message described.
 UNSERVED_INTENTS = {"nlu_fallback", "out_of_scope", "customer_service", "faq"}
+OPENING_MIN_CONFIDENCE = 0.05
 
 
 def opening_text(tracker: Tracker) -> str:
@@ -190,8 +191,15 @@ def opening_text(tracker: Tracker) -> str:
         return text
     before = users[-2]
     said = str(before.get("text") or "")
-    intent = ((before.get("parse_data") or {}).get("intent") or {}).get("name")
-    return said if said and not said.startswith("/") and intent in UNSERVED_INTENTS else text
+    parse = before.get("parse_data") or {}
+    if not said or said.startswith("/") or (parse.get("intent") or {}).get("name") not in UNSERVED_INTENTS:
+        return text
+    # Only when the NLU saw the chosen request in that message at all: "something is going on in our team"
+    # (no report intent in its ranking) says nothing yet, and the form asks what happened.
+    chosen = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+    seen = any(r.get("name") == chosen and float(r.get("confidence") or 0) >= OPENING_MIN_CONFIDENCE
+               for r in parse.get("intent_ranking") or [])
+    return said if seen else text
 
 
 def _entity(tracker: Tracker, name: str) -> Optional[str]:

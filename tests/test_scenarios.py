@@ -2,8 +2,8 @@
 backend. Each scenario's filed case is read back through the staff API and compared with what it expects.
 
 Per language, at least SHARE_REQUIRED of the scenarios must file the right case with the right fields; every
-failure is printed with its transcript. SHARE_REQUIRED is a floor under today's numbers (sv 0.70, nb 0.83,
-en 0.84 on the model of session 6), so a regression fails; the issue's target is 0.95, which
+failure is printed with its transcript. SHARE_REQUIRED is a floor under today's numbers (sv 0.92, nb 0.90,
+en 0.90 on the model of session 8), so a regression fails; the issue's target is 0.95, which
 `bench/bench_scenarios.py` reports against, with the turns.
 Model: env E2E_MODEL (default models/assistant.tar.gz); skipped, saying so, when there is none.
 """
@@ -20,7 +20,7 @@ from tests.scenarios.runner import LANGUAGES, load, play_all
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(3600)]
 
-SHARE_REQUIRED = 0.65  # raise it as the numbers rise; the target is 0.95
+SHARE_REQUIRED = 0.85  # raise it as the numbers rise; the target is 0.95
 MIN_PER_FLOW = 15
 FLOWS = {"rights": {"access", "rectification", "erasure", "restriction", "objection", "portability",
                     "consent_withdrawal"},

@@ -5,7 +5,7 @@ from __future__ import annotations
 import string
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Optional, Tuple
+from typing import Any, Optional, Tuple
 
 import pytest
 import yaml
@@ -207,11 +207,12 @@ def test_forms_ask_only_what_the_case_needs() -> None:
             assert set(slots_for_form(form, slots)) <= set(FORM_SLOTS[form])
 
 
-def _tracker_with(*users: Tuple[str, str]) -> Tracker:
+def _tracker_with(*users: Tuple[Any, ...]) -> Tracker:
     """A tracker whose events are the given user messages (text, intent), each followed by a bot reply."""
     events = []
-    for text, intent in users:
-        events.append({"event": "user", "text": text, "parse_data": {"intent": {"name": intent}}})
+    for text, intent, *ranking in users:
+        parse = {"intent": {"name": intent}, "intent_ranking": ranking[0] if ranking else []}
+        events.append({"event": "user", "text": text, "parse_data": parse})
         events.append({"event": "bot", "text": "…"})
     latest = {"text": users[-1][0], "intent": {"name": users[-1][1]}}
     return Tracker("t", {}, latest, events, False, None, {}, None)
@@ -225,12 +226,17 @@ def test_a_flow_started_with_a_button_starts_from_the_message_the_button_answere
     from actions.flows import opening_description, opening_text
 
     told = "a consultant on one of our client projects has been billing hours for work that was never done"
-    tracker = _tracker_with((told, before_intent), ("/report_misconduct", "report_misconduct"))
+    ranking = [{"name": before_intent, "confidence": 0.47}, {"name": "report_misconduct", "confidence": 0.3}]
+    tracker = _tracker_with((told, before_intent, ranking), ("/report_misconduct", "report_misconduct"))
     assert opening_text(tracker) == (told if starts_from_it else "/report_misconduct")
     if starts_from_it:
         assert opening_description("misconduct", None, opening_text(tracker)) == told
     typed = _tracker_with(("hello", "greet"), ("I want to report misconduct", "report_misconduct"))
     assert opening_text(typed) == "I want to report misconduct"  # a typed start is its own opening
+    vague = "not sure if this is the right place but something is going on in our team that I'm not comfortable with"
+    unseen = _tracker_with((vague, "nlu_fallback", [{"name": "out_of_scope", "confidence": 0.36}]),
+                           ("/report_misconduct", "report_misconduct"))
+    assert opening_text(unseen) == "/report_misconduct"  # the NLU saw no report in it: the form asks
 
 
 @pytest.mark.parametrize("text, description", [

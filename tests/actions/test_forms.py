@@ -1034,3 +1034,18 @@ async def test_a_policy_question_at_a_yes_no_question_is_no_dont_know(lang: str,
     assert conv.slots["requested_slot"] == "incident_encrypted"
     assert await conv.say(question, "faq", 0.86) == "rejected"  # the FAQ rule answers; the form asks again
     assert conv.slots["incident_encrypted"] is None
+
+
+async def test_a_question_about_the_yes_no_question_is_answered_not_taken_as_yes() -> None:
+    conv = Conversation("sv")
+    await conv.start("En laptop med en kundlista stals ur en bil", "report_incident")
+    await conv.say(USER["sv"]["when"])
+    await conv.say("namn och telefonnummer")
+    await conv.say("cirka 40")
+    assert conv.slots["requested_slot"] == "incident_encrypted"
+    mark = len(conv.sent)
+    await conv.say("vad menar du med krypterad här?", "faq", 0.48)  # below the interruption confidence
+    assert conv.slots["incident_encrypted"] is None and conv.slots["requested_slot"] == "incident_encrypted"
+    assert len(conv.sent) - mark >= 2  # an answer, then the question again
+    await conv.say("nej")
+    assert conv.slots["incident_encrypted"] == "no"
