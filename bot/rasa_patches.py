@@ -26,6 +26,22 @@
    `copy._reconstruct`. Rasa's own slot classes get a `__copy__` that does what that path does for them (a new
    instance of the class with the same `__dict__`); any other slot class keeps the generic copy.
 
+6. Every prediction runs MemoizationPolicy, RulePolicy and TEDPolicy on the same tracker, and each rebuilds the
+   tracker's past states (`Domain.states_for_tracker_history`: a replay of every event through a copy of the
+   tracker) on its own; RulePolicy twice after a user message (text and intent). Within one
+   `MessageProcessor._predict_next_with_tracker` (one graph run of the policies on one tracker, which none of
+   them changes) the states are computed once per tracker, domain and arguments and each caller gets its own
+   copy (the featurizers edit the states they get). An entry is only reused for the same tracker object with
+   the same number of events and the same last event object, so an appended event could never be missed;
+   outside a prediction (training, `rasa test` story conversion, slot extraction) Rasa's own code runs.
+
+7. The processor, RulePolicy and MemoizationPolicy `copy.deepcopy` events and states as arguments of
+   `structlogger.debug(...)` calls, evaluated even when debug logging is off and the call does nothing. In those
+   three modules `copy` becomes an object whose `deepcopy` returns its argument as is while structlog's
+   configured logger drops debug messages (its `debug` is structlog's no-op), and is `copy.deepcopy` otherwise.
+   At start-up the modules' source is checked: every use of `copy` must be a `copy.deepcopy(...)` argument of
+   a `structlogger.debug(...)` call, or the patch refuses.
+
 Applied where Rasa loads our code: `bot/language_component.py`, the first pipeline component, imports this
 module, so `rasa run`, `rasa shell` and `rasa test` load the patches with the model. The action server never
 imports it. tests/bot/test_rasa_patches.py proves each patch is active in a running Rasa (a real `rasa run`
@@ -34,9 +50,12 @@ process reports them) and gives the same results as Rasa's own code.
 
 from __future__ import annotations
 
+import ast
+import contextvars
+import inspect
 import json
 import logging
-from typing import Any, Dict, Optional, Text, Tuple, Type
+from typing import Any, Dict, List, Optional, Text, Tuple, Type
 
 import rasa
 
@@ -231,10 +250,147 @@ def _patch_slot_copy() -> None:
     rasa_slots.Slot.__copy__ = __copy__  # type: ignore[attr-defined]
 
 
+# ------------------------------------------------------------------ 6. past states shared within one prediction
+
+# While a prediction runs: key -> (domain, tracker, number of events, last event, states). None outside one.
+_PAST_STATES: "contextvars.ContextVar[Optional[Dict[Any, Tuple[Any, ...]]]]" = contextvars.ContextVar(
+    "privacy_assistant_past_states", default=None)
+PAST_STATES_STATS = {"computed": 0, "shared": 0}  # for tests/bot/test_rasa_patches*.py
+
+
+def _copy_state_value(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _copy_state_value(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copy_state_value(item) for item in value]
+    if isinstance(value, tuple) and any(isinstance(item, (dict, list, set, tuple)) for item in value):
+        return tuple(_copy_state_value(item) for item in value)
+    if isinstance(value, set):
+        return set(value)
+    return value  # str, numbers, None, and tuples of those: immutable
+
+
+def _copy_states(states: List[Any]) -> List[Any]:
+    """A copy that shares nothing mutable with `states` (as `copy.deepcopy` would, for states' plain types)."""
+    return [_copy_state_value(state) for state in states]
+
+
+def _patch_shared_past_states() -> None:
+    from rasa.core.processor import MessageProcessor
+    from rasa.shared.core.domain import Domain
+
+    original_states = Domain.states_for_tracker_history
+    original_predict = MessageProcessor._predict_next_with_tracker
+    if getattr(original_states, PATCH_MARK, False):
+        return
+    expected = ["self", "tracker", "omit_unset_slots", "ignore_rule_only_turns", "rule_only_data"]
+    if list(inspect.signature(original_states).parameters) != expected:
+        raise UnsupportedRasaVersion("Domain.states_for_tracker_history has another signature")
+    if list(inspect.signature(original_predict).parameters) != ["self", "tracker"]:
+        raise UnsupportedRasaVersion("MessageProcessor._predict_next_with_tracker has another signature")
+
+    def states_for_tracker_history(self: Domain, tracker: Any, omit_unset_slots: bool = False,
+                                   ignore_rule_only_turns: bool = False,
+                                   rule_only_data: Optional[Dict[Text, Any]] = None) -> List[Any]:
+        memo = _PAST_STATES.get()
+        if memo is None:
+            return original_states(self, tracker, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
+        key = (id(self), id(tracker), bool(omit_unset_slots), bool(ignore_rule_only_turns),
+               None if rule_only_data is None else json.dumps(rule_only_data, sort_keys=True, default=repr))
+        events = tracker.events
+        count = len(events)
+        last = events[-1] if count else None
+        entry = memo.get(key)
+        if entry is not None and entry[0] is self and entry[1] is tracker and entry[2] == count and entry[3] is last:
+            PAST_STATES_STATS["shared"] += 1
+            return _copy_states(entry[4])
+        states = original_states(self, tracker, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
+        PAST_STATES_STATS["computed"] += 1
+        memo[key] = (self, tracker, count, last, _copy_states(states))
+        return states
+
+    def _predict_next_with_tracker(self: MessageProcessor, tracker: Any) -> Any:
+        token = _PAST_STATES.set({})
+        try:
+            return original_predict(self, tracker)
+        finally:
+            _PAST_STATES.reset(token)
+
+    for patched, original in ((states_for_tracker_history, original_states),
+                              (_predict_next_with_tracker, original_predict)):
+        setattr(patched, PATCH_MARK, True)
+        setattr(patched, "original", original)
+    Domain.states_for_tracker_history = states_for_tracker_history  # type: ignore[method-assign]
+    MessageProcessor._predict_next_with_tracker = _predict_next_with_tracker  # type: ignore[method-assign]
+
+
+# ------------------------------------------------------------------ 7. no debug-only deep copies when debug is off
+
+def _debug_logging_on() -> bool:
+    import structlog
+    from structlog._native import _nop
+
+    return getattr(structlog.get_config().get("wrapper_class"), "debug", None) is not _nop
+
+
+class _DebugLogCopy:
+    """Stands in for the `copy` module in a module that deep-copies only for `structlogger.debug` arguments."""
+
+    def __init__(self, real: Any) -> None:
+        self._real = real
+        setattr(self, PATCH_MARK, True)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+    def deepcopy(self, x: Any, memo: Any = None) -> Any:
+        if _debug_logging_on():
+            return self._real.deepcopy(x, memo)
+        return x  # the debug call it is an argument of does nothing (and renders synchronously if it did)
+
+
+def _debug_only_copies(module: Any) -> bool:
+    """True when every use of `copy` in the module is `copy.deepcopy(...)` as an argument of `structlogger.debug`."""
+    tree = ast.parse(inspect.getsource(module))
+    allowed = set()
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "debug"
+                and isinstance(node.func.value, ast.Name) and node.func.value.id == "structlogger"):
+            for arg in list(node.args) + [keyword.value for keyword in node.keywords]:
+                if (isinstance(arg, ast.Call) and isinstance(arg.func, ast.Attribute)
+                        and arg.func.attr == "deepcopy" and isinstance(arg.func.value, ast.Name)
+                        and arg.func.value.id == "copy"):
+                    allowed.add(id(arg.func.value))
+    uses = [node for node in ast.walk(tree) if isinstance(node, ast.Name) and node.id == "copy"]
+    return bool(uses) and all(id(node) in allowed for node in uses)
+
+
+DEBUG_COPY_MODULES = ("rasa.core.processor", "rasa.core.policies.rule_policy", "rasa.core.policies.memoization")
+
+
+def _patch_debug_copies() -> None:
+    import copy
+    import importlib
+
+    try:
+        from structlog._native import _nop  # noqa: F401
+    except ImportError as error:  # pragma: no cover - another structlog
+        raise UnsupportedRasaVersion("structlog has no _native._nop: cannot tell whether debug is off") from error
+    for name in DEBUG_COPY_MODULES:
+        module = importlib.import_module(name)
+        if getattr(module.copy, PATCH_MARK, False):
+            continue
+        if module.copy is not copy or not _debug_only_copies(module):
+            raise UnsupportedRasaVersion(f"{name} uses `copy` for more than debug-log arguments")
+        module.copy = _DebugLogCopy(copy)
+
+
 # What the start-up log line lists (tests/bot/test_rasa_patches_running.py looks for each in a real `rasa run`).
 PATCHES = ("RemoteAction._validate_action_result (compiled, per-event-type fast path)",
            "Event.resolve_by_type (cached)", "EndpointConfig.session (domain JSON reused)",
-           "Slot.__copy__ (plain copy)")
+           "Slot.__copy__ (plain copy)",
+           "Domain.states_for_tracker_history (shared within one prediction)",
+           "debug-only deepcopies skipped while debug logging is off")
 
 
 def apply() -> None:
@@ -244,6 +400,8 @@ def apply() -> None:
     _patch_event_type_lookup()
     _patch_endpoint_json()
     _patch_slot_copy()
+    _patch_shared_past_states()
+    _patch_debug_copies()
     logger.info("Rasa %s patches applied: %s", PATCHED_FOR_RASA, ", ".join(PATCHES))
 
 

@@ -241,3 +241,159 @@ def test_a_slot_class_with_its_own_state_keeps_the_generic_copy() -> None:
 
     slot = Custom("x", mappings=[{"type": "custom"}])
     assert copy.copy(slot).__dict__.get("extra") is True
+
+
+# ------------------------------------------------------------------- past states shared within one prediction
+
+MODEL = rasa_patches_root() / "models" / "assistant.tar.gz"
+CONVERSATIONS = [
+    ("sv", ["hej", "hur länge sparar ni min ansökan?", "Jag vill ha ett registerutdrag, vilka uppgifter har ni om mig?",
+            "Anna Svensson", "anna@example.se", "ja", "tack"]),
+    ("en", ["hello", "I want you to delete my data", "John Smith", "no", "what is a data breach?", "bye"]),
+    ("nb", ["hei", "jeg vil klage", "hva gjør dere med personnummeret mitt?", "stopp"]),
+]
+
+
+@pytest.fixture(scope="module")
+def agent() -> Any:  # the real model: the three policies as `rasa run` loads them
+    if not MODEL.exists():
+        pytest.skip(f"no trained model at {MODEL}")
+    from rasa.core.agent import Agent
+
+    return Agent.load(str(MODEL))
+
+
+def _trackers_and_predictions(agent: Any) -> List[Any]:
+    """Conversations built turn by turn from the model's own NLU and predictions (each predicted action appended
+    as executed, up to 6 per turn, no action server): at each step, what the patched prediction (the shared
+    past states) and Rasa's own graph run (nothing shared: no prediction scope) say."""
+    import asyncio
+
+    from rasa.core.channels.channel import UserMessage
+    from rasa.engine.constants import PLACEHOLDER_TRACKER
+    from rasa.shared.core.events import ActionExecuted, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    processor = agent.processor
+    target = processor.model_metadata.core_target
+    steps: List[Any] = []
+    for lang, texts in CONVERSATIONS:
+        tracker = DialogueStateTracker(f"patch-{lang}", processor.domain.slots)
+        tracker.update(ActionExecuted("action_listen"))
+        for text in texts:
+            message = UserMessage(text, metadata={"language": lang})
+            parsed = asyncio.run(processor.parse_message(message))
+            tracker.update(UserUttered(text, parsed["intent"], parsed["entities"], parsed))
+            for _ in range(6):
+                before = _shared_count()
+                ours = processor._predict_next_with_tracker(tracker)
+                shared = _shared_count() - before
+                stock = processor.graph_runner.run(inputs={PLACEHOLDER_TRACKER: tracker}, targets=[target])[target]
+                steps.append((ours, stock, shared))
+                action = processor.domain.action_names_or_texts[ours.max_confidence_index]
+                tracker.update(ActionExecuted(action, policy=ours.policy_name, confidence=ours.max_confidence))
+                if action == "action_listen":
+                    break
+    return steps
+
+
+def _shared_count() -> int:
+    return rasa_patches.PAST_STATES_STATS["shared"]
+
+
+def test_predictions_with_shared_past_states_are_rasas_own(agent: Any) -> None:
+    from rasa.shared.core.domain import Domain
+
+    assert getattr(Domain.states_for_tracker_history, rasa_patches.PATCH_MARK, False)
+    steps = _trackers_and_predictions(agent)
+    assert len(steps) > 15
+    for ours, stock, _ in steps:
+        assert ours.probabilities == stock.probabilities
+        assert (ours.policy_name, ours.policy_priority, ours.events, ours.optional_events,
+                ours.is_end_to_end_prediction, ours.is_no_user_prediction, ours.hide_rule_turn,
+                ours.action_metadata) == (stock.policy_name, stock.policy_priority, stock.events,
+                                          stock.optional_events, stock.is_end_to_end_prediction,
+                                          stock.is_no_user_prediction, stock.hide_rule_turn,
+                                          stock.action_metadata)
+    # MemoizationPolicy and TEDPolicy share one computation, RulePolicy's text and intent passes another.
+    assert all(shared >= 1 for _, _, shared in steps)
+
+
+def test_past_states_are_shared_only_inside_a_prediction_and_only_for_the_same_events() -> None:
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    domain = Domain.load(str(rasa_patches_root() / "domain.yml"))
+    original = getattr(Domain.states_for_tracker_history, "original")
+    tracker = DialogueStateTracker("x", domain.slots)
+    for event in (ActionExecuted("action_listen"), UserUttered("hej", {"name": "greet", "confidence": 1.0}),
+                  ActionExecuted("utter_greet"), ActionExecuted("action_listen")):
+        tracker.update(event)
+    stats = dict(rasa_patches.PAST_STATES_STATS)
+    tracker.past_states(domain)
+    tracker.past_states(domain)
+    assert rasa_patches.PAST_STATES_STATS == stats  # no prediction running: Rasa's own code, nothing kept
+
+    token = rasa_patches._PAST_STATES.set({})
+    try:
+        first = tracker.past_states(domain, ignore_rule_only_turns=True, rule_only_data={"slots": [], "loops": []})
+        first[-1].clear()  # a caller editing its states does not reach the next caller's
+        second = tracker.past_states(domain, ignore_rule_only_turns=True, rule_only_data={"slots": [], "loops": []})
+        assert second == original(domain, tracker, False, True, {"slots": [], "loops": []})
+        assert rasa_patches.PAST_STATES_STATS["shared"] == stats["shared"] + 1
+        assert tracker.past_states(domain) == original(domain, tracker, False, False, None)  # other arguments
+        tracker.update(SlotSet("language", "sv"))
+        tracker.update(UserUttered("hej igen", {"name": "greet", "confidence": 1.0}))
+        assert tracker.past_states(domain) == original(domain, tracker, False, False, None)  # new events
+        assert rasa_patches.PAST_STATES_STATS["computed"] == stats["computed"] + 3
+    finally:
+        rasa_patches._PAST_STATES.reset(token)
+
+
+def test_state_copies_share_nothing_mutable() -> None:
+    import copy
+
+    states = [{"user": {"intent": "greet", "entities": ("a", "b")}, "slots": {"s": (1.0,)}},
+              {"prev_action": {"action_name": "x"}, "other": [{"a": [1]}], "t": ({"k": 1},)}]
+    copied = rasa_patches._copy_states(states)
+    assert copied == copy.deepcopy(states)
+    copied[0]["user"]["intent"] = "other"
+    copied[1]["other"][0]["a"].append(2)
+    copied[1]["t"][0]["k"] = 2
+    assert states == [{"user": {"intent": "greet", "entities": ("a", "b")}, "slots": {"s": (1.0,)}},
+                      {"prev_action": {"action_name": "x"}, "other": [{"a": [1]}], "t": ({"k": 1},)}]
+
+
+# ----------------------------------------------------------------------- debug-only deep copies
+
+def test_the_modules_deepcopy_only_for_debug_logs_and_others_are_refused() -> None:
+    import importlib
+
+    import rasa.core.policies.policy
+
+    for name in rasa_patches.DEBUG_COPY_MODULES:
+        module = importlib.import_module(name)
+        assert getattr(module.copy, rasa_patches.PATCH_MARK, False), name
+        assert rasa_patches._debug_only_copies(module), name
+    assert not rasa_patches._debug_only_copies(rasa.core.policies.policy)  # deep-copies its config
+
+
+def test_debug_copies_are_real_copies_while_debug_is_on_and_skipped_when_off() -> None:
+    import logging
+
+    import structlog
+
+    import rasa.core.processor
+
+    saved = structlog.get_config()
+    value = {"events": [{"event": "slot", "value": [1]}]}
+    try:
+        structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG))
+        copied = rasa.core.processor.copy.deepcopy(value)
+        assert copied == value and copied is not value and copied["events"][0] is not value["events"][0]
+        structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.INFO))
+        assert rasa.core.processor.copy.deepcopy(value) is value
+        assert rasa.core.processor.copy.copy is __import__("copy").copy  # everything else is the copy module
+    finally:
+        structlog.configure(**saved)
