@@ -67,7 +67,9 @@ from actions.words import (
     DATABASE_WORDS,
     DELETE_WORDS,
     DESCRIPTION_OBJECTS,
+    EARLIER_CASE_WORDS,
     EVERYTHING_WORDS,
+    FOLLOW_UP_WORDS,
     REPORT_FRAME_WORDS,
     WITHDRAW_WORDS,
 )
@@ -237,6 +239,8 @@ def decide_flow(intent: Optional[str], text: str, entities: Dict[str, Optional[s
     if intent == "withdraw_consent" and mentions_application:
         # "the consent I gave when I applied": the application or the recruitment database; the form asks.
         return {"flow": "application_withdrawal"}
+    if intent in ("report_incident", "report_misconduct", "file_complaint") and follows_up_an_earlier_case(text):
+        intent = "check_case_status"  # "I reported an incident anonymously, what's happening with it?"
     goal = START_INTENT_GOALS.get("report_incident" if intent == "card_submitted" else intent or "")
     if goal is None:
         return {"flow": None}
@@ -247,6 +251,12 @@ def decide_flow(intent: Optional[str], text: str, entities: Dict[str, Optional[s
         if found:
             start["status_reference"] = found
     return start
+
+
+def follows_up_an_earlier_case(text: str) -> bool:
+    """A report, complaint or request made earlier, and a question about how it is going: a status check,
+    not a new report, whatever intent the NLU gave it."""
+    return has_any(text, EARLIER_CASE_WORDS) and has_any(text, FOLLOW_UP_WORDS)
 
 
 class ActionStartFlow(Action):

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from actions.goals import START_INTENT_GOALS
+from bot.request_rules import ERASING_VERBS, names_personal_data
+from bot.text import fold
 
 # The policy topic (bot/faq_topics.py) is trusted from this confidence on ... (0.3 with the margin below: on
 # tests/nlu_holdout's 279 policy questions 246 were answered with the right topic and 6 with a wrong one, and
@@ -130,12 +132,39 @@ def offer_for_question(parse: Mapping[str, Any], topic_unsure: bool = False) -> 
     32 of the 279 policy questions (27 of the unsure ones among them were "did you mean" questions already)
     and to none of the 349 other messages."""
     ranking = _ranking(parse)
+    said = request_said_in_words(parse, ranking)
+    if said:
+        return said
     if topic_unsure and len(ranking) > 1 and ranking[1].get("name") in REQUEST_INTENTS:
         return ranking[1]["name"]
     for ranked in ranking[1:3]:
         name = ranked.get("name")
         if name in REQUEST_INTENTS and float(ranked.get("confidence") or 0.0) >= OFFER_MIN_CONFIDENCE:
             return name
+    return None
+
+
+# A request whose own verb is in the message ("jeg vil bare at dere sletter opplysningene mine" at the end of a
+# long story): offered even when another request ranks above it, if the classifier saw it at all.
+REQUEST_VERBS: Dict[str, Tuple[str, ...]] = {
+    "request_erasure": ERASING_VERBS,
+    "request_objection": ("motsatter mig", "motsetter meg", "invander", "invend", "i object", "object to"),
+}
+REQUEST_SEEN_MIN_CONFIDENCE = 0.05
+REQUEST_SEEN_IN_TOP = 4
+
+
+def request_said_in_words(parse: Mapping[str, Any], ranking: List[Dict[str, Any]]) -> Optional[str]:
+    """The request among the top ranked whose verb the message uses about personal data, if any."""
+    text = str(parse.get("text") or "")
+    if not text or text.startswith("/") or not names_personal_data(text):
+        return None
+    folded = " " + " ".join(re.findall(r"[a-z0-9]+", fold(text))) + " "
+    for ranked in ranking[1:REQUEST_SEEN_IN_TOP]:
+        verbs = REQUEST_VERBS.get(ranked.get("name") or "")
+        if verbs and float(ranked.get("confidence") or 0.0) >= REQUEST_SEEN_MIN_CONFIDENCE and any(
+                f" {fold(verb)}" in folded for verb in verbs):
+            return ranked["name"]
     return None
 
 

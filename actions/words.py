@@ -39,7 +39,12 @@ APPLICATION_WORDS = ["ansökan", "ansökning", "søknad", "soknad", "application
 ANONYMOUS_WORDS = ["anonym", "anonymous", "utan namn", "utan mitt namn", "uten navn", "uten navnet", "utan namnet",
                    "without my name", "without a name", "without name", "rather not give my name",
                    "not give my name", "don't want to give my name", "vill inte uppge", "vil ikke oppgi",
-                   "vil ikkje oppgje", "helst inte namn", "helst ikke navn"]
+                   "vil ikkje oppgje", "helst inte namn", "helst ikke navn",
+                   # a name that must not come out: "jag vill inte att mitt namn kommer fram"
+                   "inte att mitt namn", "inte mitt namn", "ikke at navnet mitt", "ikke navnet mitt",
+                   "ikkje namnet mitt", "not my name", "don't want my name", "dont want my name",
+                   "ingen ska veta", "ingen skal vite", "ingen skal vita", "no one knows", "nobody knows",
+                   "without anyone knowing"]
 # Checked before ANONYMOUS_WORDS: "ikke anonymt" is named.
 NOT_ANONYMOUS_WORDS = ["inte anonym", "ej anonym", "ikke anonym", "ikkje anonym", "ikke som anonym", "not anonymous",
                        "not anonymously", "no anonym", "don't want to be anonymous", "vill inte vara anonym",
@@ -97,9 +102,10 @@ FILLER_WORDS = {fold(w) for w in (
 )}
 
 # -- what a message is: a question, a command, a stop, another request --------------------------------------
+# ("er " is left out: Norwegian "is" opens a question, Swedish "er" is "your": "er kundtjänst bad mig ...")
 QUESTION_WORDS = ["vad", "vilk", "hur", "när", "var ", "varför", "vem", "hva", "hvilk", "hvordan", "når", "hvor",
                   "hvorfor", "hvem", "what", "which", "how", "when", "where", "why", "who", "kan ", "can ", "får ",
-                  "may ", "do ", "does ", "is ", "are ", "är ", "er ", "måste", "må ", "must "]
+                  "may ", "do ", "does ", "is ", "are ", "är ", "måste", "må ", "must "]
 COMMAND_WORDS = {"stop", "stopp", "avbryt", "cancel", "help", "hjalp", "hjelp", "quit", "exit", "slutt", "sluta",
                  "restart", "reset", "menu", "meny"}
 
@@ -200,3 +206,15 @@ nåt nåkka nokka nån någon nokon noen anyone anybody somebody without utan ut
 får får gets find out ta reda finne ut who vem hvem kem ka it's its it anonymous anonymously anonym anonymt
 anonymt anonymitet name namn navn namnet navnet identity identitet
 """.split()}
+
+# A case made earlier ("jag rapporterade en incident", "I filed a complaint") and a question about how it is going
+# ("vad är läget med den?"): together they make a status check (actions/flows.follows_up_an_earlier_case).
+EARLIER_CASE_WORDS = ["rapporterade", "rapporterat", "anmälde", "anmält", "anmalde", "anmalt", "skickade in",
+                      "lämnade in", "rapporterte", "meldte", "har meldt", "varslet", "varsla", "sendte inn",
+                      "klagde", "klaget", "sendte en", "sendte et", "skickade en", "skickade ett", "i sent a", "reported", "i filed", "i submitted", "i sent", "i made a report",
+                      "i complained", "i lodged"]
+FOLLOW_UP_WORDS = ["vad är läget", "hur går det", "något nytt", "nåt nytt", "status", "följa upp", "följer upp",
+                   "vad händer med", "har det hänt", "hva skjer", "hvordan går det", "noe nytt", "følge opp",
+                   "har det skjedd", "korleis går det", "any news", "how is it going", "how's it going",
+                   "follow up", "follow-up", "check on", "what is happening with", "what's happening with",
+                   "heard nothing", "hört något", "hört nåt", "hørt noe", "hørt noko", "inte hört", "ikke hørt"]

@@ -189,6 +189,12 @@ def test_email_names_references_and_answers() -> None:
     ("withdraw_consent", "I withdraw my newsletter consent", "rights"),
     ("report_incident", "data breach", "incident"),
     ("out_of_scope", "what's the weather", None),
+    ("report_incident", "hej, jag rapporterade en incident i teams utan namn, vad är läget med den?", "case_status"),
+    ("file_complaint", "Jeg sendte en klage for en stund siden og har ikke hørt noe", "case_status"),
+    ("file_complaint", "jeg har ikke hørt noe fra dere og vil klage på hvordan dere behandler dataene mine",
+     "complaint"),  # no earlier case: a new complaint
+    ("report_misconduct", "I reported misconduct last week, any news?", "case_status"),
+    ("report_incident", "I want to report an incident: status page shows customer data", "incident"),
 ])
 def test_decide_flow(intent: str, text: str, expected: str) -> None:
     assert decide_flow(intent, text, {}).get("flow") == expected
@@ -260,6 +266,7 @@ def test_a_report_opening_is_its_description_when_it_tells_something(text: str, 
     ("when I applied, did you check my social media?", True),
     ("vår chef läser allas mejl", False), ("var sparar ni mina uppgifter", True),  # "our" is not "where"
     ("nar raderar ni min ansokan", True),  # typed without diacritics
+    ("er kundtjänst bad mig mejla en kopia på mitt pass", False),  # Swedish "er" is "your"
 ])
 def test_a_question_is_told_from_a_story(text: str, question: bool) -> None:
     from actions.reading import looks_like_question

@@ -1049,3 +1049,16 @@ async def test_a_question_about_the_yes_no_question_is_answered_not_taken_as_yes
     assert len(conv.sent) - mark >= 2  # an answer, then the question again
     await conv.say("nej")
     assert conv.slots["incident_encrypted"] == "no"
+
+
+@pytest.mark.parametrize("lang, answer, anonymous", [
+    ("sv", "jag vill inte att mitt namn kommer fram", "yes"), ("nb", "helst ikke navnet mitt", "yes"),
+    ("en", "with my name", "no"), ("sv", "nej", "no"),
+])
+async def test_who_reports_is_read_from_the_users_words(lang: str, answer: str, anonymous: str) -> None:
+    conv = Conversation(lang)
+    await conv.start("misconduct", "report_misconduct")
+    await conv.say("A manager shares customer data without a contract")
+    assert conv.slots["requested_slot"] == "reporter_anonymous"
+    await conv.say(answer)
+    assert conv.slots["reporter_anonymous"] == anonymous

@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import pytest
 
 from actions import policy, routing
-from actions.routing import Route, route
+from actions.routing import Route, offer_for_question, route
 from tests.support import action_request
 
 
@@ -136,3 +136,21 @@ async def test_clarify_with_nothing_close_falls_back_to_the_menu(policy_executor
     message = parse("nlu_fallback", 0.2, [("out_of_scope", 0.3)], text="blorp snerk")
     result = await policy_executor.run(action_request("action_clarify_request", message, {"language": "sv"}))
     assert [r.get("response") for r in result["responses"]] == ["utter_nlu_fallback"]
+
+
+@pytest.mark.parametrize("text, ranking, offered", [
+    # a long story that ends in the request: the verb decides among the requests the classifier saw
+    ("hei jeg sokte jobb hos dere for lenge siden og na far jeg plutselig nyhetsbrev. jeg vil bare at dere "
+     "sletter opplysningene mine, alt sammen",
+     [("faq", 0.53), ("file_complaint", 0.20), ("request_erasure", 0.16)], "request_erasure"),
+    ("there are photos of me on your website from a course, I would like the photos removed and my details too",
+     [("faq", 0.41), ("customer_service", 0.21), ("request_erasure", 0.07)], "request_erasure"),
+    ("how long do you keep my data?", [("faq", 0.9), ("request_access", 0.05)], None),
+    ("please delete my booking for tuesday", [("faq", 0.5), ("customer_service", 0.3), ("request_erasure", 0.06)],
+     None),  # no personal data: no erasure offer
+])
+def test_a_request_said_in_words_is_offered(text: str, ranking: List[Tuple[str, float]], offered: Optional[str]) -> None:
+    parse = {"text": text, "intent": {"name": ranking[0][0], "confidence": ranking[0][1]},
+             "intent_ranking": [{"name": n, "confidence": c} for n, c in ranking]}
+    assert offer_for_question(parse) == offered
+

@@ -1,0 +1,281 @@
+"""A case is opened only for the user's personal data: the rule of the request guard (no Rasa imports, so the
+action server uses the same word lists without loading Rasa; the NLU component is bot/request_guard.py).
+
+Why: the intent classifier learns the verbs of privacy requests ("radera", "vis meg", "stop", "a copy of"),
+so "send me a copy of my invoice", "slett påminnelsen min" or "turn off all alarms" came out as access,
+erasure or consent requests, and the person was asked for a name, an e-mail address and a code to file a
+request they never made. The training data now has hard negatives for these, but a statistical model still
+leans on the verb for objects it has never seen, and on news sentences or small talk it guesses an
+incident or a misconduct report with high confidence. The rule here looks at the object instead:
+
+    a case-opening intent stands only when its message names personal data (uppgifter, opplysninger, data,
+    an address, "om mig", "forget me" ...) or the intent's own object (a consent, an application, an
+    incident's or a misconduct report's terms, a case of ours).
+
+Otherwise it becomes `customer_service` when it names an invoice, a password, an order, a booking ... (the
+assistant says it handles privacy only and how to reach the company otherwise), else `out_of_scope`. A status
+check is asked in too many ways for a word list: it is only taken away when it names such an object. The
+rule never creates a request; it only takes one away, so it cannot open a case by mistake. The word lists
+were checked on the training data and tests/nlu_holdout (99.8% and 100% of request examples keep their
+intent); the acceptance sets only report.
+
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Tuple
+
+from bot.text import fold
+
+CUSTOMER_SERVICE = "customer_service"
+OUT_OF_SCOPE = "out_of_scope"
+
+# Word stems, folded (lower case, å/ä→a, ö/ø→o, æ→ae). A stem matches a word that starts with it, or, for
+# stems of 5+ letters, a word that contains it (Nordic compounds: "kundportallösenordet", "fakturakopian").
+
+# Things a company's customer service handles: never a privacy request's object.
+CUSTOMER_SERVICE_OBJECTS: Tuple[str, ...] = (
+    "faktur", "invoice", "kvitto", "kvitter", "receipt", "kreditnot", "betalingspaminn", "betalningspaminn",
+    "losenord", "passord", "password", "passwd", "inlogg", "innlogg", "login", "tvafaktor", "tofaktor", "2fa",
+    "bestall", "bestill", "order", "ordre", "leverans", "levering", "delivery", "frakt", "shipping", "paket",
+    "pakke", "parcel", "abonnem", "prenumer", "subscription", "licens", "lisens", "licence", "license",
+    "bokning", "booking", "mote", "moten", "motet", "meeting", "timebestill", "kursplats", "kursplass",
+    "lonespec", "lonebesked", "lonnsslipp", "lonnslipp", "payslip", "lonn", "salary", "offert", "quote",
+    "prisforslag", "pristilbud", "ticket", "supportarend", "supportsak", "notis", "notific", "varsling",
+    "pushvarsl", "nyhetsflode", "kundportal", "kundeportal", "portal", "konto", "account",
+)
+# Things of daily life the assistant has nothing to do with (voice-assistant commands, media, home).
+OTHER_OBJECTS: Tuple[str, ...] = (
+    "alarm", "larm", "vackar", "vekker", "paminn", "pamin", "reminder", "timer", "nedrakn", "tidtak",
+    "musik", "music", "sang", "song", "spellist", "spillelist", "playlist", "album", "radio", "podcast",
+    "podd", "lampa", "lampe", "lamp", "light", "ljuset", "lyset", "lysa", "volum", "volume",
+    "vader", "weather", "temperatur", "kalender", "calendar", "inkopslist", "handlelist", "handleliste",
+    "shopping", "indkob", "mjolk", "melk", "milk", "spotify", "netflix", "youtube", "serien", "episod",
+    "film", "movie", "spel", "spill", "game", "recept", "oppskrift", "recipe",
+)
+# Words that make the object personal data, consent, an application or a privacy matter: a message with
+# any of these keeps its request, whatever else it names ("radera mina uppgifter och min order").
+PERSONAL_DATA_ANCHORS: Tuple[str, ...] = (
+    "personuppg", "personopplys", "personoplys", "personal", "personlig", "uppgift", "uppgifter", "opplysning",
+    "oplysning", "data", "info", "information", "informasjon", "samtyck", "samtykk", "consent", "nyhetsbrev",
+    "newsletter", "marknadsf", "markedsf", "marketing", "reklam", "ansokan", "ansokn", "soknad", "soknaden",
+    "application", "applied", "cv", "profil", "profile", "kandidat", "candidate", "rekryt", "rekrutt",
+    "recruit", "gdpr", "integritet", "personvern", "privacy", "dataskydd", "registrer", "register",
+    "lagrat", "lagret", "lagra", "stored", "sparat", "spart", "saved", "kept", "holder", "hold",
+    # the fields people name instead of "my data"
+    "adress", "address", "namn", "navn", "name", "telefonnummer", "mobilnummer", "phone", "personnummer",
+    "fodselsnummer", "personnr", "bild", "foto", "photo", "fodselsnum", "bilet",
+    # what the rights are called
+    "innsyn", "insyn", "registerutdrag", "utdrag", "portab", "gdpr", "rattighet", "rettighet", "right to",
+    "system", "databas", "database", "record", "kartotek", "behandl", "process", "details", "detaljer",
+    "kontaktinf", "etternavn", "efternamn", "fornavn", "fornamn", "surname", "visitor", "besoksregistr", "artikel", "artikkel", "article", "dsar", "subject access", "access request",
+    "tillgang", "innsigelse", "csv", "xml", "json", "maskinl", "machine readable", "everything i", "allt jag",
+    # "bli glemt" (the right to be forgotten), not "glemt passordet" (forgot the password)
+    "alt jeg", "alt eg", "bli glomd", "bli glemt", "bli gloymd", "be forgotten", "glom mig", "glem meg",
+    "gloym meg", "forget me", "telefonnr", "fodelsedat", "fodselsdat",
+    "birth", "titel", "tittel", "title", "roll", "rolle", "role", "ratten", "retten", "right of",
+    "kundnummer", "kundenummer", "customer number",
+)
+# Phrases that point at the person themself ("forget me", "allt om mig", "everything you have on me",
+# "jag vill bli raderad", "I want to be forgotten").
+_SELF_PATTERN = re.compile(
+    r"\b(?:om|about|on|of|pa|glom\w*|glem\w*|forget\w*|rader\w*|slett\w*|delete\w*|erase\w*|remove\w*|"
+    r"fjern\w*|bort|wipe\w*|kopplat|koblet|linked|till|til|kontakt\w*|contact\w*|text\w*|spamm\w*|spam)"
+    r"\s+(?:mig|meg|mae|me|mej)\b"
+    r"|\bbli\s+(?:rader|slett|glom|glem|gloym|fjern)\w*"
+    r"|\bbe\s+(?:forgotten|deleted|erased|removed)\b"
+)
+# For an incident report a password or login can be the point ("I typed my password into a phishing page").
+INCIDENT_ANCHORS: Tuple[str, ...] = (
+    "phish", "natfisk", "fisk", "hack", "lack", "lekk", "leak", "stulen", "stulet", "stjal", "stole",
+    "stolen", "tapt", "tappa", "mist", "lost", "forlorad", "forlagt", "feil mottak", "fel mottag",
+    "wrong recipient", "wrong person", "obehorig", "uautoris", "unauthori", "intrang", "innbrudd", "breach",
+    "virus", "malware", "ransom", "komprom", "avvik", "incident", "hendelse", "handelse", "sikkerhet",
+    "sakerhet", "security", "nagon annan", "noen andre", "someone", "somebody", "fremmed", "okand", "ukjent",
+    "fel person", "feil person", "feil mottaker", "fel adress", "av misstag", "ved en feil", "ved et uhell",
+    "by mistake", "tilgang", "atkomst", "access", "behorig", "laptop", "dator", "datamaskin", "mobil",
+    "telefon", "usb", "minnepinne", "minnessticka", "kundlist", "kundeliste", "lonelist", "lonnsliste",
+    "payroll", "kryptera", "kryptert", "encrypt", "okrypt", "ukrypt", "unencrypt", "lonef", "loned", "lonn",
+    "salary", "fel", "feil", "wrong", "noen har", "nagon har", "someone has", "falsk", "fake", "misstank",
+    "mistenk", "suspicious", "server", "offentlig", "publikt", "public", "delat", "delt", "shared", "exponer",
+    "eksponer", "exposed", "deviat", "compromis", "misplac", "flash drive", "kundavtal", "kundeavtal", "customer contract",
+    # payslips, portals and mailboxes in a report are what leaked or was exposed, not a customer-service matter
+    "lonebesk", "lonespec", "lonnsslip", "lonsslip", "lonnslip", "payslip", "pay slip",
+    "kapat", "kapad", "kapret", "kapra", "hijack", "taken over", "sharepoint", "gast", "gjest", "guest",
+    "revisor", "auditor", "zip", "pc", "bitlocker", "router", "skrivar", "skriver", "printer", "skarmdump",
+    "skjermdump", "screenshot", "skjermbilde", "fodselsnum", "personnum",
+    "another", "annen kund", "annan kund", "annet selskap", "annat foretag", "other compan", "employee list",
+    "ansattlist", "anstalldlist", "ipad", "tablet", "surfplatt", "nettbrett", "jobbmejl", "jobbmail",
+    "jobbepost", "work mail", "work email", "read", "laste", "leste", "lest",
+    "picture", "snapped", "instagram", "snapchat", "facebook", "linkedin", "social media", "sociala medier",
+    "sosiale medier",
+)
+# For a status check, the object is a case of ours.
+CASE_ANCHORS: Tuple[str, ...] = (
+    "arend", "sak", "saken", "saka", "case", "referens", "referanse", "reference", "begaran", "foresporsel",
+    "henvendelse", "request", "prv", "inc", "wbl", "klagom", "klage", "complaint", "anmalan", "melding", "krav",
+    "forfragan", "forespurnad", "dsar",
+)
+
+APPLICATION_ANCHORS: Tuple[str, ...] = (
+    "ansok", "sokt", "soknad", "soker", "applic", "applied", "cv", "tjanst", "stilling", "position", "jobb", "job",
+    "rekryt", "rekrutt", "recruit", "kandidat", "candidate", "intervju", "interview", "vacanc", "talang",
+    "talent", "candida",
+)
+CONSENT_ANCHORS: Tuple[str, ...] = (
+    "samtyck", "samtykk", "consent", "nyhetsbrev", "newsletter", "utskick", "utsendel", "mailing", "sms",
+    "reklam", "marknadsf", "markedsf", "marketing", "cookie", "kaka", "kakor", "informasjonskaps", "unsubscri",
+    "avregistr", "avmeld", "meld meg av", "prenumer", "erbjud", "tilbud", "offers", "kampanj", "nyheit",
+    "advertis", "ads", "annons", "text message", "leads", "market research", "marknadsunders", "markedsunders",
+    "permission", "tillatelse", "tillat", "spam", "mejl", "opt out", "opt me", "invitation", "inbjud",
+    "invitasjon", "promotion", "email", "e mail", "mail", "epost", "e post",
+)
+OBJECTION_ANCHORS: Tuple[str, ...] = CONSENT_ANCHORS + (
+    "invand", "invend", "object", "protest", "motsat", "motsett", "reserver", "profil", "analys", "analyz",
+    "analyse", "spar", "track", "legitim", "berettig", "intresse", "interesse", "interest",
+)
+MISCONDUCT_ANCHORS: Tuple[str, ...] = (
+    "varsl", "visselbl", "whistle", "misconduct", "missforh", "kritikkverd", "trakass", "harass", "mobb",
+    "bully", "korrup", "corrupt", "bribe", "muta", "mutor", "fusk", "fraud", "bedrag", "svindel", "underslag",
+    "embezzl", "irregular", "oegentlig", "uregelmess", "uetisk", "oetisk", "unethical", "diskrim", "kollega",
+    "colleague", "sjef", "chef", "leder", "manager", "overordn", "anonym", "lovbrudd", "lagbrott", "illegal",
+    "olag", "ulovlig", "stjal", "stjel", "steal", "selger", "saljer", "sells", "wrongdo", "brott", "brudd",
+    "crime", "breaking the law", "bryter", "brib", "bestikk", "penningtvatt", "hvitvask", "launder", "jav",
+    "inhabil", "conflict of interest", "forskingr", "underslar", "rigg", "visselpip", "klandervard", "bulli",
+    "jukse", "cheat", "regnskap", "bokforing", "the books", "anbud", "upphandl", "anskaff", "tender",
+    "faking", "penger", "pengar", "money", "under bordet", "under the table",
+    "konsult", "konsulent", "consultant", "kreditupplys", "kredittsjekk", "kredittopplys", "credit check",
+    "leadlist", "lead list", "selj", "salj", "sales", "epostkass", "e postkass", "innboks", "inbox", "leiar",
+    "personnum", "fodselsnum",
+    "admin", "read", "laser", "lese", "leser", "las ", "mejl", "email", "e post", "epost", "ceo", "vd ", "vdn",
+    "slar opp", "sla opp", "kolla upp", "look up", "looks up", "snok", "snoop", "tener", "tjener", "naboa",
+    "neighbo",
+)
+COMPLAINT_ANCHORS: Tuple[str, ...] = CASE_ANCHORS + (
+    "klag", "complain", "reklamer", "missnojd", "misfornoyd", "unhappy", "dissatisf", "not satisfied",
+    "inte nojd", "ikke fornoyd", "otillrack", "utilstrekk", "insufficient", "svar", "answer", "respons",
+    "hanter", "handter", "handled", "handling", "radering", "sletting", "erasure",
+    "leadlist", "lead list", "export", "eksport", "fjerne", "fjerna", "remove",
+)
+# A status check is asked in open words ("any news?", "I'm still waiting"): the guard needs a foreign object
+# to act on it (see `guarded_intent`). Incidents and misconduct reports need their own words, like rights:
+# on the training and tuning sets their anchors keep 98-100% of the examples.
+OPEN_VOCABULARY_INTENTS = frozenset({"check_case_status"})
+# The intents the guard checks, with the extra anchors each accepts besides personal data. A message for one
+# of these must name personal data, the person themself or the intent's own object (an application, a
+# consent, an incident, a case ...); else it is not that request, whatever its verb.
+GUARDED_INTENTS: Dict[str, Tuple[str, ...]] = {
+    # An e-mail address, an account or a log is personal data here, but "mail me the invoice", "my account is
+    # locked" and "the server logs" are not requests: those words count only for the intents that need them.
+    "request_access": ("logg", "logs"),
+    "request_rectification": ("rattelse", "retting", "rectif", "e post", "epost", "email", "e mail", "mejl", "mail"),
+    "request_erasure": ("konto", "account", "logg", "logs"),
+    "request_restriction": ("begrans", "begrens", "restrict"),
+    "request_objection": OBJECTION_ANCHORS,
+    "request_portability": ("export", "eksport", "entered", "lagt inn", "lagt in"),
+    "withdraw_consent": CONSENT_ANCHORS,
+    "withdraw_application": APPLICATION_ANCHORS,
+    "file_complaint": COMPLAINT_ANCHORS,
+    "report_incident": INCIDENT_ANCHORS,
+    "report_misconduct": MISCONDUCT_ANCHORS,
+    "check_case_status": CASE_ANCHORS,
+}
+
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def _matches(words: List[str], joined: str, stems: Iterable[str]) -> bool:
+    for stem in stems:
+        if " " in stem:  # a phrase: its last word may go on ("text message" matches "text messages")
+            if f" {stem}" in joined:
+                return True
+            continue
+        for word in words:
+            if word.startswith(stem) or (len(stem) >= 5 and stem in word):
+                return True
+    return False
+
+
+def _words(text: str) -> Tuple[List[str], str]:
+    folded = fold(text)
+    words = _WORD.findall(folded)
+    return words, " " + " ".join(words) + " "
+
+
+def names_personal_data(text: str, extra_anchors: Iterable[str] = ()) -> bool:
+    """True when the message is about the person's data (or, with `extra_anchors`, the intent's own object)."""
+    words, joined = _words(text)
+    if _SELF_PATTERN.search(joined):
+        return True
+    return _matches(words, joined, PERSONAL_DATA_ANCHORS) or _matches(words, joined, extra_anchors)
+
+
+def other_object(text: str) -> Optional[str]:
+    """`customer_service` or `out_of_scope` when the message names such an object; else None."""
+    words, joined = _words(text)
+    if _matches(words, joined, CUSTOMER_SERVICE_OBJECTS):
+        return CUSTOMER_SERVICE
+    if _matches(words, joined, OTHER_OBJECTS):
+        return OUT_OF_SCOPE
+    return None
+
+
+def guarded_intent(intent: str, text: str) -> Optional[str]:
+    """What a case-opening `intent` becomes for this text: None when it stands, else the replacement
+    (`customer_service` when it names such an object, else `out_of_scope`).
+
+    A request or report needs its object in words: personal data, the person, a consent, an application, an
+    incident's or a misconduct's own terms. A status check is asked in too many ways for that: it loses its
+    intent only when it names something that is not ours (an order, a ticket) and no case of ours."""
+    if intent not in GUARDED_INTENTS or not text:
+        return None
+    if names_personal_data(text, GUARDED_INTENTS[intent]):
+        return None
+    if intent in OPEN_VOCABULARY_INTENTS:
+        return other_object(text)
+    return other_object(text) or OUT_OF_SCOPE
+
+
+# "kan ni radera allt ni har sparat om mig?" reads like access ("everything you have stored about me") and was
+# classified so at 0.70 with erasure second: the verb decides. An access request that uses an erasing verb and
+# no word of seeing or getting a copy, with erasure in the ranking, is the erasure request.
+ERASING_VERBS: Tuple[str, ...] = (
+    "radera", "raderin", "ta bort", "tas bort", "slett", "fjern", "delete", "erase", "remove", "wipe", "glom mig",
+    "glem meg", "gloym meg", "forget me", "utplan",
+)
+ACCESS_WORDS: Tuple[str, ...] = (
+    "kopi", "copy", "innsyn", "insyn", "registerutdrag", "utdrag", "tillgang", "access", "se ", "see ", "vis ",
+    "visa", "show", "vilka", "vilken", "hvilke", "hvilken", "kva ", "ka ", "what ", "which ", "vet ", "veta",
+    "vite", "know", "fa ut", "fa se", "fa vite", "send me", "skicka", "export", "list",
+)
+
+
+def erasure_said_as_access(intent: Dict[str, Any], ranking: List[Dict[str, Any]], text: str) -> Optional[Dict[str, Any]]:
+    """The erasure entry of `ranking` when an access prediction is really an erasure request (see above)."""
+    if intent.get("name") != "request_access":
+        return None
+    words, joined = _words(text)
+    if not _matches(words, joined, ERASING_VERBS) or any(word in joined for word in (f" {w}" for w in ACCESS_WORDS)):
+        return None
+    return next((r for r in ranking if r.get("name") == "request_erasure"), None)
+
+
+def guard_ranking(
+    intent: Dict[str, Any], ranking: List[Dict[str, Any]], text: str
+) -> Tuple[Dict[str, Any], List[Dict[str, Any]], Optional[str]]:
+    """The intent and ranking after the guard, and the intent it removed (None when nothing changed).
+
+    Every guarded intent the text rules out leaves the ranking, so neither the FallbackClassifier's
+    ambiguity check nor a "did you mean ...?" question can bring it back; the replacement takes the top
+    place with the removed intent's confidence (or keeps its own, if higher)."""
+    name = intent.get("name")
+    replacement = guarded_intent(name, text) if name else None
+    if replacement is None:
+        return intent, ranking, None
+    removed: FrozenSet[str] = frozenset(r["name"] for r in ranking if guarded_intent(r["name"], text)) | {name}
+    kept = [r for r in ranking if r["name"] not in removed and r["name"] != replacement]
+    own = next((r for r in ranking if r["name"] == replacement), None)
+    confidence = max(float(intent.get("confidence") or 0.0), float(own["confidence"]) if own else 0.0)
+    new_top = {"name": replacement, "confidence": confidence}
+    return new_top, [new_top, *kept], name
