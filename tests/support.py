@@ -6,7 +6,9 @@ from __future__ import annotations
 import re
 import socket
 import subprocess
-from typing import Any, Dict, Optional
+import uuid
+from contextlib import contextmanager
+from typing import Any, Dict, Iterator, Optional
 
 REFERENCE = re.compile(r"\b(?:PRV|REC|INC|WBL)-\d{4}-[0-9A-Z]{4}-[0-9A-Z]{4}\b")
 # A date the way each language writes it: "24 december 2026", "24. desember 2026", "24 December 2026".
@@ -46,3 +48,28 @@ def action_request(action: str, latest_message: Dict[str, Any], slots: Dict[str,
                     "paused": False, "followup_action": None,
                     "active_loop": {"name": active_loop} if active_loop else {}, "latest_action_name": None},
     }
+
+
+# The local PostgreSQL server (trust auth); its `test` database is where scratch databases are made from.
+PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+@contextmanager
+def scratch_postgres_database(prefix: str) -> Iterator[str]:
+    """A new, empty database on the local PostgreSQL server (its name), dropped afterwards even while
+    connections to it are still open."""
+    import sqlalchemy as sa
+
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n AND pid <> pg_backend_pid()"
+            ), {"n": name})
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()

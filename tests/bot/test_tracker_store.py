@@ -36,9 +36,9 @@ from stdnum import luhn
 from stdnum.se import personnummer
 
 from bot.tracker_store import RedactingLogFilter, RedactingSQLTrackerStore, install_log_redaction
+from tests.support import scratch_postgres_database
 
 ROOT = Path(__file__).resolve().parents[2]
-PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
 EMAIL = "anna.svensson@example.se"
 NAME = "Anna Svensson"
@@ -74,19 +74,8 @@ def _domain() -> Domain:
 
 @pytest.fixture(scope="module")
 def pg_url() -> Iterator[str]:
-    name = f"tracker_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
+    with scratch_postgres_database("tracker_test") as name:
         yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n AND pid <> pg_backend_pid()"
-            ), {"n": name})
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
 
 
 @pytest.fixture()

@@ -20,7 +20,8 @@ from cryptography.fernet import Fernet
 from rasa.shared.core.events import ActionExecuted, Event, SessionStarted, SlotSet, UserUttered
 
 from bot.tracker_store import RedactingSQLTrackerStore
-from tests.bot.test_tracker_store import PG_ADMIN_URL, _domain, turn, user
+from tests.bot.test_tracker_store import _domain, turn, user
+from tests.support import scratch_postgres_database
 
 MARK = "zebrafinkar"  # an ordinary word, so redaction keeps it: proof of where the rows' bytes are
 
@@ -100,18 +101,8 @@ def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Redact
 @pytest.fixture(scope="module")
 def pg_url() -> Iterator[str]:
     """A scratch database on the local PostgreSQL server, dropped afterwards."""
-    name = f"tracker_sqlite_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
+    with scratch_postgres_database("tracker_sqlite_test") as name:
         yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                 "WHERE datname = :n AND pid <> pg_backend_pid()"), {"n": name})
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
 
 
 async def test_the_stored_count_is_rasas_count(any_store: RedactingSQLTrackerStore) -> None:

@@ -32,9 +32,9 @@ from sanic import Sanic
 
 from bot.channels.transcripts import CONVERSATION_ID_RE, TranscriptErasureInput, erasing_store, short_hash
 from bot.tracker_store import RedactingSQLTrackerStore
+from tests.support import scratch_postgres_database
 
 ROOT = Path(__file__).resolve().parents[2]
-PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
 EMAIL = "kari.nordmann@example.no"
 DOMAIN_YAML = """
 version: "3.1"
@@ -136,19 +136,8 @@ async def start_rasa(tracker_store: Any, token: Optional[str]) -> RunningRasa:
 
 @pytest.fixture(scope="module")
 def pg_database() -> Iterator[str]:
-    name = f"transcripts_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
+    with scratch_postgres_database("transcripts_test") as name:
         yield name
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n AND pid <> pg_backend_pid()"
-            ), {"n": name})
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
