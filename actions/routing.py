@@ -22,8 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from actions.goals import START_INTENT_GOALS
-from bot.request_rules import ERASING_VERBS, names_personal_data
-from bot.text import fold
+from bot.request_rules import ERASING_VERBS, names_personal_data, words_of
 
 # The policy topic (bot/faq_topics.py) is trusted from this confidence on ... (0.3 with the margin below: on
 # tests/nlu_holdout's 279 policy questions 246 were answered with the right topic and 6 with a wrong one, and
@@ -159,11 +158,11 @@ def request_said_in_words(parse: Mapping[str, Any], ranking: List[Dict[str, Any]
     text = str(parse.get("text") or "")
     if not text or text.startswith("/") or not names_personal_data(text):
         return None
-    folded = " " + " ".join(re.findall(r"[a-z0-9]+", fold(text))) + " "
+    _, joined = words_of(text)  # folded words, space-separated, as the guard reads them
     for ranked in ranking[1:REQUEST_SEEN_IN_TOP]:
         verbs = REQUEST_VERBS.get(ranked.get("name") or "")
         if verbs and float(ranked.get("confidence") or 0.0) >= REQUEST_SEEN_MIN_CONFIDENCE and any(
-                f" {fold(verb)}" in folded for verb in verbs):
+                f" {verb}" in joined for verb in verbs):
             return ranked["name"]
     return None
 

@@ -197,7 +197,9 @@ def _matches(words: List[str], joined: str, stems: Iterable[str]) -> bool:
     return False
 
 
-def _words(text: str) -> Tuple[List[str], str]:
+def words_of(text: str) -> Tuple[List[str], str]:
+    """The folded words of `text`, and the same joined with spaces and padded (" jeg vil at dere sletter ")
+    so a phrase or a word start is found with `f" {stem}" in joined`."""
     folded = fold(text)
     words = _WORD.findall(folded)
     return words, " " + " ".join(words) + " "
@@ -205,7 +207,7 @@ def _words(text: str) -> Tuple[List[str], str]:
 
 def names_personal_data(text: str, extra_anchors: Iterable[str] = ()) -> bool:
     """True when the message is about the person's data (or, with `extra_anchors`, the intent's own object)."""
-    words, joined = _words(text)
+    words, joined = words_of(text)
     if _SELF_PATTERN.search(joined):
         return True
     return _matches(words, joined, PERSONAL_DATA_ANCHORS) or _matches(words, joined, extra_anchors)
@@ -213,7 +215,7 @@ def names_personal_data(text: str, extra_anchors: Iterable[str] = ()) -> bool:
 
 def other_object(text: str) -> Optional[str]:
     """`customer_service` or `out_of_scope` when the message names such an object; else None."""
-    words, joined = _words(text)
+    words, joined = words_of(text)
     if _matches(words, joined, CUSTOMER_SERVICE_OBJECTS):
         return CUSTOMER_SERVICE
     if _matches(words, joined, OTHER_OBJECTS):
@@ -255,7 +257,7 @@ def erasure_said_as_access(intent: Dict[str, Any], ranking: List[Dict[str, Any]]
     """The erasure entry of `ranking` when an access prediction is really an erasure request (see above)."""
     if intent.get("name") != "request_access":
         return None
-    words, joined = _words(text)
+    words, joined = words_of(text)
     if not _matches(words, joined, ERASING_VERBS) or any(word in joined for word in (f" {w}" for w in ACCESS_WORDS)):
         return None
     return next((r for r in ranking if r.get("name") == "request_erasure"), None)
