@@ -18,6 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import MAX_DESCRIPTION, clean_text, get_lang, has_any, strip_national_ids
+from actions.policy import answer_beside_a_form_answer
 from actions.reading import answer_intent, off_topic
 from actions.texts import name_of, stop_handoff_buttons, t
 
@@ -146,6 +147,12 @@ class Turn:
             self.say("repeat_offer", buttons=stop_handoff_buttons(lang))
         logger.info("form %s: invalid answer for %s (failure %d)", self.form, self.slot, failures)
         return {self.slot: None, "failed_attempts": counts}
+
+    def answer_aside(self, question: str) -> Values:
+        """A question asked where an answer was expected: answer it from the policy and ask again, without
+        counting a failed answer."""
+        answer_beside_a_form_answer(self.dispatcher, self.tracker, question)
+        return {self.slot: None}
 
     def failures(self) -> int:
         return (self.tracker.get_slot("failed_attempts") or {}).get(self.slot, 0)

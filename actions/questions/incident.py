@@ -19,7 +19,6 @@ from actions.common import (
     people_count,
     yes_no_unknown,
 )
-from actions.policy import answer_beside_a_form_answer
 from actions.questions.base import LOOSE_TEXT_INTERRUPTIONS, Asked, Question, Turn, Values, named_by
 from actions.reading import INTENT_ANSWERS, looks_like_question
 from actions.texts import FIELD_LABELS, YES_NO_UNKNOWN, format_datetime, parse_iso, t, yes_no_unknown_buttons
@@ -107,8 +106,7 @@ def validate_yes_no_unknown(turn: Turn, value: Any) -> Values:
     answer = yes_no_unknown(text)
     if answer is None and looks_like_question(text):
         # "vad menar du med krypterad här?": a question about the question, not a yes. Answer it, ask again.
-        answer_beside_a_form_answer(turn.dispatcher, turn.tracker, text)
-        return {turn.slot: None}
+        return turn.answer_aside(text)
     if answer is None and has_any(text, IMPLIED_YES.get(turn.slot, [])):
         answer = "yes"
     if set(words) & BUT_WORDS and answer != "unknown":

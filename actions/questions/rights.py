@@ -10,7 +10,6 @@ from rasa_sdk import Tracker
 from actions.common import MAX_DESCRIPTION
 from actions.goals import RIGHT_INTENTS, RIGHTS
 from actions.questions.base import DESCRIPTION_INTERRUPTIONS, Asked, Question, Turn, Values, named_by, typed_choice
-from actions.policy import answer_beside_a_form_answer
 from actions.reading import latest_intent, looks_like_question
 from actions.texts import RIGHT_NAMES, right_buttons, t
 from actions.words import EVERYTHING_TOKENS, RIGHT_WORDS
@@ -43,8 +42,7 @@ def validate_case_description(turn: Turn, value: Any) -> Values:
             and len(text.split()) <= MAX_WORDS_OF_A_QUESTION_ASIDE):
         # "vad händer med min anmälan sen?" where we asked what happened: a question about the process, not
         # the report. Answer it and ask again; it is not a failed answer.
-        answer_beside_a_form_answer(turn.dispatcher, turn.tracker, text)
-        return {turn.slot: None}
+        return turn.answer_aside(text)
     one_word = turn.slot_value("right") in ONE_WORD_ANSWERS_RIGHTS
     return turn.free_text(value, MAX_DESCRIPTION, min_words=1 if one_word else MIN_WORDS_OF_A_DESCRIPTION)
 
