@@ -1,15 +1,18 @@
 """The API contract run: Schemathesis against a real backend on SQLite, once per kind of token.
 
-Schemathesis reads `/api/v1/openapi.json` from a real HTTP server on loopback and generates requests that
-follow the document (they must be accepted) and requests that break it (they must be refused with a 4xx);
-every response must match the documented status codes and schemas. It runs twice with a fixed seed: with
-the service token (action-server endpoints) and with a privacy-officer staff token (staff endpoints; the
-other kind of token must get 403 from each).
+Schemathesis reads the backend's OpenAPI document and sends a real HTTP server on loopback requests that
+follow it (they must be accepted) and requests that break it (they must be refused with a 4xx); every
+response must match the documented status codes, headers and schemas. It runs twice with a fixed seed:
+with the service token over the action-server operations (tags ops, service, requester) and with a
+privacy-officer staff token over the staff operations (ops, staff); that the wrong kind of token gets
+403 is tests/backend/test_api_auth.py's job.
 
 Schemathesis 4 needs jsonschema>=4.18 and Rasa 3.6 pins jsonschema<4.18, so it lives in its own venv
 (`.venv-contract`, made by `make contract-venv` from constraints-contract.txt) and runs as a subprocess.
-The configured examples give verification, resend, receipt, status and staff endpoints real cases (made
-over HTTP first) so their requests reach the logic behind the reference check, not only 404.
+Real cases, codes and receipts, made over HTTP first, are given to it as configured parameters and as
+examples in a copy of the document, so verification, resend, receipt, status and staff operations reach
+the logic behind the reference check, not only 404. The module's other tests pin the issue's three
+contract failures directly, without Schemathesis.
 """
 
 from __future__ import annotations
@@ -34,9 +37,7 @@ from backend.mailer import OutboxMailer, read_outbox
 from backend.services import Services, build_services
 from backend.services.staff import create_staff
 
-from .conftest import MigratedTemplates, code_in, default_case
-
-pytestmark = pytest.mark.contract
+from .conftest import Api, MigratedTemplates, code_in, default_case
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMATHESIS = ROOT / ".venv-contract" / "bin" / "schemathesis"
@@ -262,6 +263,7 @@ def _problems(report: dict[str, Any]) -> list[str]:
     return problems
 
 
+@pytest.mark.contract
 @pytest.mark.skipif(not SCHEMATHESIS.exists(), reason="run `make contract-venv` first (make test does)")
 @pytest.mark.parametrize("caller", ["service", "staff"])
 async def test_schemathesis_finds_no_contract_failures(contract_server: ContractServer, caller: str, tmp_path: Path) -> None:
@@ -276,3 +278,62 @@ async def test_schemathesis_finds_no_contract_failures(contract_server: Contract
     expected = {"service": 9, "staff": 8}[caller]
     assert report["operations"]["tested"] == expected, report["operations"]
     assert report["test_cases"]["generated"] >= 20 * expected, report["test_cases"]
+
+
+# --- the three contract failures of issue 13, pinned without Schemathesis (SQLite and PostgreSQL) -------
+
+async def test_null_booleans_and_non_string_details_are_refused(api: Api) -> None:
+    for body in (
+        default_case(channel="teams", requester={"name": "Anna Svensson", "email": "anna@example.com",
+                                                 "verified_by_channel": None}),
+        default_case(anonymous=None),
+        default_case(details={"description": "x", "people": 3}),
+    ):
+        status, answer = await api.create(body)
+        assert status == 400, (body, answer)
+        assert set(answer) == {"error"} and answer["error"]["code"] == "invalid_field", answer
+    assert api.count("cases") == 0
+
+
+async def test_empty_or_loose_query_values_on_the_case_list_are_refused(api: Api) -> None:
+    officer = await api.staff_token()
+    for query in ("type=", "status=", "language=", "limit=", "overdue=", "overdue=1", "limit=+5",
+                  "offset=%E0%A5%A7", "type=access&type=erasure"):
+        status, body = await api.get(f"/api/v1/staff/cases?{query}", token=officer)
+        assert status == 400, (query, body)
+        assert isinstance(body["error"]["code"], str) and isinstance(body["error"]["message"], str), body
+    status, body = await api.get("/api/v1/staff/cases?type=access&overdue=false&limit=5", token=officer)
+    assert status == 200, body
+
+
+async def test_staff_detail_of_a_requester_without_a_name_matches_its_document(api: Api) -> None:
+    status, created = await api.create(requester={"email": "anna@example.com"})
+    assert status == 201, created
+    officer = await api.staff_token()
+    status, detail = await api.get(f"/api/v1/staff/cases/{created['reference']}", token=officer)
+    assert status == 200, detail
+    assert detail["requester"] == {"name": None, "email": "anna@example.com", "verified_by_channel": False}
+    status, document = await api.get("/api/v1/openapi.json", token=None)
+    schemas = document["components"]["schemas"]
+    assert schemas["CaseDetail"]["allOf"][1]["properties"]["requester"] == {"$ref": "#/components/schemas/RequesterView"}
+    view = schemas["RequesterView"]
+    assert view["properties"]["name"]["nullable"] is True and view["properties"]["email"]["nullable"] is True
+    assert set(view["required"]) == set(detail["requester"])
+
+
+def test_the_document_publishes_the_validators_own_patterns_and_limits() -> None:
+    from backend import schemas
+    from backend.openapi import build_openapi
+
+    document = build_openapi()
+    new_case = document["components"]["schemas"]["NewCase"]["properties"]
+    assert new_case["conversation_id"]["pattern"] == schemas.CONVERSATION_ID_PATTERN
+    assert new_case["details"]["maxProperties"] == schemas.MAX_DETAIL_FIELDS
+    header = document["paths"]["/api/v1/cases"]["post"]["parameters"][0]["schema"]
+    assert header["pattern"] == schemas.IDEMPOTENCY_KEY_PATTERN
+    receipt_body = document["paths"]["/api/v1/status/receipt"]["post"]["requestBody"]["content"]["application/json"]
+    assert receipt_body["schema"]["properties"]["receipt"]["pattern"] == schemas.RECEIPT_PATTERN
+    assert receipt_body["schema"]["additionalProperties"] is False
+    # The Python validators anchor at the very end (\\Z), the published patterns with $ (ECMA-262).
+    assert schemas.CONVERSATION_ID_RE.match("abc\n") is None
+    assert schemas._CODE_RE.match("123 456") and not schemas._CODE_RE.match("123456\n")
