@@ -20,7 +20,7 @@ from actions.questions.base import Asked, Question, Turn, Values, typed_choice
 from actions.questions.requester import looks_like_email, validate_email_answer
 from actions.texts import CASE_TYPE_NAMES, CONTACT, STATUS_NAMES, button, format_date, name_of, t
 from actions.words import AGAIN_WORDS, CHANGE_WORDS, EMAIL_METHOD_WORDS, RECEIPT_METHOD_WORDS
-from basics.references import find_reference
+from basics.references import REFERENCE_SHAPE_RE, find_reference
 
 CODE_DIGITS = 6
 RECEIPT_DIGITS = 16
@@ -80,7 +80,8 @@ def validate_status_reference(turn: Turn, value: Any) -> Values:
 
 
 def looks_like_reference(text: str, slots: Mapping[str, Any]) -> bool:
-    return find_reference(text) is not None
+    # The shape, not the check character: a mistyped reference is still an answer, told what is wrong with it.
+    return REFERENCE_SHAPE_RE.search(text) is not None
 
 
 async def validate_status_method(turn: Turn, value: Any) -> Values:
