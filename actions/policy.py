@@ -41,12 +41,11 @@ from actions.routing import (
     topic_in_fallback,
 )
 from actions.texts import button, goal_name, t
+from basics.languages import LANGUAGES, normalise_language
 from bot.text import fold
 
 logger = logging.getLogger(__name__)
 
-LANGUAGES = ("sv", "nb", "en")
-DEFAULT_LANGUAGE = "en"
 # How the section reference reads in each language, e.g. "(avsnitt 2.4)"; tests rely on this.
 SECTION_LABELS = {"sv": "avsnitt", "nb": "punkt", "en": "policy section"}
 STAFF_ONLY_TOPIC = "where_data_kept"
@@ -122,14 +121,6 @@ _SUFFIXES = {
     "en": ("ational", "ations", "ation", "ings", "ness", "ing", "ies", "ied", "ers", "ed", "es", "er", "ly",
            "s", "e"),
 }
-
-
-def normalise_language(language: Optional[str]) -> str:
-    """Map the `language` slot (or a locale such as "sv-SE", "nn", "no") to sv / nb / en."""
-    code = (language or "").strip().lower().replace("_", "-")[:2]
-    if code in ("nn", "no"):
-        code = "nb"
-    return code if code in LANGUAGES else DEFAULT_LANGUAGE
 
 
 def _stem(token: str, language: str) -> str:

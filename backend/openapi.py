@@ -86,7 +86,7 @@ _TS = {"type": "string", "format": "date-time"}
 _TS_NULL = {"type": "string", "format": "date-time", "nullable": True}
 _REFERENCE_PARAM = {
     "name": "reference", "in": "path", "required": True,
-    "schema": {"type": "string", "example": "PRV-2026-7K3Q-9CXM"},
+    "schema": {"type": "string", "example": "PRV-2026-7K3Q-9CX9"},
 }
 _COMMON_ERRORS = {
     "400": _error("bad input (see error.code)"),

@@ -19,7 +19,8 @@ from typing import Any, Mapping, Optional
 from email_validator import EmailNotValidError, validate_email
 
 from backend.deadlines import CASE_TYPES, RIGHTS_CASE_TYPES  # one list of case types, kept in deadlines
-from backend.references import normalize_reference
+from basics.languages import LANGUAGES
+from basics.references import normalise_reference
 
 STATUSES: tuple[str, ...] = (
     "awaiting_verification",
@@ -32,7 +33,6 @@ STATUSES: tuple[str, ...] = (
     "expired",
 )
 CLOSED_STATUSES = frozenset({"completed", "rejected", "withdrawn", "expired"})
-LANGUAGES = ("sv", "nb", "en")
 CHANNELS = ("web", "teams", "api")
 COUNTRIES = ("NO", "SE", "DK")
 ROLES = ("privacy_officer", "recruiter", "security")
@@ -219,14 +219,14 @@ def reference(data: Mapping[str, Any], name: str = "reference") -> str:
     value = data.get(name)
     if not isinstance(value, str) or not value.strip():
         raise ApiError(400, "missing_field", f"{name} is required", field=name)
-    canonical = normalize_reference(value[:MAX_REFERENCE_INPUT])
+    canonical = normalise_reference(value[:MAX_REFERENCE_INPUT])
     if canonical is None:
         raise ApiError(404, "case_not_found", "no such case")
     return canonical
 
 
 def path_reference(raw: str) -> str:
-    canonical = normalize_reference(raw[:MAX_REFERENCE_INPUT]) if raw else None
+    canonical = normalise_reference(raw[:MAX_REFERENCE_INPUT]) if raw else None
     if canonical is None:
         raise ApiError(404, "case_not_found", "no such case")
     return canonical

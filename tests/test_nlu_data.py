@@ -9,12 +9,15 @@ import bisect
 import collections
 import difflib
 import math
+import random
 import re
 from pathlib import Path
 
 import pytest
 from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader
 from rasa.shared.nlu.training_data.message import Message
+
+from basics.references import PREFIXES, new_reference, normalise_reference
 
 ROOT = Path(__file__).resolve().parent.parent
 NLU_DIR = ROOT / "data" / "nlu"
@@ -237,6 +240,14 @@ def test_regexes_match_the_formats_people_type() -> None:
         assert reference.search(typed), typed
     for not_a_reference in ("ABC-2026-7K3Q-9CXM", "PRV-26-7K3Q-9CXM", "PRV-2026-7K3Q-9CUM"):
         assert not reference.fullmatch(not_a_reference), not_a_reference
+    # Every way of typing a reference that the actions' parser (basics.references) takes, the entity takes too.
+    rng = random.Random(12)
+    for _ in range(50):
+        canonical = new_reference(rng.choice(sorted(PREFIXES)), 2026)
+        for typed in (canonical, canonical.lower(), canonical.replace("-", " "), canonical.replace("-", ""),
+                      canonical.replace("-", "."), canonical.replace("0", "O").replace("1", "l")):
+            assert normalise_reference(typed) == canonical, typed
+            assert reference.fullmatch(typed), typed
     email = patterns["email"]
     assert email.search("min mejl är anna.lind@gmail.com tack").group(0) == "anna.lind@gmail.com"
     assert not email.search("skicka till anna.lind at gmail")
