@@ -32,7 +32,7 @@ $(STAMP): pyproject.toml constraints.txt
 	@test -n "$(PYTHON310)" || { echo "Python 3.10 not found (Rasa 3.6 needs 3.8-3.10)"; exit 1; }
 	test -x $(PY) || $(PYTHON310) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip==24.3.1 wheel==0.45.1
-	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@TIMEFORMAT="stage pip install: %0R s"; time $(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $@
 
 # Schemathesis (the API contract run, tests/backend/test_api_contract.py) needs jsonschema>=4.18 and Rasa 3.6
@@ -76,8 +76,11 @@ migrate: $(STAMP) | var
 	$(PY) -m backend migrate
 
 # Train only when the training data, domain or pipeline changed since the last model.
+# The generated domain, rules and stories must match their generators before anything is trained on them.
 $(MODEL): $(STAMP) $(TRAINING_INPUTS)
-	$(RASA) train --fixed-model-name assistant --out models --quiet
+	$(PY) -m scripts.gen_training_data --check
+	$(PY) -m scripts.gen_faq_responses --check
+	@TIMEFORMAT="stage train: %0R s"; time $(RASA) train --fixed-model-name assistant --out models --quiet
 	touch $@
 
 train: $(MODEL)
@@ -92,9 +95,10 @@ run-replicas: $(STAMP) $(WEB_DEPS) $(HAPROXY) migrate $(MODEL)
 # Training data and domain must be consistent, every test story must be predicted exactly, then pytest
 # (unit, API on SQLite and PostgreSQL, the API contract run, browser and end-to-end tests).
 test: $(STAMP) $(CONTRACT_STAMP) $(WEB_DEPS) $(CHROMIUM) $(HAPROXY) $(MODEL) | var
-	$(RASA) data validate --quiet
-	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out var/test-results/core
-	$(PY) -m pytest -q -p no:cacheprovider
+	@TIMEFORMAT="stage data validate: %0R s"; time $(RASA) data validate --quiet
+	@TIMEFORMAT="stage test core: %0R s"; time $(RASA) test core --model $(MODEL) --stories tests/stories \
+		--fail-on-prediction-errors --out var/test-results/core
+	@TIMEFORMAT="stage pytest: %0R s"; time $(PY) -m pytest -q -p no:cacheprovider --durations=25
 
 # Schemathesis against a real backend on SQLite, with the service token and with a staff token.
 test-contract: $(STAMP) $(CONTRACT_STAMP)

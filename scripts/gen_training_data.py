@@ -6,11 +6,13 @@ The form/slot structure comes from `actions.flow_config`, so the domain, the val
 cannot disagree.
 
 Run from the project root after changing flows:  .venv/bin/python -m scripts.gen_training_data
+(`--check` writes nothing and fails when a generated file is stale; `make train` runs it first.)
 Not imported by the action server at run time (nothing happens on import).
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional
@@ -603,22 +605,41 @@ def _str_presenter(dumper: yaml.SafeDumper, data: str) -> Any:
 _Dumper.add_representer(str, _str_presenter)
 
 
-def dump(path: Path, content: Dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = yaml.dump(content, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=120)
-    path.write_text(HEADER + text, encoding="utf-8")
+def render(content: Dict[str, Any]) -> str:
+    return HEADER + yaml.dump(content, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=120)
 
 
-def main() -> int:
-    dump(ROOT / "domain.yml", build_domain())
+def generated_files() -> Dict[Path, str]:
+    """Every file this script writes, with the text it must hold."""
     rules = build_rules()
-    dump(ROOT / "data" / "rules" / "basics.yml", {"version": "3.1", "rules": rules["basics"]})
-    dump(ROOT / "data" / "rules" / "forms.yml", {"version": "3.1", "rules": rules["forms"]})
-    dump(ROOT / "data" / "stories" / "flows.yml", {"version": "3.1", "stories": build_stories("en", test=False)})
+    files = {
+        ROOT / "domain.yml": build_domain(),
+        ROOT / "data" / "rules" / "basics.yml": {"version": "3.1", "rules": rules["basics"]},
+        ROOT / "data" / "rules" / "forms.yml": {"version": "3.1", "rules": rules["forms"]},
+        ROOT / "data" / "stories" / "flows.yml": {"version": "3.1", "stories": build_stories("en", test=False)},
+    }
     for lang in ("sv", "nb", "en"):
-        dump(ROOT / "tests" / "stories" / f"test_flows_{lang}.yml",
-             {"version": "3.1", "stories": build_stories(lang, test=True)})
-    print("wrote domain.yml, data/rules/{basics,forms}.yml, data/stories/flows.yml, tests/stories/test_flows_*.yml")
+        files[ROOT / "tests" / "stories" / f"test_flows_{lang}.yml"] = {
+            "version": "3.1", "stories": build_stories(lang, test=True)}
+    return {path: render(content) for path, content in files.items()}
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true",
+                        help="write nothing; fail, naming them, if generated files differ from the generator")
+    args = parser.parse_args(argv)
+    wanted = generated_files()
+    if args.check:
+        stale = [path for path, text in wanted.items()
+                 if not path.exists() or path.read_text(encoding="utf-8") != text]
+        for path in stale:
+            print(f"{path.relative_to(ROOT)} is out of date: run python -m scripts.gen_training_data")
+        return 1 if stale else 0
+    for path, text in wanted.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    print("wrote " + ", ".join(str(path.relative_to(ROOT)) for path in wanted))
     return 0
 
 
