@@ -3,7 +3,7 @@ the right case with the right fields, per language and flow, and the turns they 
 a perfect assistant would need (the opening, every intended try, the detours, the summary, the code).
 
 Starts the real stack on the embedded defaults (backend on SQLite, action server, `rasa run` with the trained
-model) with tests/e2e_flows_helpers.flow_stack, plays every scenario with the adaptive user of
+model) with tests/e2e_stack.running_stack, plays every scenario with the adaptive user of
 tests/scenarios/runner.py, prints numbers and asserts nothing.
 
     .venv/bin/python bench/bench_scenarios.py                 # all languages
@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.e2e_flows_helpers import flow_stack  # noqa: E402
+from tests.e2e_stack import running_stack  # noqa: E402
 from tests.scenarios.runner import LANGUAGES, play_all  # noqa: E402
 
 TARGET = 0.95
@@ -36,7 +37,8 @@ def main() -> None:
     parser.add_argument("--errors", action="store_true", help="print the transcript of every failure")
     args = parser.parse_args()
     langs = args.lang or list(LANGUAGES)
-    with tempfile.TemporaryDirectory() as work, flow_stack(Path(work)) as stack:
+    with tempfile.TemporaryDirectory() as work, running_stack(Path(work), ROOT / "credentials.yml") as running:
+        stack = flow_stack(running)
         rows = []
         for lang in langs:
             started = time.monotonic()

@@ -1,7 +1,7 @@
 """Support for tests/test_e2e_rest_flows.py: the stack with the production tracker store, a chat driver that
 keeps a transcript (with the intent Rasa predicted for each message), and readers for what the stack stored.
 
-The stack is tests/e2e_stack.py's `running_stack`: Rasa and the action server share one endpoints file whose
+The stack is tests/e2e_stack.py's `shared_stack` (the `e2e_stack` fixture): Rasa and the action server share one endpoints file whose
 tracker store is `bot.tracker_store.RedactingSQLTrackerStore` on a temporary SQLite file, as `make run` does
 with endpoints.yml, so "forget this conversation" erases what Rasa stored and the test can read what is kept.
 """
@@ -13,16 +13,15 @@ import re
 import sqlite3
 import urllib.request
 import uuid
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 from zoneinfo import ZoneInfo
 
 
-from tests.actions.flow_harness import ROOT, BackendProcess
-from tests.e2e_stack import DATE, REFERENCE, create_staff_token, running_stack, staff_case
+from tests.actions.flow_harness import BackendProcess
+from tests.e2e_stack import DATE, REFERENCE, RunningStack, create_staff_token, staff_case
 from tests.test_e2e_rest import Stack, text_of
 
 __all__ = ["DATE", "REFERENCE", "ZONE", "FlowStack", "Chat", "flow_stack", "text_of", "parse_local_datetime",
@@ -222,9 +221,8 @@ class Chat:
         return f"--- transcript {self.label} ({self.lang}) ---\n" + "\n".join(self.render_turn(t) for t in self.turns)
 
 
-@contextmanager
-def flow_stack(work: Path) -> Iterator[FlowStack]:
-    """Backend + action server + Rasa (trained model, REST channel, redacting SQLite tracker store shared by
-    Rasa and the action server, so "forget this conversation" erases what Rasa stored)."""
-    with running_stack(work, ROOT / "credentials.yml") as running:
-        yield FlowStack(running.backend, running.rasa_port, running.tracker_db)
+def flow_stack(running: RunningStack) -> FlowStack:
+    """The flow driver's view of a running stack (tests/conftest.py's shared `e2e_stack`): trained model, REST
+    channel, redacting SQLite tracker store shared by Rasa and the action server, so "forget this
+    conversation" erases what Rasa stored."""
+    return FlowStack(running.backend, running.rasa_port, running.tracker_db)

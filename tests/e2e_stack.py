@@ -1,8 +1,13 @@
-"""The whole assistant as real processes, for the end-to-end tests (tests/test_e2e_rest.py, test_e2e_teams.py).
+"""The whole assistant as real processes, for the end-to-end tests (tests/test_e2e_*.py, test_scenarios.py).
 
 `running_stack` starts the real backend (`BackendProcess`: SQLite + outbox in a temp dir), the real rasa-sdk
 action server and `rasa run` with the trained model and the given credentials file, waits until each
 answers, and stops them all afterwards (also when start-up failed half-way).
+
+`shared_stack` is the one stack those modules share in a pytest run (the `e2e_stack` fixture in
+tests/conftest.py): the project's own channels (REST, socketio, transcripts) plus our Teams channel configured
+against a local Microsoft stand-in. Starting Rasa costs about a minute on 2 cores, so one start serves every
+module; each test uses its own conversation ids, references and addresses, so they cannot see each other.
 
 Model: env E2E_MODEL (default models/assistant.tar.gz); `model_or_skip` skips the test, saying so, when
 there is none. Rasa is slow to start on a busy machine; the waits are generous on purpose.
@@ -21,6 +26,7 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List, Mapping, Optional
 
 import pytest
+import yaml
 from cryptography.fernet import Fernet
 
 from bot.channels.teams_config import ENVIRONMENT_VARIABLES
@@ -122,6 +128,26 @@ def running_stack(work: Path, credentials: Path, extra_env: Optional[Mapping[str
         for process in reversed(processes):
             stop_process(process)
         backend.stop()
+
+
+def teams_channel_settings(openid_metadata_url: str, login_base_url: str) -> Dict[str, Any]:
+    """Our Teams channel's credentials entry (test secrets only) against the Microsoft stand-in's URLs."""
+    from tests.channels.fake_microsoft import APP_ID, APP_PASSWORD, TENANT
+
+    return {"app_id": APP_ID, "app_password": APP_PASSWORD, "app_type": "SingleTenant", "tenant_ids": [TENANT],
+            "openid_metadata_url": openid_metadata_url, "login_base_url": login_base_url,
+            "button_style": "hero_card"}
+
+
+@contextmanager
+def shared_stack(work: Path, openid_metadata_url: str, login_base_url: str) -> Iterator[RunningStack]:
+    """`running_stack` with the project's credentials.yml, its Teams entry pointed at the Microsoft stand-in."""
+    channels = yaml.safe_load((ROOT / "credentials.yml").read_text(encoding="utf-8"))
+    channels["bot.channels.teams.TeamsInput"] = teams_channel_settings(openid_metadata_url, login_base_url)
+    credentials = work / "credentials.yml"
+    credentials.write_text(yaml.safe_dump(channels), encoding="utf-8")
+    with running_stack(work, credentials) as running:
+        yield running
 
 
 # ------------------------------------------------------------------------------------------ backend views

@@ -14,12 +14,12 @@ import json
 import urllib.request
 import uuid
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Dict, List, Optional
 
 import pytest
 
-from tests.actions.flow_harness import ROOT, BackendProcess
-from tests.e2e_stack import DATE, REFERENCE, running_stack
+from tests.actions.flow_harness import BackendProcess
+from tests.e2e_stack import DATE, REFERENCE, RunningStack
 
 pytestmark = pytest.mark.e2e
 
@@ -42,10 +42,9 @@ def text_of(replies: List[Dict[str, Any]]) -> str:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    # Skipped (saying why) inside running_stack when there is no model.
-    with running_stack(tmp_path_factory.mktemp("e2e"), ROOT / "credentials.yml") as running:
-        yield Stack(running.backend, running.rasa_port, running.rasa_log)
+def stack(e2e_stack: RunningStack) -> Stack:
+    # The run's shared stack (tests/conftest.py); skipped, saying why, when there is no model.
+    return Stack(e2e_stack.backend, e2e_stack.rasa_port, e2e_stack.rasa_log)
 
 
 def finish_with_code(stack: Stack, sender: str, lang: str, replies: List[Dict[str, Any]]) -> str:

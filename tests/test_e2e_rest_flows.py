@@ -29,11 +29,10 @@ import re
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
-from typing import Iterator
 
 import pytest
 
+from tests.e2e_stack import RunningStack
 from tests.e2e_flows_helpers import (
     DATE,
     REFERENCE,
@@ -52,10 +51,9 @@ RECEIPT = re.compile(r"(?<!\d)\d{16}(?!\d)")
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FlowStack]:
-    # Skipped (saying why) inside flow_stack when there is no model.
-    with flow_stack(Path(tmp_path_factory.mktemp("e2e-flows"))) as running:
-        yield running
+def stack(e2e_stack: RunningStack) -> FlowStack:
+    # The run's shared stack (tests/conftest.py); skipped, saying why, when there is no model.
+    return flow_stack(e2e_stack)
 
 
 def _only_reference(text: str, prefix: str) -> str:

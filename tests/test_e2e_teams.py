@@ -21,15 +21,12 @@ import urllib.error
 import urllib.request
 import uuid
 from datetime import datetime, time, timedelta, timezone
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 from zoneinfo import ZoneInfo
 
 import pytest
-import yaml
 
 from tests.channels.fake_microsoft import (
-    APP_ID,
-    APP_PASSWORD,
     TENANT,
     BackgroundMicrosoft,
     FakeMicrosoft,
@@ -39,8 +36,6 @@ from tests.e2e_stack import (
     REFERENCE,
     RunningStack,
     create_staff_token,
-    model_or_skip,
-    running_stack,
     staff_case,
 )
 
@@ -166,30 +161,16 @@ def card_reply(replies: List[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def microsoft() -> Iterator[BackgroundMicrosoft]:
-    model_or_skip()  # before starting anything
-    background = BackgroundMicrosoft()
-    background.start()
-    yield background
-    background.close()
+def microsoft(e2e_microsoft: BackgroundMicrosoft) -> BackgroundMicrosoft:
+    """The run's Microsoft stand-in, which the shared stack's Teams channel trusts (tests/conftest.py)."""
+    return e2e_microsoft
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory, microsoft: BackgroundMicrosoft) -> Iterator[RunningStack]:
-    work = tmp_path_factory.mktemp("e2e-teams")
-    credentials = work / "credentials.yml"
-    # Our Teams channel, configured (test secrets only) against the local Microsoft stand-ins.
-    credentials.write_text(yaml.safe_dump({"bot.channels.teams.TeamsInput": {
-        "app_id": APP_ID,
-        "app_password": APP_PASSWORD,
-        "app_type": "SingleTenant",
-        "tenant_ids": [TENANT],
-        "openid_metadata_url": microsoft.fake.openid_url,
-        "login_base_url": microsoft.fake.login_url,
-        "button_style": "hero_card",
-    }}), encoding="utf-8")
-    with running_stack(work, credentials) as running:
-        yield running
+def stack(e2e_stack: RunningStack) -> RunningStack:
+    # The run's shared stack: the project's channels, with our Teams channel configured (test secrets only)
+    # against the local Microsoft stand-ins (tests/e2e_stack.shared_stack).
+    return e2e_stack
 
 
 @pytest.fixture(scope="module")

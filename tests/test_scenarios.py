@@ -10,11 +10,10 @@ Model: env E2E_MODEL (default models/assistant.tar.gz); skipped, saying so, when
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Iterator
 
 import pytest
 
+from tests.e2e_stack import RunningStack
 from tests.e2e_flows_helpers import FlowStack, flow_stack
 from tests.scenarios.runner import LANGUAGES, load, play_all
 
@@ -30,9 +29,9 @@ FLOWS = {"rights": {"access", "rectification", "erasure", "restriction", "object
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FlowStack]:
-    with flow_stack(Path(tmp_path_factory.mktemp("scenarios"))) as running:
-        yield running
+def stack(e2e_stack: RunningStack) -> FlowStack:
+    # The run's shared stack (tests/conftest.py); skipped, saying why, when there is no model.
+    return flow_stack(e2e_stack)
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)

@@ -56,10 +56,8 @@ DATABASE_CHOICE = {"sv": "rekryteringsdatabasen", "nb": "rekrutteringsdatabasen"
 
 
 @pytest.fixture(scope="module")
-def agent() -> Any:
-    from rasa.core.agent import Agent
-
-    return Agent.load(str(MODEL))
+def agent(trained_agent: Any) -> Any:  # the real model, loaded once per run (tests/conftest.py)
+    return trained_agent
 
 
 async def parse(agent: Any, text: str) -> Tuple[str, float, Dict[str, Any]]:

@@ -245,7 +245,6 @@ def test_a_slot_class_with_its_own_state_keeps_the_generic_copy() -> None:
 
 # ------------------------------------------------------------------- past states shared within one prediction
 
-MODEL = rasa_patches_root() / "models" / "assistant.tar.gz"
 CONVERSATIONS = [
     ("sv", ["hej", "hur länge sparar ni min ansökan?", "Jag vill ha ett registerutdrag, vilka uppgifter har ni om mig?",
             "Anna Svensson", "anna@example.se", "ja", "tack"]),
@@ -255,12 +254,8 @@ CONVERSATIONS = [
 
 
 @pytest.fixture(scope="module")
-def agent() -> Any:  # the real model: the three policies as `rasa run` loads them
-    if not MODEL.exists():
-        pytest.skip(f"no trained model at {MODEL}")
-    from rasa.core.agent import Agent
-
-    return Agent.load(str(MODEL))
+def agent(trained_agent: Any) -> Any:  # the real model, loaded once per run (tests/conftest.py)
+    return trained_agent
 
 
 def _trackers_and_predictions(agent: Any) -> List[Any]:

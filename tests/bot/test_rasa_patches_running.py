@@ -11,21 +11,21 @@ from __future__ import annotations
 import json
 import urllib.request
 import uuid
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, List
 
 import pytest
 
 from bot import rasa_patches
-from tests.actions.flow_harness import ROOT
-from tests.e2e_stack import REFERENCE, RunningStack, running_stack
+from tests.e2e_stack import REFERENCE, RunningStack
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    with running_stack(tmp_path_factory.mktemp("patches"), ROOT / "credentials.yml") as running:
-        yield running
+def stack(e2e_stack: RunningStack) -> RunningStack:
+    # The run's shared stack (tests/conftest.py): its log covers every end-to-end module of the run, so the
+    # checks below that no action failed hold for all of them.
+    return e2e_stack
 
 
 def say(stack: RunningStack, sender: str, text: str, lang: str) -> str:
