@@ -98,7 +98,7 @@ test: $(STAMP) $(CONTRACT_STAMP) $(WEB_DEPS) $(CHROMIUM) $(HAPROXY) $(MODEL) | v
 	@TIMEFORMAT="stage data validate: %0R s"; time $(RASA) data validate --quiet
 	@TIMEFORMAT="stage test core: %0R s"; time $(RASA) test core --model $(MODEL) --stories tests/stories \
 		--fail-on-prediction-errors --out var/test-results/core
-	@TIMEFORMAT="stage pytest: %0R s"; time $(PY) -m pytest -q -p no:cacheprovider --durations=25
+	@TIMEFORMAT="stage pytest: %0R s"; time $(PY) -m pytest -q -p no:cacheprovider -n 2 --dist loadgroup --durations=25
 
 # Schemathesis against a real backend on SQLite, with the service token and with a staff token.
 test-contract: $(STAMP) $(CONTRACT_STAMP)

@@ -46,3 +46,17 @@ def trained_agent() -> Any:
     from tests.e2e_stack import model_or_skip
 
     return Agent.load(str(model_or_skip()))
+
+
+# pytest-xdist (make test runs 2 workers, --dist loadgroup): everything that talks to the shared stack or the
+# loaded model, and every e2e test (they use Redis databases and PostgreSQL roles of their own, and a second
+# Rasa next to the shared one would only slow both), runs in one group on one worker; the rest of the suite
+# runs on the other core meanwhile. Without xdist the marker does nothing.
+STACK_FIXTURES = frozenset({"e2e_stack", "e2e_microsoft", "trained_agent"})
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups into the test ids
+def pytest_collection_modifyitems(config: pytest.Config, items: list) -> None:
+    for item in items:
+        if STACK_FIXTURES & set(getattr(item, "fixturenames", ())) or item.get_closest_marker("e2e"):
+            item.add_marker(pytest.mark.xdist_group("stack"))
