@@ -80,6 +80,8 @@ from sqlalchemy.ext.declarative import declarative_base
 
 from bot.redaction import (
     DEFAULT_CODE_SLOTS,
+    KnownValues,
+    known_values,
     METADATA_SENSITIVE_KEYS,
     PLACEHOLDERS,
     parse_slot_list,
@@ -246,6 +248,32 @@ def _redact_parse_data(parse: Dict[str, Any], *, expect_code: bool, whole: Optio
         entities.append(entity)
     if "entities" in parse:
         out["entities"] = entities
+    return out
+
+
+# Keys whose values are names of things (events, actions, intents, entities), never a user's value: the
+# known-value replacement leaves them alone. "name" is such a key outside metadata only (in Teams or widget
+# metadata it is the user's name).
+_KNOWN_VALUE_SKIP_KEYS = frozenset(_STRUCTURAL_KEYS - {"name"})
+
+
+def _replace_known(data: Dict[str, Any], known: KnownValues) -> Dict[str, Any]:
+    """`data` (one serialised non-slot event) with every known user value replaced by its slot's placeholder,
+    in its text, data (custom payload, buttons, attachments), parse_data and metadata."""
+    out: Dict[str, Any] = {}
+    for key, value in data.items():
+        if key in ("metadata",):
+            out[key] = known.replace_in(value, skip_keys=_KNOWN_VALUE_SKIP_KEYS)
+        elif key in _STRUCTURAL_KEYS:
+            out[key] = value
+        elif key == "parse_data" and isinstance(value, dict):
+            parse = {k: (v if k in _STRUCTURAL_KEYS else known.replace_in(v, skip_keys=_STRUCTURAL_KEYS))
+                     for k, v in value.items() if k != "metadata"}
+            if "metadata" in value:
+                parse["metadata"] = known.replace_in(value["metadata"], skip_keys=_KNOWN_VALUE_SKIP_KEYS)
+            out[key] = parse
+        else:
+            out[key] = known.replace_in(value, skip_keys=_STRUCTURAL_KEYS)
     return out
 
 
@@ -424,14 +452,15 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         plain = self._cipher.decrypt(token.encode("ascii"), ttl=int(self.secret_ttl.total_seconds()))
         return json.loads(plain)
 
-    def _slot_row(self, data: Dict[str, Any], value_times: Optional[Dict[tuple, int]] = None) -> Dict[str, Any]:
+    def _slot_row(self, data: Dict[str, Any], value_times: Optional[Dict[tuple, int]] = None,
+                  known: Optional[KnownValues] = None) -> Dict[str, Any]:
         name, value = data.get("name"), data.get("value")
         if value is None or name == "requested_slot":
             return data
         if name in self.redact_slots:
             stored, drop = slot_placeholder(str(name)), True
-        else:
-            stored, drop = redact_value(value), False
+        else:  # an unlisted slot may still repeat a value the user gave, or hold something the patterns find
+            stored, drop = redact_value(known.replace_in(value) if known else value), False
             if stored == value:
                 return data
         out = dict(data)
@@ -467,10 +496,24 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
             events = [e for e in events if (e.timestamp or 0) > erased_at]
         return itertools.islice(events, already_stored, None)
 
-    def _row_for(self, event: Event, ctx: _Context, value_times: Dict[tuple, int]) -> Dict[str, Any]:
+    def _known_values(self, tracker: DialogueStateTracker) -> KnownValues:
+        """Every value of a redacted slot this tracker knows: the current ones and every SlotSet among its
+        events (also values changed or reset since), so a bot message repeating one ("Namn: ...", "we sent
+        a code to ...") is caught without guessing what a name looks like."""
+        listed = self.redact_slots
+        pairs = [(e.key, e.value) for e in tracker.events
+                 if isinstance(e, SlotSet) and e.value is not None and e.key in listed]
+        pairs += [(name, slot.value) for name, slot in tracker.slots.items()
+                  if name in listed and slot.value is not None]
+        return known_values(pairs, listed)
+
+    def _row_for(self, event: Event, ctx: _Context, value_times: Dict[tuple, int],
+                 known: Optional[KnownValues] = None) -> Dict[str, Any]:
         data = event.as_dict()
         if isinstance(event, SlotSet):
-            return self._slot_row(data, value_times)
+            return self._slot_row(data, value_times, known)
+        if known:  # the user's own values first, while they are still as typed; the patterns after
+            data = _replace_known(data, known)
         expect_code = bool(ctx.requested_slot in self.code_slots or ctx.last_prompt in self.code_prompt_actions)
         answering = ctx.requested_slot if isinstance(event, UserUttered) else None
         return redact_event_dict(data, expect_code=expect_code, answering_slot=answering,
@@ -493,9 +536,10 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
             touches_slots = False
             value_times = (self._live_value_times(session, tracker.sender_id)
                            if any(isinstance(e, SlotSet) and e.value is not None for e in new_events) else {})
+            known = self._known_values(tracker)
             rows = []
             for event in new_events:
-                data = self._row_for(event, ctx, value_times)
+                data = self._row_for(event, ctx, value_times, known)
                 ctx.advance(event)
                 touches_slots |= event.type_name in (SlotSet.type_name,) + _SLOT_RESETTING_TYPES
                 rows.append({
@@ -551,14 +595,18 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
     async def _stream_new_events(self, event_broker: EventBroker, new_events: List[Event], sender_id: Text) -> None:
         """Whatever goes to an event broker is redacted too (no tokens: brokers are not ours to purge)."""
         ctx = _Context()
+        # The broker gets this turn's events only: the values set in them are the ones it can be told.
+        known = known_values([(e.key, e.value) for e in new_events if isinstance(e, SlotSet)], self.redact_slots)
         for event in new_events:
             data = event.as_dict()
             if isinstance(data, dict) and isinstance(event, SlotSet):
                 if data.get("value") is not None and data.get("name") in self.redact_slots:
                     data["value"] = slot_placeholder(data["name"])
                 else:
-                    data["value"] = redact_value(data.get("value"))
+                    data["value"] = redact_value(known.replace_in(data.get("value")) if known else data.get("value"))
             else:
+                if known:
+                    data = _replace_known(data, known)
                 data = redact_event_dict(data, answering_slot=ctx.requested_slot if isinstance(event, UserUttered)
                                          else None, redact_slots=self.redact_slots)
             ctx.advance(event)

@@ -264,11 +264,11 @@ def test_redact_value_walks_dicts_and_lists_and_keeps_structure() -> None:
 def test_redact_slots_policy_and_configuration() -> None:
     slots = {"requester_email": "a@b.se", "verification_code": "123456", "status_receipt": "1234567890123456",
              "requester_name": "Anna", "language": "sv", "case_description": None, "right": "erasure",
-             "application_position": "ring mig på 070-123 45 67"}
+             "status_reference": "ring mig på 070-123 45 67"}
     out = redact_slots(slots)
     assert out == {"requester_email": "[email]", "verification_code": "[code]", "status_receipt": "[receipt]",
                    "requester_name": "[name]", "language": "sv", "case_description": None, "right": "erasure",
-                   "application_position": "ring mig på [phone]"}
+                   "status_reference": "ring mig på [phone]"}
     assert slot_placeholder("case_description") == "[free-text]"
     assert slot_placeholder("national_id") == "[national-id]"
     assert redact_slot_names_from_env({}) == DEFAULT_REDACT_SLOTS

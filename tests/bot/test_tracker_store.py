@@ -55,7 +55,7 @@ slots:
   requester_name: {type: text, influence_conversation: false, mappings: [{type: custom}]}
   verification_code: {type: text, influence_conversation: false, mappings: [{type: custom}]}
   case_description: {type: text, influence_conversation: false, mappings: [{type: custom}]}
-  application_position: {type: text, influence_conversation: false, mappings: [{type: custom}]}
+  status_reference: {type: text, influence_conversation: false, mappings: [{type: custom}]}
   language: {type: categorical, values: [sv, nb, en], influence_conversation: false, mappings: [{type: custom}]}
 forms:
   rights_request_form: {required_slots: [case_description, requester_name, requester_email]}
@@ -172,7 +172,7 @@ async def file_request_conversation(store: RedactingSQLTrackerStore, sender: str
               "extractor": "RegexEntityExtractor"}
     await turn(store, sender, [
         user(f"min adress är {EMAIL}", entities=[entity]), SlotSet("requester_email", EMAIL),
-        SlotSet("application_position", f"säljare, kontakt {EMAIL}"),
+        SlotSet("status_reference", f"säljare, kontakt {EMAIL}"),
         ActionExecuted("rights_request_form"), ActiveLoop(None), SlotSet("requested_slot", None),
         BotUttered(f"Tack! Vi skickar en kod till {EMAIL}.", metadata={"utter_action": "utter_code_sent"}),
         ActionExecuted("verification_form"), ActiveLoop("verification_form"),
@@ -214,7 +214,7 @@ async def test_rows_hold_no_personal_data_but_the_form_keeps_its_values(db_url: 
     assert tracker.get_slot("requester_email") == EMAIL
     assert tracker.get_slot("requester_name") == NAME
     assert tracker.get_slot("verification_code") == CODE
-    assert tracker.get_slot("application_position") == f"säljare, kontakt {EMAIL}"
+    assert tracker.get_slot("status_reference") == f"säljare, kontakt {EMAIL}"
     assert tracker.get_slot("case_description").startswith("Radera mitt kundkonto, ring mig på 070")
     assert tracker.active_loop_name == "verification_form"
     assert EMAIL not in json.dumps([e.as_dict() for e in tracker.events if not isinstance(e, SlotSet)])
@@ -258,7 +258,7 @@ async def test_finished_form_scrubs_the_ciphertext_for_good(db_url: str, key: st
     await turn(store, sender, [user(CODE), SlotSet("verification_code", CODE), ActiveLoop(None),
                                SlotSet("requested_slot", None), ActionExecuted("action_file_case"),
                                *[SlotSet(s, None) for s in ("requester_email", "requester_name", "verification_code",
-                                                              "case_description", "application_position")]])
+                                                              "case_description", "status_reference")]])
     rows = raw_rows(db_url)
     assert not any('"x_private_token": "' in r for r in rows), "a token survived the end of the form"
     full = await store.retrieve_full_tracker(sender)
@@ -266,7 +266,7 @@ async def test_finished_form_scrubs_the_ciphertext_for_good(db_url: str, key: st
     # Earlier SlotSet events now read back as None (listed slots) or redacted text (others), never as values.
     values = [e.value for e in full.events if isinstance(e, SlotSet) and e.key == "requester_email"]
     assert values == [None, None]
-    positions = [e.value for e in full.events if isinstance(e, SlotSet) and e.key == "application_position"]
+    positions = [e.value for e in full.events if isinstance(e, SlotSet) and e.key == "status_reference"]
     assert positions == ["säljare, kontakt [email]", None]
 
 
