@@ -503,10 +503,17 @@ def _value_key(text: str) -> str:
     return _WS.sub(" ", text).strip().lower()
 
 
-def _replaceable(value: str) -> bool:
+# Placeholders of answers in the user's own words: one word there ("allt", "nyhetsbrevet") is a common word,
+# not a description of anyone, and replacing it everywhere would wreck the transcript.
+_WORDS_PLACEHOLDERS = frozenset({PLACEHOLDERS["text"], PLACEHOLDERS["other"]})
+
+
+def _replaceable(value: str, placeholder: str = "") -> bool:
     key = _value_key(value)
     if len(key) < MIN_KNOWN_VALUE_CHARS or key in COMMON_ANSWERS or key.startswith("["):
         return False  # short, common, or already a placeholder
+    if placeholder in _WORDS_PLACEHOLDERS and " " not in key:
+        return False
     if not any(ch.isalnum() for ch in key):
         return False
     if key.replace(" ", "").replace("-", "").isdigit() and len(_digits(key)) < MIN_KNOWN_DIGITS:
@@ -565,13 +572,19 @@ class KnownValues:
         if self.pattern is None:
             return value
 
+        sub, placeholder = self.pattern.sub, self._placeholder
+
         def walk(v: Any) -> Any:
-            if isinstance(v, str):
-                return self.pattern.sub(self._placeholder, v) if v else v
-            if isinstance(v, Mapping):
+            # dict/list, not typing.Mapping: serialised events are plain JSON values, and the abstract
+            # isinstance check cost more than the search itself.
+            if type(v) is str:
+                return sub(placeholder, v) if v else v
+            if isinstance(v, dict):
                 return {k: (item if k in skip_keys else walk(item)) for k, item in v.items()}
             if isinstance(v, (list, tuple)):
                 return [walk(item) for item in v]
+            if isinstance(v, str):
+                return sub(placeholder, v)
             return v
 
         return walk(value)
@@ -591,13 +604,19 @@ def known_values(slot_values: Iterable[Tuple[str, Any]], redact: Collection[str]
     """The replaceable values among (slot, value) pairs of redacted slots (strings, numbers, and strings in
     lists), each with its slot's placeholder. The first slot seen for a value decides its placeholder."""
     placeholders: Dict[str, str] = {}
+    seen = set()
     for slot, value in slot_values:
         if slot not in redact or value is None or isinstance(value, bool):
             continue
+        if isinstance(value, str):  # the same value is set many times in a tracker: judge it once
+            if (slot, value) in seen:
+                continue
+            seen.add((slot, value))
         items = value if isinstance(value, (list, tuple)) else [value]
         for item in items:
             if isinstance(item, (int, float)) and not isinstance(item, bool):
                 item = str(item)
-            if isinstance(item, str) and _replaceable(item):
-                placeholders.setdefault(_value_key(item), slot_placeholder(slot))
+            placeholder = slot_placeholder(slot)
+            if isinstance(item, str) and _replaceable(item, placeholder):
+                placeholders.setdefault(_value_key(item), placeholder)
     return KnownValues(placeholders)

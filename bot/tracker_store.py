@@ -16,6 +16,9 @@ Design (docs/TRANSCRIPTS.md explains it for readers):
   from the rows, and the rows must hold no personal data in clear. Hence:
 * Text (user text, parse_data text and entity values, bot text, buttons, metadata) is redacted for good
   before it is written: it is never needed again after the turn in which it arrived.
+* Values the user gave (the listed slots' values the tracker knows, current or earlier) are replaced by their
+  slot's placeholder wherever they occur in a new event, bot messages included (`_known_values`,
+  bot.redaction.known_values): a name or a description repeated in the bot's summary has no pattern.
 * Slot values that are sensitive (a listed slot name, or any value in which redaction finds something) are
   stored as a typed placeholder (`"value": "[email]"`) plus a Fernet token of the real value
   (`"x_private_token"`), encrypted with TRACKER_ENCRYPTION_KEYS (MultiFernet: first key encrypts, all keys

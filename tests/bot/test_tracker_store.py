@@ -474,3 +474,32 @@ def test_log_filter_on_a_handler() -> None:
     record = logging.LogRecord("rasa", logging.DEBUG, __file__, 1, "text %s", (EMAIL,), None)
     assert RedactingLogFilter().filter(record) is True
     assert record.getMessage() == "text [email]"
+
+
+async def test_bot_events_lose_every_value_the_user_gave(db_url: str, key: str) -> None:
+    """The bot's own confirmation, its "we sent a code to ..." line, its buttons and custom payload, and
+    metadata: each value of a redacted slot is replaced by the slot's placeholder, also when the slot was
+    reset in the same turn (the filing resets them before the confirmation is stored)."""
+    store = make_store(db_url, key)
+    sender = f"web-{uuid.uuid4().hex}"
+    await file_request_conversation(store, sender)
+    description = "Radera mitt kundkonto, ring mig på 070-123 45 67 om något är oklart"
+    summary = f"Stämmer det här?\n• Beskrivning: {description}\n• Namn: {NAME}\n• E-post: {EMAIL}"
+    await turn(store, sender, [
+        user(CODE), SlotSet("verification_code", CODE),
+        BotUttered(summary, data={"buttons": [{"title": f"Ja, skicka för {NAME}", "payload": "/affirm"}],
+                                  "custom": {"recipient": NAME.upper()}},
+                   metadata={"utter_action": "action_ask_confirm_summary", "card": {"name": NAME}}),
+        ActionExecuted("action_file_case"),
+        *[SlotSet(s, None) for s in ("requester_email", "requester_name", "verification_code", "case_description")],
+        BotUttered(f"Tack {NAME}! Vi har skickat en kod till {EMAIL.upper()}. Din kod {CODE} stämmer."),
+    ])
+    assert_nothing_in_clear(db_url, NAME, EMAIL, CODE, description, NAME.upper(), EMAIL.upper(), "Svensson")
+    bots = [json.loads(r.rsplit(" | ", 1)[1]) for r in decoded_rows(db_url) if " | bot | " in r]
+    assert bots[-2]["text"] == "Stämmer det här?\n• Beskrivning: [free-text]\n• Namn: [name]\n• E-post: [email]"
+    assert bots[-2]["data"]["buttons"][0] == {"title": "Ja, skicka för [name]", "payload": "/affirm"}
+    assert bots[-2]["data"]["custom"] == {"recipient": "[name]"}
+    assert bots[-2]["metadata"]["card"] == {"name": "[name]"}
+    assert bots[-1]["text"] == "Tack [name]! Vi har skickat en kod till [email]. Din kod [code] stämmer."
+    # Ordinary words and our own action names stay.
+    assert bots[-2]["metadata"]["utter_action"] == "action_ask_confirm_summary"
