@@ -122,6 +122,9 @@ _STRUCTURAL_KEYS = frozenset(
      "utter_action", "action_name", "entity", "extractor", "processors", "start", "end", "role", "group",
      "model_id", "assistant_id", "intent_response_key", "template_name", "id", "rasa_internal"}
 )
+# In channel metadata "name" is the user's name (Teams: metadata.user.name), not a structural name: it is a
+# sensitive key there, so it must not be skipped.
+_METADATA_SKIP_KEYS = frozenset(_STRUCTURAL_KEYS - {"name"})
 _SLOT_RESETTING_TYPES = (AllSlotsReset.type_name, Restarted.type_name, SessionStarted.type_name)
 _DEFAULT_CODE_PROMPTS = frozenset(
     {"action_ask_verification_code", "action_ask_status_code", "utter_ask_verification_code",
@@ -216,7 +219,7 @@ def redact_event_dict(
         if key in _STRUCTURAL_KEYS:
             out[key] = value
         elif key == "metadata":
-            out[key] = redact_value(value, expect_code=expect_code, skip_keys=_STRUCTURAL_KEYS,
+            out[key] = redact_value(value, expect_code=expect_code, skip_keys=_METADATA_SKIP_KEYS,
                                     sensitive_keys=METADATA_SENSITIVE_KEYS)
         elif key == "text" and whole is not None and isinstance(value, str):
             out[key] = whole
@@ -231,7 +234,7 @@ def _redact_parse_data(parse: Dict[str, Any], *, expect_code: bool, whole: Optio
     out = redact_value(parse, expect_code=expect_code,
                        skip_keys=_STRUCTURAL_KEYS | {"entities", "text", "metadata"})
     if "metadata" in parse:  # Rasa copies the message metadata into parse_data as well
-        out["metadata"] = redact_value(parse["metadata"], expect_code=expect_code, skip_keys=_STRUCTURAL_KEYS,
+        out["metadata"] = redact_value(parse["metadata"], expect_code=expect_code, skip_keys=_METADATA_SKIP_KEYS,
                                        sensitive_keys=METADATA_SENSITIVE_KEYS)
     text = parse.get("text")
     out["text"] = whole if (whole is not None and isinstance(text, str)) else redact_text(text, expect_code=expect_code)
@@ -257,7 +260,7 @@ def _redact_parse_data(parse: Dict[str, Any], *, expect_code: bool, whole: Optio
 # Keys whose values are names of things (events, actions, intents, entities), never a user's value: the
 # known-value replacement leaves them alone. "name" is such a key outside metadata only (in Teams or widget
 # metadata it is the user's name).
-_KNOWN_VALUE_SKIP_KEYS = frozenset(_STRUCTURAL_KEYS - {"name"})
+_KNOWN_VALUE_SKIP_KEYS = _METADATA_SKIP_KEYS
 
 
 def _replace_known(data: Dict[str, Any], known: KnownValues) -> Dict[str, Any]:

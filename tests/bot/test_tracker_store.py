@@ -503,3 +503,14 @@ async def test_bot_events_lose_every_value_the_user_gave(db_url: str, key: str) 
     assert bots[-1]["text"] == "Tack [name]! Vi har skickat en kod till [email]. Din kod [code] stämmer."
     # Ordinary words and our own action names stay.
     assert bots[-2]["metadata"]["utter_action"] == "action_ask_confirm_summary"
+
+
+def test_teams_metadata_user_name_is_redacted() -> None:
+    """Teams puts the user's name under metadata.user.name: "name" is structural in an event, not there."""
+    from bot.tracker_store import redact_event_dict
+
+    data = UserUttered("hej", metadata={"user": {"id": "29:1", "name": "Anna Svensson", "email": EMAIL},
+                                        "user_name": "Anna Svensson"}).as_dict()
+    out = redact_event_dict(data)
+    assert out["metadata"]["user"] == {"id": "29:1", "name": "[name]", "email": "[email]"}
+    assert out["metadata"]["user_name"] == "[name]" and out["event"] == "user"
