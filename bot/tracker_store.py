@@ -257,26 +257,21 @@ def _redact_parse_data(parse: Dict[str, Any], *, expect_code: bool, whole: Optio
     return out
 
 
-# Keys whose values are names of things (events, actions, intents, entities), never a user's value: the
-# known-value replacement leaves them alone. "name" is such a key outside metadata only (in Teams or widget
-# metadata it is the user's name).
-_KNOWN_VALUE_SKIP_KEYS = _METADATA_SKIP_KEYS
-
-
 def _replace_known(data: Dict[str, Any], known: KnownValues) -> Dict[str, Any]:
     """`data` (one serialised non-slot event) with every known user value replaced by its slot's placeholder,
-    in its text, data (custom payload, buttons, attachments), parse_data and metadata."""
+    in its text, data (custom payload, buttons, attachments), parse_data and metadata. Structural keys (names
+    of events, actions, intents, entities) are left alone; in metadata "name" is the user's name."""
     out: Dict[str, Any] = {}
     for key, value in data.items():
-        if key in ("metadata",):
-            out[key] = known.replace_in(value, skip_keys=_KNOWN_VALUE_SKIP_KEYS)
+        if key == "metadata":
+            out[key] = known.replace_in(value, skip_keys=_METADATA_SKIP_KEYS)
         elif key in _STRUCTURAL_KEYS:
             out[key] = value
         elif key == "parse_data" and isinstance(value, dict):
             parse = {k: (v if k in _STRUCTURAL_KEYS else known.replace_in(v, skip_keys=_STRUCTURAL_KEYS))
                      for k, v in value.items() if k != "metadata"}
             if "metadata" in value:
-                parse["metadata"] = known.replace_in(value["metadata"], skip_keys=_KNOWN_VALUE_SKIP_KEYS)
+                parse["metadata"] = known.replace_in(value["metadata"], skip_keys=_METADATA_SKIP_KEYS)
             out[key] = parse
         else:
             out[key] = known.replace_in(value, skip_keys=_STRUCTURAL_KEYS)
