@@ -19,12 +19,13 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 # Rasa's telemetry and error reports go to the internet; nothing here may reach out.
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help install migrate train run run-replicas test test-fast bench clean
+.PHONY: help install migrate train run run-replicas test test-fast test-contract contract-venv bench clean
 
 help:
 	@echo "make run   - install, migrate, train if needed, and serve backend (8080), actions (5055), Rasa (5005)"
 	@echo "make test  - install, train if needed, and run every test (SQLite and PostgreSQL)"
 	@echo "make bench - run the benchmarks under bench/"
+	@echo "make test-contract - the API contract run only (Schemathesis against a real backend, docs/API.md)"
 	@echo "make run-replicas - like run, with 2 Rasa and 2 action servers behind HAProxy (docs/SCALING.md)"
 
 $(STAMP): pyproject.toml constraints.txt
@@ -33,6 +34,20 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet --upgrade pip==24.3.1 wheel==0.45.1
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $@
+
+# Schemathesis (the API contract run, tests/backend/test_api_contract.py) needs jsonschema>=4.18 and Rasa 3.6
+# pins jsonschema<4.18, so it gets its own small venv from the same Python, pinned by constraints-contract.txt.
+CONTRACT_VENV := .venv-contract
+CONTRACT_STAMP := $(CONTRACT_VENV)/.installed
+$(CONTRACT_STAMP): requirements-contract.txt constraints-contract.txt
+	@test -n "$(PYTHON310)" || { echo "Python 3.10 not found"; exit 1; }
+	test -x $(CONTRACT_VENV)/bin/python || $(PYTHON310) -m venv $(CONTRACT_VENV)
+	$(CONTRACT_VENV)/bin/python -m pip install --quiet --upgrade pip==24.3.1 wheel==0.45.1
+	$(CONTRACT_VENV)/bin/python -m pip install --quiet -c constraints-contract.txt -r requirements-contract.txt
+	$(CONTRACT_VENV)/bin/python -m pip check
+	touch $@
+
+contract-venv: $(CONTRACT_STAMP)
 
 # The website widget's one npm dependency (socket.io-client), installed from the lock file.
 WEB_DEPS := web/node_modules/.package-lock.json
@@ -75,14 +90,18 @@ run-replicas: $(STAMP) $(WEB_DEPS) $(HAPROXY) migrate $(MODEL)
 	$(PY) -m scripts.run_replicas
 
 # Training data and domain must be consistent, every test story must be predicted exactly, then pytest
-# (unit, API on SQLite and PostgreSQL, browser and end-to-end tests).
-test: $(STAMP) $(WEB_DEPS) $(CHROMIUM) $(HAPROXY) $(MODEL) | var
+# (unit, API on SQLite and PostgreSQL, the API contract run, browser and end-to-end tests).
+test: $(STAMP) $(CONTRACT_STAMP) $(WEB_DEPS) $(CHROMIUM) $(HAPROXY) $(MODEL) | var
 	$(RASA) data validate --quiet
 	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out var/test-results/core
 	$(PY) -m pytest -q -p no:cacheprovider
+
+# Schemathesis against a real backend on SQLite, with the service token and with a staff token.
+test-contract: $(STAMP) $(CONTRACT_STAMP)
+	$(PY) -m pytest -q -p no:cacheprovider -m contract tests/backend/test_api_contract.py
 
 bench: $(STAMP) $(MODEL)
 	for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) models var .pytest_cache
+	rm -rf $(VENV) $(CONTRACT_VENV) models var .pytest_cache

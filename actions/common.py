@@ -10,15 +10,12 @@ import re
 import unicodedata
 from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, List, Mapping, Optional, Tuple
-from zoneinfo import ZoneInfo
 
 from email_validator import EmailNotValidError, validate_email
-from stdnum.dk import cpr as dk_cpr
-from stdnum.no import fodselsnummer as no_fnr
-from stdnum.se import personnummer as se_pnr
 
-from actions.texts import COUNTRY_FOR_LANGUAGE, LANGUAGES, TIMEZONE_FOR_COUNTRY
+from actions.texts import COUNTRY_FOR_LANGUAGE, zone_for_country
 from actions.words import BUT_WORDS, NO_WORDS, UNKNOWN_WORDS, YES_WORDS
+from basics.languages import LANGUAGES
 from bot.language import language_from_metadata
 from bot.text import fold
 
@@ -85,51 +82,6 @@ def channel_name(tracker: Any) -> str:
 def has_any(text: str, words: List[str]) -> bool:
     folded = fold(text)
     return any(fold(word) in folded for word in words)
-
-
-# National ID numbers: Swedish personnummer (YYMMDD-XXXX, YYYYMMDDXXXX, + for 100+), Norwegian
-# fødselsnummer (11 digits), Danish CPR (DDMMYY-XXXX). Candidates are checked with python-stdnum so a
-# random number is not removed; a match is removed from the answer and never echoed or logged.
-_ID_CANDIDATE = re.compile(
-    r"(?<![\d])(?:\d{8}[-+ ]?\d{4}|\d{6}[-+ ]?\d{4,5}|\d{6}\s\d{5})(?![\d])"
-)
-
-
-def _is_national_id(candidate: str, mentions_cpr: bool = False) -> bool:
-    compact = re.sub(r"\s", "", candidate)
-    # Danish CPR numbers have no checksum any more (only a date), so a bare 10-digit number such as a
-    # Swedish mobile number would pass: count it only when written DDMMYY-XXXX or called a CPR number.
-    dk_shaped = bool(re.fullmatch(r"\d{6}-\d{4}", compact)) or (mentions_cpr and len(compact) == 10)
-    checks = (
-        lambda v: se_pnr.is_valid(v),
-        lambda v: no_fnr.is_valid(v),
-        lambda v: dk_shaped and dk_cpr.is_valid(v),
-    )
-    for check in checks:
-        try:
-            if check(compact):
-                return True
-        except Exception:
-            continue
-    return False
-
-
-def strip_national_ids(text: str) -> Tuple[str, bool]:
-    """Remove valid national ID numbers from `text`. Returns (cleaned text, whether one was removed)."""
-    found = False
-    mentions_cpr = "cpr" in text.lower()
-
-    def replace(match: "re.Match[str]") -> str:
-        nonlocal found
-        if _is_national_id(match.group(0), mentions_cpr):
-            found = True
-            return ""
-        return match.group(0)
-
-    cleaned = _ID_CANDIDATE.sub(replace, text)
-    if found:
-        cleaned = re.sub(r"\s{2,}", " ", cleaned).strip(" ,;:-")
-    return cleaned, found
 
 
 def clean_text(value: Any) -> str:
@@ -213,25 +165,8 @@ def email_mistake(text: str) -> str:
     return "invalid_email"
 
 
-# Case references: PRV|REC|INC|WBL-YYYY-XXXX-XXXX in Crockford base32 (docs/CONVERSATION.md).
-_REFERENCE = re.compile(
-    r"\b(PRV|REC|INC|WBL)[\s-]?(20\d{2})[\s-]?([0-9A-Z]{4})[\s-]?([0-9A-Z]{4})\b", re.IGNORECASE
-)
-_CROCKFORD = str.maketrans({"O": "0", "I": "1", "L": "1"})
-
-
-def normalise_reference(text: str) -> Optional[str]:
-    match = _REFERENCE.search(text or "")
-    if not match:
-        return None
-    prefix, year, first, second = match.groups()
-    return f"{prefix.upper()}-{year}-{first.upper().translate(_CROCKFORD)}-{second.upper().translate(_CROCKFORD)}"
-
-
 def digits_of(text: str) -> str:
     return re.sub(r"\D", "", text or "")
-
-
 
 
 def yes_no_unknown(text: str) -> Optional[str]:
@@ -443,7 +378,7 @@ def parse_aware_at(text: str, lang: str, now: Optional[datetime] = None) -> Tupl
     """
     import dateparser  # imported lazily: loading its language data takes a moment
 
-    zone = ZoneInfo(TIMEZONE_FOR_COUNTRY.get(country_for(lang), "Europe/Oslo"))
+    zone = zone_for_country(country_for(lang))
     now_utc = now or datetime.now(timezone.utc)
     local_now = now_utc.astimezone(zone)
     raw = _EARLIER_TODAY.sub(lambda m: "today" if m.group(0)[0] in "eE" else "i dag", text.strip())

@@ -15,7 +15,6 @@ import re
 import uuid
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Mapping, Optional, Text
-from zoneinfo import ZoneInfo
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
@@ -31,7 +30,6 @@ from actions.common import (
     latest_metadata,
     get_lang,
     has_any,
-    normalise_reference,
     data_kinds_said,
     people_said,
     says_when,
@@ -54,13 +52,13 @@ from actions.texts import (
     CONTACT,
     FIELD_LABELS,
     RIGHT_NAMES,
-    TIMEZONE_FOR_COUNTRY,
     button,
     format_date,
     format_datetime,
     goal_name,
     name_of,
     t,
+    zone_for_country,
 )
 from actions.words import (
     APPLICATION_WORDS,
@@ -73,6 +71,7 @@ from actions.words import (
     REPORT_FRAME_WORDS,
     WITHDRAW_WORDS,
 )
+from basics.references import find_reference
 from bot.text import fold
 
 logger = logging.getLogger(__name__)
@@ -125,7 +124,7 @@ def incident_card_answers(metadata: Mapping[str, Any], lang: str,
     if metadata.get("card_id") != "incident_report" or metadata.get("card_errors") or not isinstance(values, dict):
         return None
     try:
-        zone = ZoneInfo(TIMEZONE_FOR_COUNTRY.get(country_for(lang), "Europe/Oslo"))
+        zone = zone_for_country(country_for(lang))
         aware = datetime.fromisoformat(str(values["discovered_local"])).replace(tzinfo=zone).astimezone(timezone.utc)
         if aware > (now or datetime.now(timezone.utc)):
             return None  # never a future time: ask in the chat instead
@@ -247,7 +246,7 @@ def decide_flow(intent: Optional[str], text: str, entities: Dict[str, Optional[s
     flow, right = goal
     start: Dict[str, Any] = {"flow": flow, **({"right": right} if right else {})}
     if flow == "case_status":
-        found = normalise_reference(entities.get("case_reference") or text)
+        found = find_reference(entities.get("case_reference") or text)
         if found:
             start["status_reference"] = found
     return start

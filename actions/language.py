@@ -30,9 +30,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import ValidationAction
 from rasa_sdk.types import DomainDict
 
+from basics.languages import DETECTED, LANGUAGES
 from bot.language import (
-    DETECTED,
-    LANGUAGES,
     Choice,
     Detection,
     choose,

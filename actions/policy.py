@@ -32,14 +32,20 @@ from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.goals import START_INTENT_GOALS
-from actions.routing import CHOSEN_TOPIC_ENTITY, clarify_candidates, faq_topic, offer_for_question, topic_candidates
+from actions.routing import (
+    CHOSEN_TOPIC_ENTITY,
+    clarify_candidates,
+    faq_topic,
+    offer_for_question,
+    topic_candidates,
+    topic_in_fallback,
+)
 from actions.texts import button, goal_name, t
+from basics.languages import LANGUAGES, normalise_language
 from bot.text import fold
 
 logger = logging.getLogger(__name__)
 
-LANGUAGES = ("sv", "nb", "en")
-DEFAULT_LANGUAGE = "en"
 # How the section reference reads in each language, e.g. "(avsnitt 2.4)"; tests rely on this.
 SECTION_LABELS = {"sv": "avsnitt", "nb": "punkt", "en": "policy section"}
 STAFF_ONLY_TOPIC = "where_data_kept"
@@ -115,14 +121,6 @@ _SUFFIXES = {
     "en": ("ational", "ations", "ation", "ings", "ness", "ing", "ies", "ied", "ers", "ed", "es", "er", "ly",
            "s", "e"),
 }
-
-
-def normalise_language(language: Optional[str]) -> str:
-    """Map the `language` slot (or a locale such as "sv-SE", "nn", "no") to sv / nb / en."""
-    code = (language or "").strip().lower().replace("_", "-")[:2]
-    if code in ("nn", "no"):
-        code = "nb"
-    return code if code in LANGUAGES else DEFAULT_LANGUAGE
 
 
 def _stem(token: str, language: str) -> str:
@@ -433,8 +431,10 @@ def offer_request(dispatcher: CollectingDispatcher, intent: str, language: str) 
 
 
 class ActionClarifyRequest(Action):
-    """`nlu_fallback` outside a form: the closest requests as buttons ("did you mean ...?"); a message with
-    no close request gets the policy search, and with no search hit the menu (`utter_nlu_fallback`)."""
+    """`nlu_fallback` outside a form. Between `faq` and a request with a clear policy topic: that answer and
+    the request as a button (routing.topic_in_fallback). Otherwise the closest requests as buttons ("did you
+    mean ...?"); a message with no close request gets the policy search, and with no search hit the menu
+    (`utter_nlu_fallback`)."""
 
     def name(self) -> str:
         return "action_clarify_request"
@@ -442,6 +442,18 @@ class ActionClarifyRequest(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[Dict]:
         language = _tracker_language(tracker)
         candidates = clarify_candidates(tracker.latest_message)
+        topic = topic_in_fallback(tracker.latest_message)
+        kb = get_knowledge_base()
+        if topic in kb.topics:
+            # Between a policy question and a request, with the topic clear: the answer, and the request offered.
+            offer = (candidates[:1] or [kb.topics[topic].get("offer")])[0]
+            logger.info("clarify answered: topic=%s language=%s offer=%s", topic, language, offer)
+            question = tracker.latest_message.get("text") or ""
+            answer = kb.answer_for_topic(topic, language, _tracker_is_staff(tracker), question)
+            dispatcher.utter_message(text=answer.text)
+            if offer:
+                offer_request(dispatcher, offer, language)
+            return []
         logger.info("clarify: candidates=%s language=%s", candidates, language)
         if candidates:
             buttons = []

@@ -182,6 +182,20 @@ def clarify_candidates(parse: Mapping[str, Any]) -> List[str]:
     return found
 
 
+def topic_in_fallback(parse: Mapping[str, Any]) -> Optional[str]:
+    """The policy topic to answer when the classifier could not decide between `faq` and a request.
+
+    "Where can I complain if I'm not happy?" sits between `faq` and `file_complaint`; the topic classifier is
+    sure it is the complaint-routes topic. Answering that (and offering the request, as `route` does) says more
+    than "did you mean ...?" with one button: a question that may be a request gets its answer and the
+    request as a button. Only when `faq` is one of the two intents the classifier hesitated between."""
+    if chosen_topic(parse):
+        return None  # a topic button's payload is handled by the faq rule, never as a fallback
+    if not any(r.get("name") == "faq" for r in _ranking(parse)[:2]):
+        return None
+    return faq_topic(parse)[0]
+
+
 def route(parse: Mapping[str, Any]) -> Route:
     """The whole decision for a message outside a form, as the rules and actions carry it out."""
     intent = (parse.get("intent") or {}).get("name") or "nlu_fallback"
@@ -193,7 +207,11 @@ def route(parse: Mapping[str, Any]) -> Route:
         return Route("answer", intent=intent, topic=topic, offers=[offer] if offer else [],
                      topics=[] if topic else topic_candidates(parse))
     if intent == "nlu_fallback":
-        return Route("clarify", intent=intent, offers=clarify_candidates(parse))
+        candidates = clarify_candidates(parse)
+        topic = topic_in_fallback(parse)
+        if topic:
+            return Route("answer", intent="faq", topic=topic, offers=candidates[:1])
+        return Route("clarify", intent=intent, offers=candidates)
     if intent in NOT_REQUESTS:
         return Route(intent, intent=intent)
     return Route("other", intent=intent)

@@ -15,27 +15,13 @@ from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional
 from zoneinfo import ZoneInfo
 
-LANGUAGES = ("sv", "nb", "en")
-DEFAULT_LANGUAGE = "en"
+from basics.dates import COUNTRY_TIMEZONES, format_day
+from basics.languages import normalise_language
 
 # Where the privacy team sits for a case handled in this language: used for the case country (the
 # backend's calendar arithmetic) and the time zone dates are shown in. English speakers go to the head
 # office in Oslo.
 COUNTRY_FOR_LANGUAGE = {"sv": "SE", "nb": "NO", "en": "NO"}
-TIMEZONE_FOR_COUNTRY = {"SE": "Europe/Stockholm", "NO": "Europe/Oslo", "DK": "Europe/Copenhagen"}
-
-MONTHS = {
-    "sv": ["januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september",
-           "oktober", "november", "december"],
-    "nb": ["januar", "februar", "mars", "april", "mai", "juni", "juli", "august", "september",
-           "oktober", "november", "desember"],
-    "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September",
-           "October", "November", "December"],
-}
-
-
-def normalise_language(lang: Optional[str]) -> str:
-    return lang if lang in LANGUAGES else DEFAULT_LANGUAGE
 
 
 def parse_iso(value: str) -> Optional[datetime]:
@@ -46,17 +32,17 @@ def parse_iso(value: str) -> Optional[datetime]:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
+def zone_for_country(country: str) -> ZoneInfo:
+    """The case country's zone; the head office's (Oslo) for anything unknown, so a chat line never fails."""
+    return ZoneInfo(COUNTRY_TIMEZONES.get(country, COUNTRY_TIMEZONES["NO"]))
+
+
 def format_date(value: Any, lang: str, country: str = "NO") -> str:
     """'24 november 2026' (sv), '24. november 2026' (nb), '24 November 2026' (en), in the case's time zone."""
     moment = value if isinstance(value, datetime) else parse_iso(str(value or ""))
     if moment is None:
         return ""
-    local = moment.astimezone(ZoneInfo(TIMEZONE_FOR_COUNTRY.get(country, "Europe/Oslo")))
-    lang = normalise_language(lang)
-    month = MONTHS[lang][local.month - 1]
-    if lang == "nb":
-        return f"{local.day}. {month} {local.year}"
-    return f"{local.day} {month} {local.year}"
+    return format_day(moment.astimezone(zone_for_country(country)), lang)
 
 
 def format_datetime(value: Any, lang: str, country: str = "NO") -> str:
@@ -64,8 +50,8 @@ def format_datetime(value: Any, lang: str, country: str = "NO") -> str:
     moment = value if isinstance(value, datetime) else parse_iso(str(value or ""))
     if moment is None:
         return ""
-    local = moment.astimezone(ZoneInfo(TIMEZONE_FOR_COUNTRY.get(country, "Europe/Oslo")))
-    day = format_date(local, lang, country)
+    local = moment.astimezone(zone_for_country(country))
+    day = format_day(local, lang)
     clock = local.strftime("%H:%M")
     return {"sv": f"{day} kl. {clock}", "nb": f"{day} kl. {clock}", "en": f"{day} at {clock}"}[
         normalise_language(lang)
@@ -412,9 +398,9 @@ T: Dict[str, Dict[str, str]] = {
         "en": "Enter the 6-digit code we sent to {email}. Type \"send a new code\" if it has not arrived.",
     },
     "ask_status_reference": {
-        "sv": "Vilket ärendenummer gäller det (till exempel PRV-2026-7K3Q-9CXM)?",
-        "nb": "Hvilket saksnummer gjelder det (for eksempel PRV-2026-7K3Q-9CXM)?",
-        "en": "What is the case reference (for example PRV-2026-7K3Q-9CXM)?",
+        "sv": "Vilket ärendenummer gäller det (till exempel PRV-2026-7K3Q-9CX9)?",
+        "nb": "Hvilket saksnummer gjelder det (for eksempel PRV-2026-7K3Q-9CX9)?",
+        "en": "What is the case reference (for example PRV-2026-7K3Q-9CX9)?",
     },
     "ask_status_method": {
         "sv": "Hur vill du visa att ärendet är ditt: med en kod till din e-post, eller med kvittokoden från en anonym rapport?",
@@ -599,9 +585,9 @@ T: Dict[str, Dict[str, str]] = {
         "en": "Please give a rough number (for example \"about 40\") or \"don't know\".",
     },
     "invalid_reference": {
-        "sv": "Det ser inte ut som ett ärendenummer. Det ser ut så här: PRV-2026-7K3Q-9CXM.",
-        "nb": "Det ser ikke ut som et saksnummer. Det ser slik ut: PRV-2026-7K3Q-9CXM.",
-        "en": "That does not look like a case reference. It looks like this: PRV-2026-7K3Q-9CXM.",
+        "sv": "Det ser inte ut som ett ärendenummer. Det ser ut så här: PRV-2026-7K3Q-9CX9.",
+        "nb": "Det ser ikke ut som et saksnummer. Det ser slik ut: PRV-2026-7K3Q-9CX9.",
+        "en": "That does not look like a case reference. It looks like this: PRV-2026-7K3Q-9CX9.",
     },
     "invalid_code_format": {
         "sv": "Koden består av 6 siffror.",
@@ -655,9 +641,9 @@ T: Dict[str, Dict[str, str]] = {
     "expect_verification_code": {"sv": "de 6 siffrorna i e-postmeddelandet från oss (kolla även skräpposten).",
                                  "nb": "de 6 sifrene i e-posten fra oss (sjekk også søppelposten).",
                                  "en": "the 6 digits in the e-mail from us (check the spam folder too)."},
-    "expect_status_reference": {"sv": "ärendenumret, till exempel PRV-2026-7K3Q-9CXM.",
-                                "nb": "saksnummeret, for eksempel PRV-2026-7K3Q-9CXM.",
-                                "en": "the case reference, for example PRV-2026-7K3Q-9CXM."},
+    "expect_status_reference": {"sv": "ärendenumret, till exempel PRV-2026-7K3Q-9CX9.",
+                                "nb": "saksnummeret, for eksempel PRV-2026-7K3Q-9CX9.",
+                                "en": "the case reference, for example PRV-2026-7K3Q-9CX9."},
     "expect_status_receipt": {"sv": "de 16 siffrorna i kvittokoden.", "nb": "de 16 sifrene i kvitteringskoden.",
                               "en": "the 16 digits of the receipt code."},
 

@@ -24,6 +24,8 @@ from typing import Mapping, Optional
 
 from dotenv import dotenv_values
 
+from basics.languages import LANGUAGES
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 APP_ENVS = ("development", "test", "production")
@@ -150,15 +152,13 @@ def _dev_secrets(root: Path, missing: list[str]) -> dict[str, str]:
 # Read here, with everything else, so the staff pages (backend/pages/auth.py) and the alerts
 # (backend/services/alerts.py) get their settings from Settings rather than from os.environ.
 
-STAFF_LANGUAGES = ("sv", "nb", "en")
-
 
 def _language(value: str, name: str, default: str = "en") -> str:
     """sv | nb | en; "no" and "nn" mean Bokmål (we write nb). A typo is an error, not silent English."""
     lowered = value.strip().lower() or default
     if lowered in ("no", "nn"):
         lowered = "nb"
-    if lowered not in STAFF_LANGUAGES:
+    if lowered not in LANGUAGES:
         raise ConfigError(f"{name} must be one of sv, nb, en, got {value!r}")
     return lowered
 

@@ -19,6 +19,8 @@ import calendar
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from basics.dates import COUNTRY_TIMEZONES
+
 __all__ = [
     "BREACH_NOTIFICATION_HOURS",
     "COUNTRY_TIMEZONES",
@@ -43,11 +45,6 @@ __all__ = [
     "zone_for",
 ]
 
-COUNTRY_TIMEZONES: dict[str, str] = {
-    "NO": "Europe/Oslo",
-    "SE": "Europe/Stockholm",
-    "DK": "Europe/Copenhagen",
-}
 DEFAULT_COUNTRY = "NO"  # head office Oslo
 
 # Policy: "at the latest within 30 days"; GDPR Art. 12(3): one month. The earlier one wins.

@@ -16,32 +16,20 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime
 
 from backend.deadlines import zone_for
+from basics.dates import format_day
+from basics.languages import normalise_language
 
 __all__ = [
     "CASE_TYPE_NAMES",
-    "LANGUAGES",
     "TEMPLATES",
     "case_type_name",
     "format_date",
     "format_datetime",
-    "normalize_language",
     "render",
     "render_staff_alert",
     "render_staff_digest",
     "supervisory_authority",
 ]
-
-LANGUAGES = ("sv", "nb", "en")
-DEFAULT_LANGUAGE = "en"
-
-_MONTHS: dict[str, tuple[str, ...]] = {
-    "sv": ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september",
-           "oktober", "november", "december"),
-    "nb": ("januar", "februar", "mars", "april", "mai", "juni", "juli", "august", "september",
-           "oktober", "november", "desember"),
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-           "October", "November", "December"),
-}
 
 CASE_TYPE_NAMES: dict[str, dict[str, str]] = {
     "sv": {
@@ -104,17 +92,9 @@ _AUTOMATED_NOTE = {
 }
 
 
-def normalize_language(language: str | None) -> str:
-    """"sv-SE" -> "sv", "no"/"nn"/"nb-NO" -> "nb" (we write Bokmål), anything else -> "en"."""
-    base = (language or "").strip().lower().replace("_", "-").split("-")[0]
-    if base in ("no", "nn"):
-        return "nb"
-    return base if base in LANGUAGES else DEFAULT_LANGUAGE
-
-
 def case_type_name(case_type: str, language: str) -> str:
     """The case type in words; the raw type name for an unknown type rather than failing an e-mail."""
-    return CASE_TYPE_NAMES[normalize_language(language)].get(case_type, case_type.replace("_", " "))
+    return CASE_TYPE_NAMES[normalise_language(language)].get(case_type, case_type.replace("_", " "))
 
 
 def _local(dt: datetime | date, country: str | None) -> datetime | date:
@@ -130,12 +110,7 @@ def _local(dt: datetime | date, country: str | None) -> datetime | date:
 def format_date(dt: datetime | date, language: str, country: str | None = None) -> str:
     """The local date as each language writes it: sv "24 november 2026", nb "24. november 2026",
     en "24 November 2026". Aware datetimes are converted to the country's zone first."""
-    local = _local(dt, country)
-    lang = normalize_language(language)
-    month = _MONTHS[lang][local.month - 1]
-    if lang == "nb":
-        return f"{local.day}. {month} {local.year}"
-    return f"{local.day} {month} {local.year}"
+    return format_day(_local(dt, country), language)
 
 
 def format_datetime(dt: datetime, language: str, country: str | None = None) -> str:
@@ -144,8 +119,8 @@ def format_datetime(dt: datetime, language: str, country: str | None = None) -> 
     local = _local(dt, country)
     if not isinstance(local, datetime):
         raise TypeError("format_datetime needs a datetime")
-    lang = normalize_language(language)
-    day = format_date(local, lang, country)
+    lang = normalise_language(language)
+    day = format_day(local, lang)
     zone = local.tzname() or ""
     if lang in ("sv", "nb"):
         return f"{day} kl. {local:%H.%M} ({zone})"
@@ -166,7 +141,7 @@ _ANY_AUTHORITY = {"sv": "dataskyddsmyndigheten", "nb": "datatilsynsmyndigheten",
 
 def supervisory_authority(country: str | None, language: str) -> str:
     """The supervisory authority of the case's country, named in the reader's language."""
-    lang = normalize_language(language)
+    lang = normalise_language(language)
     names = _AUTHORITIES.get((country or "").strip().upper())
     return names[lang] if names else _ANY_AUTHORITY[lang]
 
@@ -387,7 +362,7 @@ def render(template: str, language: str, **context: object) -> tuple[str, str]:
     missing = [name for name in required if context.get(name) is None]
     if missing:
         raise ValueError(f"template {template!r} is missing context: {', '.join(missing)}")
-    lang = normalize_language(language)
+    lang = normalise_language(language)
     subject, body = builder(lang, context)
     if to_requester:
         body = f"{body}\n\n{_SIGNATURE[lang]}\n\n{_AUTOMATED_NOTE[lang]}\n"
@@ -529,7 +504,7 @@ def render_staff_alert(
     `days_left` for rights_due_soon, `hours_left` (negative when overdue) for the breach alerts;
     `base_url`: STAFF_BASE_URL (empty: no link). KeyError for an unknown kind.
     """
-    lang = normalize_language(language)
+    lang = normalise_language(language)
     ref = reference
     extra: list[str] = []
     if kind == "new_case":
@@ -573,7 +548,7 @@ def render_staff_digest(
 ) -> tuple[str, str]:
     """(subject, body) of the daily digest. `rows`: reference, type, due_at (aware datetime), country,
     days_overdue (int)."""
-    lang = normalize_language(language)
+    lang = normalise_language(language)
     lines = [
         _alert_text("digest.line", lang, int(row["days_overdue"]), ref=row["reference"],  # type: ignore[call-overload]
                     type_name=case_type_name(str(row["type"]), lang),

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
+
 from backend.schemas import (
+    ANONYMOUS_TYPES,
     CASE_TYPES,
     CHANNELS,
     COUNTRIES,
@@ -20,8 +22,19 @@ from backend.schemas import (
     MAX_EMAIL,
     MAX_MESSAGE,
     MAX_NAME,
+    MAX_DETAIL_FIELDS,
+    MAX_DUE_WITHIN_DAYS,
+    MAX_LIST_LIMIT,
+    MAX_OFFSET,
     MAX_REASON,
+    MAX_REFERENCE_INPUT,
     STATUSES,
+    CODE_PATTERN,
+    CONVERSATION_ID_PATTERN,
+    IDEMPOTENCY_KEY_PATTERN,
+    NOT_BLANK_PATTERN,
+    RECEIPT_PATTERN,
+    text_pattern,
 )
 
 ERROR_CODES = [
@@ -53,11 +66,27 @@ def _body(schema: dict[str, Any]) -> dict[str, Any]:
     return {"required": True, "content": {"application/json": {"schema": schema}}}
 
 
+def _text(max_length: int, *, required: bool = False, multiline: bool = False) -> dict[str, Any]:
+    """A free-text request field as `schemas.text` checks it: a string without control characters, at
+    most `max_length` long; an optional one may be null or empty (both mean absent), a required one must
+    hold more than white space."""
+    schema: dict[str, Any] = {"type": "string", "maxLength": max_length,
+                              "pattern": text_pattern(multiline=multiline, required=required)}
+    if not required:
+        schema["nullable"] = True
+    return schema
+
+
+# A case reference in a body: anything not blank is looked up (a malformed one is 404 case_not_found).
+_REFERENCE_BODY = {"type": "string", "pattern": NOT_BLANK_PATTERN, "example": "PRV-2026-7K3Q-9CXM"}
+_EMAIL_BODY = {"type": "string", "format": "email", "maxLength": MAX_EMAIL}
+_CODE = {"type": "string", "pattern": CODE_PATTERN, "description": "6 digits (a space after the third is allowed)"}
+_RECEIPT = {"type": "string", "pattern": RECEIPT_PATTERN, "description": "16 digits; spaces and dashes allowed"}
 _TS = {"type": "string", "format": "date-time"}
 _TS_NULL = {"type": "string", "format": "date-time", "nullable": True}
 _REFERENCE_PARAM = {
     "name": "reference", "in": "path", "required": True,
-    "schema": {"type": "string", "example": "PRV-2026-7K3Q-9CXM"},
+    "schema": {"type": "string", "example": "PRV-2026-7K3Q-9CX9"},
 }
 _COMMON_ERRORS = {
     "400": _error("bad input (see error.code)"),
@@ -79,6 +108,67 @@ def _op(summary: str, responses: dict[str, Any], *, security: str, body: Any = N
     return op
 
 
+_NOT_REJECTED = {"properties": {"status": {"not": {"enum": ["rejected"]}}}}
+# parse_new_case: who files. An anonymous report (incident, misconduct, complaint only) carries no
+# requester data; otherwise the requester gives an e-mail address, or the Teams channel vouches for a
+# name or an address. verified_by_channel is for the Teams channel only.
+_WHO_FILES = {
+    "anyOf": [
+        {
+            "required": ["anonymous"],
+            "properties": {
+                "anonymous": {"enum": [True]},
+                "type": {"enum": sorted(ANONYMOUS_TYPES)},
+                "requester": {
+                    "nullable": True,
+                    "properties": {
+                        "name": {"nullable": True, "pattern": r"^\s*$"},
+                        "email": {"nullable": True, "maxLength": 0},
+                        "verified_by_channel": {"enum": [False]},
+                    },
+                },
+            },
+        },
+        {
+            "required": ["requester"],
+            "properties": {
+                "anonymous": {"enum": [False]},
+                "requester": {
+                    "type": "object",
+                    "required": ["email"],
+                    "properties": {
+                        "email": {"type": "string", "minLength": 1},
+                        "verified_by_channel": {"enum": [False]},
+                    },
+                },
+            },
+        },
+        {
+            "required": ["requester", "channel"],
+            "properties": {
+                "anonymous": {"enum": [False]},
+                "channel": {"enum": ["teams"]},
+                "requester": {
+                    "type": "object",
+                    "required": ["verified_by_channel"],
+                    "properties": {"verified_by_channel": {"enum": [True]}},
+                    "anyOf": [
+                        {"required": ["name"], "properties": {"name": {"type": "string", "pattern": NOT_BLANK_PATTERN}}},
+                        {"required": ["email"], "properties": {"email": {"type": "string", "minLength": 1}}},
+                    ],
+                },
+            },
+        },
+    ]
+}
+_INCIDENT_NEEDS_AWARE_AT = {
+    "anyOf": [
+        {"properties": {"type": {"not": {"enum": ["incident"]}}}},
+        {"required": ["aware_at"], "properties": {"aware_at": {"type": "string"}}},
+    ]
+}
+
+
 def build_openapi() -> dict[str, Any]:
     schemas: dict[str, Any] = {
         "Error": {
@@ -92,6 +182,8 @@ def build_openapi() -> dict[str, Any]:
                         "code": {"type": "string", "enum": ERROR_CODES},
                         "message": {"type": "string"},
                         "field": {"type": "string"},
+                        "fields": {"type": "array", "items": {"type": "string"}, "description": "unknown_field"},
+                        "current_status": {"type": "string", "enum": list(STATUSES)},
                         "attempts_left": {"type": "integer"},
                         "retry_after": {"type": "integer", "description": "seconds"},
                         "resend_after": _TS,
@@ -103,35 +195,56 @@ def build_openapi() -> dict[str, Any]:
             "type": "object",
             "nullable": True,
             "additionalProperties": False,
+            "description": "null, {} or only empty values mean no requester",
             "properties": {
-                "name": {"type": "string", "maxLength": MAX_NAME},
-                "email": {"type": "string", "format": "email", "maxLength": MAX_EMAIL},
+                "name": _text(MAX_NAME),
+                "email": {"type": "string", "nullable": True, "maxLength": MAX_EMAIL,
+                          "anyOf": [{"format": "email"}, {"maxLength": 0}],
+                          "description": "an e-mail address; null or empty means none"},
                 "verified_by_channel": {"type": "boolean", "description": "only with channel teams"},
+            },
+        },
+        "RequesterView": {
+            "type": "object",
+            "nullable": True,
+            "description": "null when the case carries no requester (anonymous, or anonymised)",
+            "required": ["name", "email", "verified_by_channel"],
+            "properties": {
+                "name": {"type": "string", "nullable": True},
+                "email": {"type": "string", "nullable": True},
+                "verified_by_channel": {"type": "boolean"},
             },
         },
         "NewCase": {
             "type": "object",
             "additionalProperties": False,
             "required": ["type", "language", "channel", "country"],
+            # The rules across fields that parse_new_case applies, so that a body the document allows is a
+            # body the API accepts (aware_at must still not lie in the future: no schema can say "now").
+            "allOf": [_WHO_FILES, _INCIDENT_NEEDS_AWARE_AT],
             "properties": {
                 "type": {"type": "string", "enum": list(CASE_TYPES)},
                 "language": {"type": "string", "enum": list(LANGUAGES)},
                 "channel": {"type": "string", "enum": list(CHANNELS)},
-                "company": {"type": "string", "maxLength": MAX_COMPANY},
+                "company": _text(MAX_COMPANY),
                 "country": {"type": "string", "enum": list(COUNTRIES)},
                 "requester": _ref("Requester"),
                 "anonymous": {"type": "boolean", "default": False,
                               "description": "incident, misconduct and complaint only; no requester then"},
                 "details": {
                     "type": "object",
-                    "description": f"string values; description up to {MAX_DESCRIPTION} characters, "
-                                   f"others up to {MAX_DETAIL_VALUE}; at most 30 fields",
-                    "additionalProperties": {"type": "string"},
+                    "nullable": True,
+                    "maxProperties": MAX_DETAIL_FIELDS,
+                    "description": f"string values (null: left out); keys are lower-case identifiers "
+                                   f"(a-z, 0-9, _; 400 invalid_field otherwise); description up to "
+                                   f"{MAX_DESCRIPTION} characters, others up to {MAX_DETAIL_VALUE}",
+                    "properties": {"description": _text(MAX_DESCRIPTION, multiline=True)},
+                    "additionalProperties": _text(MAX_DETAIL_VALUE, multiline=True),
                 },
-                "aware_at": {**_TS, "description": "required for incident"},
+                "aware_at": {**_TS_NULL, "description": "required for incident; not in the future, not before 2000"},
                 "conversation_id": {
-                    "type": "string", "minLength": 1, "maxLength": MAX_CONVERSATION_ID,
-                    "pattern": r"^[A-Za-z0-9][A-Za-z0-9._:@|;=+/\-]*$",
+                    "type": "string", "nullable": True, "minLength": 1, "maxLength": MAX_CONVERSATION_ID,
+                    "pattern": CONVERSATION_ID_PATTERN,
                     "description": "the chat's conversation id (Rasa sender id) the case was filed from; stored "
                                    "encrypted so a completed erasure case also erases that chat's transcript. "
                                    "Ignored (not stored) for anonymous reports. Bad value: 400 "
@@ -211,7 +324,7 @@ def build_openapi() -> dict[str, Any]:
                 {
                     "type": "object",
                     "properties": {
-                        "requester": _ref("Requester"),
+                        "requester": _ref("RequesterView"),
                         "details": {"type": "object", "additionalProperties": {"type": "string"}},
                         "aware_at": _TS_NULL,
                         "original_due_at": _TS_NULL,
@@ -228,7 +341,7 @@ def build_openapi() -> dict[str, Any]:
             "properties": {"reference": {"type": "string"}, "message_id": {"type": "integer"}, "created_at": _TS},
         },
     }
-    code_body = {"type": "object", "required": ["code"], "properties": {"code": {"type": "string", "pattern": "^[0-9]{6}$"}}}
+    code_body = {"type": "object", "additionalProperties": False, "required": ["code"], "properties": {"code": _CODE}}
     code_errors = {
         "400": _error("invalid_code (with attempts_left) or bad input"),
         "404": _error("case_not_found"),
@@ -263,7 +376,7 @@ def build_openapi() -> dict[str, Any]:
                     params=[{
                         "name": "Idempotency-Key", "in": "header", "required": True,
                         "schema": {"type": "string", "minLength": 8, "maxLength": 128,
-                                   "pattern": "^[A-Za-z0-9._:-]{8,128}$"},
+                                   "pattern": IDEMPOTENCY_KEY_PATTERN},
                         "description": "responses are replayed for 24 hours",
                     }],
                 ),
@@ -300,9 +413,10 @@ def build_openapi() -> dict[str, Any]:
                 "Ask for a status code (always 202; a code goes out only when reference and address match)",
                 {"202": _json({"type": "object", "properties": {"sent": {"type": "boolean"}}}, "accepted")},
                 security="serviceToken",
-                body={"type": "object", "required": ["reference", "email", "language"], "properties": {
-                    "reference": {"type": "string"}, "email": {"type": "string", "format": "email"},
-                    "language": {"type": "string", "enum": list(LANGUAGES)}}},
+                body={"type": "object", "additionalProperties": False,
+                      "required": ["reference", "email", "language"], "properties": {
+                          "reference": _REFERENCE_BODY, "email": _EMAIL_BODY,
+                          "language": {"type": "string", "enum": list(LANGUAGES)}}},
                 tag="requester",
             )
         },
@@ -311,9 +425,9 @@ def build_openapi() -> dict[str, Any]:
                 "Case status with the status code",
                 {"200": _json(_ref("RequesterStatus")), **code_errors},
                 security="serviceToken",
-                body={"type": "object", "required": ["reference", "email", "code"], "properties": {
-                    "reference": {"type": "string"}, "email": {"type": "string", "format": "email"},
-                    "code": {"type": "string"}}},
+                body={"type": "object", "additionalProperties": False,
+                      "required": ["reference", "email", "code"], "properties": {
+                          "reference": _REFERENCE_BODY, "email": _EMAIL_BODY, "code": _CODE}},
                 tag="requester",
             )
         },
@@ -323,8 +437,8 @@ def build_openapi() -> dict[str, Any]:
                 {"200": _json(_ref("RequesterStatus")), "404": _error("case_not_found (also for a wrong receipt)"),
                  "429": _error("too_many_attempts (10 wrong receipts for the reference within an hour)")},
                 security="serviceToken",
-                body={"type": "object", "required": ["reference", "receipt"], "properties": {
-                    "reference": {"type": "string"}, "receipt": {"type": "string", "pattern": "^[0-9]{16}$"}}},
+                body={"type": "object", "additionalProperties": False, "required": ["reference", "receipt"],
+                      "properties": {"reference": _REFERENCE_BODY, "receipt": _RECEIPT}},
                 tag="requester",
             )
         },
@@ -334,9 +448,10 @@ def build_openapi() -> dict[str, Any]:
                 {"201": _json(_ref("MessageCreated"), "stored"), "404": _error("case_not_found"),
                  "409": _error("case_closed"), "429": _error("too_many_attempts")},
                 security="serviceToken",
-                body={"type": "object", "required": ["reference", "receipt", "body"], "properties": {
-                    "reference": {"type": "string"}, "receipt": {"type": "string"},
-                    "body": {"type": "string", "maxLength": MAX_MESSAGE}}},
+                body={"type": "object", "additionalProperties": False,
+                      "required": ["reference", "receipt", "body"], "properties": {
+                          "reference": _REFERENCE_BODY, "receipt": _RECEIPT,
+                          "body": _text(MAX_MESSAGE, required=True, multiline=True)}},
                 tag="requester",
             )
         },
@@ -350,9 +465,10 @@ def build_openapi() -> dict[str, Any]:
                     {"name": "status", "in": "query", "schema": {"type": "string", "enum": list(STATUSES)}},
                     {"name": "language", "in": "query", "schema": {"type": "string", "enum": list(LANGUAGES)}},
                     {"name": "overdue", "in": "query", "schema": {"type": "boolean"}},
-                    {"name": "due_within_days", "in": "query", "schema": {"type": "integer", "minimum": 0}},
-                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
-                    {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+                    {"name": "due_within_days", "in": "query",
+                     "schema": {"type": "integer", "minimum": 0, "maximum": MAX_DUE_WITHIN_DAYS}},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIST_LIMIT}},
+                    {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET}},
                 ],
             )
         },
@@ -369,9 +485,13 @@ def build_openapi() -> dict[str, Any]:
                 {"200": _json(_ref("CaseSummary")), "404": _error("case_not_found"),
                  "409": _error("invalid_transition")},
                 security="staffToken", tag="staff", params=[_REFERENCE_PARAM],
-                body={"type": "object", "required": ["status"], "properties": {
+                body={"type": "object", "additionalProperties": False, "required": ["status"],
+                      # rejected needs a reason (400 reason_required)
+                      "anyOf": [_NOT_REJECTED, {"required": ["reason"], "properties": {"reason": {
+                          "type": "string", "pattern": NOT_BLANK_PATTERN}}}],
+                      "properties": {
                     "status": {"type": "string", "enum": list(STATUSES)},
-                    "reason": {"type": "string", "maxLength": MAX_REASON}}},
+                    "reason": {**_text(MAX_REASON, multiline=True), "description": "required for rejected"}}},
             )
         },
         "/api/v1/staff/cases/{reference}/extension": {
@@ -383,9 +503,9 @@ def build_openapi() -> dict[str, Any]:
                  "404": _error("case_not_found"),
                  "409": _error("already_extended, extension_not_allowed, extension_too_late or case_closed")},
                 security="staffToken", tag="staff", params=[_REFERENCE_PARAM],
-                body={"type": "object", "required": ["months", "reason"], "properties": {
-                    "months": {"type": "integer", "enum": [1, 2]},
-                    "reason": {"type": "string", "maxLength": MAX_REASON}}},
+                body={"type": "object", "additionalProperties": False, "required": ["months", "reason"],
+                      "properties": {"months": {"type": "integer", "enum": [1, 2]},
+                                     "reason": _text(MAX_REASON, required=True, multiline=True)}},
             )
         },
         "/api/v1/staff/cases/{reference}/messages": {
@@ -393,8 +513,8 @@ def build_openapi() -> dict[str, Any]:
                 "Message to the requester (e-mailed as a notice without the text)",
                 {"201": _json(_ref("MessageCreated"), "stored"), "404": _error("case_not_found")},
                 security="staffToken", tag="staff", params=[_REFERENCE_PARAM],
-                body={"type": "object", "required": ["body"], "properties": {
-                    "body": {"type": "string", "maxLength": MAX_MESSAGE}}},
+                body={"type": "object", "additionalProperties": False, "required": ["body"], "properties": {
+                    "body": _text(MAX_MESSAGE, required=True, multiline=True)}},
             )
         },
         "/api/v1/staff/audit/verify": {

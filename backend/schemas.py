@@ -19,7 +19,8 @@ from typing import Any, Mapping, Optional
 from email_validator import EmailNotValidError, validate_email
 
 from backend.deadlines import CASE_TYPES, RIGHTS_CASE_TYPES  # one list of case types, kept in deadlines
-from backend.references import normalize_reference
+from basics.languages import LANGUAGES
+from basics.references import normalise_reference
 
 STATUSES: tuple[str, ...] = (
     "awaiting_verification",
@@ -32,7 +33,6 @@ STATUSES: tuple[str, ...] = (
     "expired",
 )
 CLOSED_STATUSES = frozenset({"completed", "rejected", "withdrawn", "expired"})
-LANGUAGES = ("sv", "nb", "en")
 CHANNELS = ("web", "teams", "api")
 COUNTRIES = ("NO", "SE", "DK")
 ROLES = ("privacy_officer", "recruiter", "security")
@@ -52,20 +52,52 @@ MAX_DETAIL_KEY = 64
 MAX_REASON = 2000
 MAX_MESSAGE = 5000
 MAX_REFERENCE_INPUT = 64
+# GET /api/v1/staff/cases query limits.
+MAX_LIST_LIMIT = 1000
+MAX_DUE_WITHIN_DAYS = 3650
+MAX_OFFSET = 10_000_000
 # Rasa's sender id of the chat a case was filed from. 255 = the width of Rasa's own `events.sender_id`
 # column: a Teams group-chat id ("<user id>|<conversation id>") can pass 128 characters.
 MAX_CONVERSATION_ID = 255
 AWARE_AT_FUTURE_SKEW = timedelta(minutes=5)
 
-_DETAIL_KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,%d}$" % (MAX_DETAIL_KEY - 1))
-_IDEMPOTENCY_KEY_RE = re.compile(r"^[A-Za-z0-9._:\-]{8,128}$")
+# Patterns in the dialect JSON Schema and Python share (ECMA-262 subset: no \Z, no look-behind). The
+# OpenAPI document (backend/openapi.py) publishes these same strings, so what the validators below enforce
+# and what the document says cannot drift apart. `_python` anchors the end as \Z: Python's `$` would also
+# match before a trailing newline.
+DETAIL_KEY_PATTERN = r"^[a-z][a-z0-9_]{0,%d}$" % (MAX_DETAIL_KEY - 1)
+IDEMPOTENCY_KEY_PATTERN = r"^[A-Za-z0-9._:\-]{8,128}$"
 # ASCII digits only: \d would also accept other scripts' digits.
-_CODE_RE = re.compile(r"^ *[0-9]{3} ?[0-9]{3} *$")
-_RECEIPT_RE = re.compile(r"^[0-9 \-]{16,40}$")
+CODE_PATTERN = r"^ *[0-9]{3} ?[0-9]{3} *$"
+RECEIPT_PATTERN = r"^[0-9 \-]{16,40}$"
 # Conversation ids as our channels make them: socketio session ids (hex), Teams ids ("29:...",
 # "29:...|19:...@thread.v2;messageid=..."), REST senders. ASCII only, no spaces, quotes or markup.
 # bot/channels/transcripts.py applies the same rule (a test keeps the two equal).
-CONVERSATION_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@|;=+/\-]{0,%d}\Z" % (MAX_CONVERSATION_ID - 1))
+CONVERSATION_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@|;=+/\-]{0,%d}$" % (MAX_CONVERSATION_ID - 1)
+# Control characters (Unicode category Cc) that `text` refuses; multi-line text keeps tab, LF and CR.
+_CONTROL = "\\u0000-\\u001f\\u007f-\\u009f"
+_CONTROL_MULTILINE = "\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f"
+# A reference or other required value: at least one character that is not white space.
+NOT_BLANK_PATTERN = r"\S"
+
+
+def text_pattern(*, multiline: bool, required: bool) -> str:
+    """The JSON Schema pattern of a `text` field: no control characters; when required, not blank."""
+    control = _CONTROL_MULTILINE if multiline else _CONTROL
+    if not required:
+        return f"^[^{control}]*$"
+    return f"^[^{control}]*[^\\s{_CONTROL}][^{control}]*$"
+
+
+def _python(pattern: str) -> "re.Pattern[str]":
+    return re.compile(pattern[:-1] + r"\Z" if pattern.endswith("$") else pattern)
+
+
+_DETAIL_KEY_RE = _python(DETAIL_KEY_PATTERN)
+_IDEMPOTENCY_KEY_RE = _python(IDEMPOTENCY_KEY_PATTERN)
+_CODE_RE = _python(CODE_PATTERN)
+_RECEIPT_RE = _python(RECEIPT_PATTERN)
+CONVERSATION_ID_RE = _python(CONVERSATION_ID_PATTERN)
 EARLIEST_AWARE_AT = datetime(2000, 1, 1, tzinfo=timezone.utc)
 
 
@@ -140,9 +172,11 @@ def choice(data: Mapping[str, Any], name: str, allowed: tuple[str, ...], code: s
 
 
 def boolean(data: Mapping[str, Any], name: str, default: bool = False) -> bool:
-    value = data.get(name, default)
-    if value is None:
+    # Absent means the default; an explicit null is refused like any other non-boolean (the document
+    # says boolean, not nullable).
+    if name not in data:
         return default
+    value = data[name]
     if not isinstance(value, bool):
         raise invalid(name, f"{name} must be true or false")
     return value
@@ -185,14 +219,14 @@ def reference(data: Mapping[str, Any], name: str = "reference") -> str:
     value = data.get(name)
     if not isinstance(value, str) or not value.strip():
         raise ApiError(400, "missing_field", f"{name} is required", field=name)
-    canonical = normalize_reference(value[:MAX_REFERENCE_INPUT])
+    canonical = normalise_reference(value[:MAX_REFERENCE_INPUT])
     if canonical is None:
         raise ApiError(404, "case_not_found", "no such case")
     return canonical
 
 
 def path_reference(raw: str) -> str:
-    canonical = normalize_reference(raw[:MAX_REFERENCE_INPUT]) if raw else None
+    canonical = normalise_reference(raw[:MAX_REFERENCE_INPUT]) if raw else None
     if canonical is None:
         raise ApiError(404, "case_not_found", "no such case")
     return canonical
@@ -300,9 +334,9 @@ def _details(value: Any) -> dict[str, str]:
         item = value[key]
         if item is None:
             continue
-        if isinstance(item, bool) or not isinstance(item, (str, int, float)):
+        if not isinstance(item, str):  # the document says string: numbers are refused, not converted
             raise invalid(f"details.{key}", f"details.{key} must be a string")
-        cleaned = text({key: str(item)}, key, max_length=limit, multiline=True, label=f"details.{key}")
+        cleaned = text({key: item}, key, max_length=limit, multiline=True, label=f"details.{key}")
         if cleaned is not None:
             result[key] = cleaned
     return result

@@ -1,4 +1,4 @@
-"""NLU benchmark on the held-out sets (owner: NLU data).
+"""NLU benchmark on the held-out sets.
 
 Trains an NLU model from config.yml + data/ into a temporary directory (or loads the model given as the first
 argument), parses every example in tests/nlu_holdout/*.yml and prints, per language:

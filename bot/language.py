@@ -45,12 +45,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
-# The conversation's languages (the `language` slot's values).
-LANGUAGES: Tuple[str, ...] = ("sv", "nb", "en")
-# What a message can be recognised as: our languages and Danish, which is answered in Norwegian.
-DETECTED: Tuple[str, ...] = ("sv", "nb", "da", "en")
-SLOT_FOR: Dict[str, str] = {"sv": "sv", "nb": "nb", "da": "nb", "en": "en"}
-DEFAULT_LANGUAGE = "en"
+# The languages (LANGUAGES: the `language` slot's values; DETECTED: plus Danish, answered in Norwegian) are
+# basics.languages, shared with the action server and the backend.
+from basics.languages import (
+    DEFAULT_LANGUAGE,
+    DETECTED,
+    LANGUAGES,
+    REPLY_LANGUAGE_FOR,
+    detected_from_code,
+    language_from_code,
+)
+from basics.references import REFERENCE_SHAPE_RE
 
 # A message needs at least this many words of its own (after removing references, e-mails, numbers)
 # before it may change a conversation's language: "ja", "ok", "tack", "nei takk", "hur mår du" never do.
@@ -84,12 +89,7 @@ class Detection:
 
 _EMAIL_RE = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 _URL_RE = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
-# Case references like PRV-2026-7K3Q-9CXM (tolerant of case, spaces and dashes), and any token with a digit.
-# Same tolerance as the case_reference regex in data/nlu/entities.yml (separators or none, O/I/L for 0/1).
-_CASE_REF_RE = re.compile(
-    r"\b(?:prv|rec|inc|wbl)(?:[\s\-\u2010-\u2015_./]{0,3}[0-9oil]{4})(?:[\s\-\u2010-\u2015_./]{0,3}[0-9a-z]{4}){2}\b",
-    re.IGNORECASE,
-)
+# Case references (basics.references, tolerant of case and separators), and any token with a digit.
 _DIGIT_TOKEN_RE = re.compile(r"\S*\d\S*")
 _WORD_RE = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 _SENTENCE_END_RE = re.compile(r"(?:^|[.!?:;\n]\W*)$")
@@ -109,7 +109,7 @@ def _strip_non_language(text: str) -> str:
         return ""
     text = _URL_RE.sub(" ", text)
     text = _EMAIL_RE.sub(" ", text)
-    text = _CASE_REF_RE.sub(" ", text)
+    text = REFERENCE_SHAPE_RE.sub(" ", text)
     text = _DIGIT_TOKEN_RE.sub(" ", text)
     return text
 
@@ -499,32 +499,12 @@ def requested_language(text: str) -> Optional[str]:
     """The language the user explicitly asks to switch to, in any of our languages, as sv/nb/en (a request
     for Danish is answered in Norwegian); else None."""
     code = requested_code(text)
-    return SLOT_FOR[code] if code else None
+    return REPLY_LANGUAGE_FOR[code] if code else None
 
 
 # --------------------------------------------------------------------------------------------------
 # Channel / widget metadata
 # --------------------------------------------------------------------------------------------------
-
-_CODE_TO_DETECTED = {
-    "sv": "sv", "swe": "sv", "nb": "nb", "no": "nb", "nn": "nb", "nob": "nb", "nno": "nb", "nor": "nb",
-    "da": "da", "dan": "da", "en": "en", "eng": "en",
-}
-
-
-def _code(code: Any) -> Optional[str]:
-    """"sv-SE" -> sv, "nn_NO" -> nb, "da-DK" -> da, "en-US" -> en; None for anything else."""
-    if not isinstance(code, str) or not code.strip():
-        return None
-    primary = re.split(r"[-_.@]", code.strip().lower(), maxsplit=1)[0]
-    return _CODE_TO_DETECTED.get(primary)
-
-
-def language_from_code(code: Any) -> Optional[str]:
-    """Map "sv", "nb", "no", "nn", "nb-NO", "nn_NO", "sv-SE", "da-DK", "en-US" ... to sv/nb/en; None otherwise."""
-    found = _code(code)
-    return SLOT_FOR[found] if found else None
-
 
 def widget_language(metadata: Optional[Mapping[str, Any]]) -> Optional[str]:
     """The widget's explicit language choice (`metadata.language`, sent only when the user picked one)."""
@@ -595,10 +575,10 @@ def choose(
     if previous not in LANGUAGES:
         previous = None
     code = requested_code(text)
-    if requested in DETECTED and (code is None or SLOT_FOR[code] != SLOT_FOR[requested]):
+    if requested in DETECTED and (code is None or REPLY_LANGUAGE_FOR[code] != REPLY_LANGUAGE_FOR[requested]):
         code = requested  # the NLU component's entity wins; the text still tells that Danish was asked for
     if code:
-        return Choice(SLOT_FOR[code], "request", danish=code == "da")
+        return Choice(REPLY_LANGUAGE_FOR[code], "request", danish=code == "da")
     if pinned and previous:
         return Choice(previous, "pinned")
     widget = widget_language(metadata)
@@ -608,17 +588,17 @@ def choose(
         if detection is None or detection.language not in DETECTED:
             detection = detect(text)
         if detection.language in DETECTED:
-            return Choice(SLOT_FOR[detection.language], "text", danish=detection.language == "da")
+            return Choice(REPLY_LANGUAGE_FOR[detection.language], "text", danish=detection.language == "da")
     if previous is not None:
         return Choice(previous, "previous")
-    locale = _code((metadata or {}).get("locale")) if isinstance(metadata, Mapping) else None
+    locale = detected_from_code((metadata or {}).get("locale")) if isinstance(metadata, Mapping) else None
     if locale:
-        return Choice(SLOT_FOR[locale], "locale", danish=locale == "da")
+        return Choice(REPLY_LANGUAGE_FOR[locale], "locale", danish=locale == "da")
     if detection is not None and detection.language in DETECTED:
         guess = detection.language
     else:
         guess = best_guess(text)
-    return Choice(SLOT_FOR[guess], "guess", danish=guess == "da")
+    return Choice(REPLY_LANGUAGE_FOR[guess], "guess", danish=guess == "da")
 
 
 def choose_language(

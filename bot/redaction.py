@@ -16,8 +16,9 @@ What is found and what replaces it:
 |   |   | the caller says a code was asked for (`expect_code=True`) |
 
 National ID numbers. A candidate (6 or 8 digits, optional `-`/`+`/space, then 4 or 5 digits) is redacted when
-python-stdnum's validator accepts it (`stdnum.se.personnummer`, `stdnum.no.fodselsnummer`, `stdnum.dk.cpr`;
-samordningsnummer, day + 60, are checked here with stdnum's Luhn because stdnum's personnummer rejects them).
+python-stdnum's validator accepts it (the detector is `basics.national_ids`, shared with the action server:
+`stdnum.se.personnummer`, `stdnum.no.fodselsnummer`, `stdnum.dk.cpr`, and samordningsnummer, day + 60,
+checked with stdnum's Luhn because stdnum's personnummer rejects them).
 Decision on candidates whose checksum fails: they are ALSO redacted when they are written the way an ID is
 written (a separator between the date part and the serial, or the 12-digit YYYYMMDDNNNN form) and the date
 part is a real date. A mistyped ID number is still somebody's ID number minus one digit; the measured cost of
@@ -25,22 +26,21 @@ this rule on ordinary numbers (dates, amounts, case references, years, phone num
 tests/bot/test_redaction.py::test_id_policy_measurement and docs/TRANSCRIPTS.md. Bare digit runs whose
 checksum fails are not treated as IDs (they may still be phone numbers).
 
-Over-redaction guard rails: case references such as `PRV-2026-7K3Q-9CX9`, ISO and Nordic dates, years,
+Over-redaction guard rails: case references such as `PRV-2026-7K3Q-9CX9` (recognised by their shape,
+`basics.references.REFERENCE_SHAPE_RE`), ISO and Nordic dates, years,
 times and amounts (`12 500 kr`, `1 250 000`) are left alone; tests measure this.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
 import functools
 import os
 import re
 from typing import Any, Collection, Dict, FrozenSet, Iterable, List, Mapping, Optional, Tuple
 
-from stdnum import luhn
-from stdnum.dk import cpr as _dk_cpr
-from stdnum.no import fodselsnummer as _no_fnr
-from stdnum.se import personnummer as _se_pnr
+from basics.dates import is_date
+from basics.national_ids import find_national_ids, is_national_id, looks_like_national_id
+from basics.references import REFERENCE_SHAPE_RE
 
 __all__ = [
     "PLACEHOLDERS",
@@ -151,8 +151,6 @@ _TOKEN_RE = re.compile(
 _EMAIL_RE = re.compile(r"(?<![\w.%+-])[\w.%+-]+@[\w-]+(?:[.,][\w-]+)*(?![\w-])", re.UNICODE)
 # Exactly 16 digits, single spaces or dashes allowed between them; not part of a longer number.
 _RECEIPT_RE = re.compile(r"(?<![\w-])(?<!\d[ -])(?:\d[ -]?){15}\d(?![ -]?\d)(?![\w-])")
-# ID candidates: 6 or 8 digits, optional separator, 4 or 5 digits; not glued to other digits or words.
-_ID_RE = re.compile(r"(?<![\w+\-/.])(?<!\d )(\d{6}|\d{8})([-+ ]?)(\d{4,5})(?![\w\-/])(?! ?\d)")
 # Phones. International prefix: total digit count is checked in code (8-15).
 _PHONE_INTL_RE = re.compile(r"(?<![\w+\-/.])(?<!\d )(?:\+|00)[1-9][\d \-().]{5,22}\d(?!\d)")
 # Numbers with a national trunk 0 (Sweden and most of the world): 8-11 digits, single separators.
@@ -174,94 +172,9 @@ _CODE_KEYWORD_RE = re.compile(
 )
 _CODE_CONTEXT_RE = re.compile(r"(?<![\w\-/.:,])(\d(?:[ -]?\d){4,7})(?![\w\-/:]|[.,]\d)")
 
-# Our own case references (PRV-2026-7K3Q-9CX9, typed with any separators): never personal data, and their
-# digit groups must not be mistaken for phone numbers or codes.
-_CASE_REFERENCE_RE = re.compile(
-    r"(?i)(?<![\w])(?:PRV|REC|INC|WBL)[\s\-\u2010-\u2015_./]{0,3}\d{4}[\s\-\u2010-\u2015_./]{0,3}"
-    r"[0-9A-Z]{4}[\s\-\u2010-\u2015_./]{0,3}[0-9A-Z]{4}(?![\w])"
-)
 _DATE_LIKE_RE = re.compile(
     r"^\(?\d{1,4}[-./]\d{1,2}[-./]\d{1,4}\)?$"
 )
-
-
-# --------------------------------------------------------------------------------------- national IDs
-
-def _date_ok(year: int, month: int, day: int) -> bool:
-    try:
-        _dt.date(year, month, day)
-    except ValueError:
-        return False
-    return True
-
-
-def _se_date_part_ok(date_digits: str) -> bool:
-    """YYMMDD or YYYYMMDD, day may carry +60 (samordningsnummer)."""
-    if len(date_digits) == 8:
-        year, rest = int(date_digits[:4]), date_digits[4:]
-        if not 1870 <= year <= _dt.date.today().year:
-            return False
-    else:
-        # YYMMDD: the century is unknown, so only the leap-year question matters for 29 February.
-        year, rest = (2000 if int(date_digits[:2]) % 4 == 0 else 2001), date_digits[2:]
-    month, day = int(rest[:2]), int(rest[2:4])
-    if day > 60:
-        day -= 60
-    return _date_ok(year, month, day)
-
-
-def _ddmmyy_ok(date_digits: str, *, offset: int) -> bool:
-    """DDMMYY (NO/DK); `offset` is the D-number day offset (40 for NO, 0 for DK)."""
-    day, month, yy = int(date_digits[:2]), int(date_digits[2:4]), int(date_digits[4:6])
-    if offset and day > offset:
-        day -= offset
-    return _date_ok(2000 if yy % 4 == 0 else 2001, month, day)
-
-
-def _se_valid(date_digits: str, sep: str, serial: str) -> bool:
-    number = f"{date_digits}{sep if sep in '-+' else '-'}{serial}"
-    if _se_pnr.is_valid(number):
-        return True
-    # Samordningsnummer (day + 60): stdnum's date check rejects them, so check date and Luhn here.
-    ten = (date_digits[-6:] + serial)
-    return int(ten[4:6]) > 60 and _se_date_part_ok(date_digits) and luhn.is_valid(ten)
-
-
-def is_national_id(candidate: str) -> bool:
-    """True when python-stdnum (plus the samordningsnummer rule) accepts `candidate` as a SE/NO/DK ID."""
-    m = _ID_RE.fullmatch(candidate.strip())
-    if not m:
-        return False
-    date_digits, sep, serial = m.groups()
-    return _valid_parts(date_digits, sep, serial)
-
-
-def _valid_parts(date_digits: str, sep: str, serial: str) -> bool:
-    if len(serial) == 4:
-        if sep in ("", "-", "+") and _se_valid(date_digits, sep, serial):
-            return True
-        if len(date_digits) == 6 and sep in ("", "-") and _dk_cpr.is_valid(date_digits + serial):
-            return True
-        return False
-    # 5-digit serial: Norwegian fødselsnummer / D-nummer (11 digits).
-    return len(date_digits) == 6 and sep in ("", " ") and _no_fnr.is_valid(date_digits + serial)
-
-
-def _shaped_parts(date_digits: str, sep: str, serial: str) -> bool:
-    """Written like an ID number with a real date, whatever the checksum says."""
-    if len(serial) == 4:
-        if len(date_digits) == 8:
-            return _se_date_part_ok(date_digits)  # YYYYMMDD[-]NNNN: the 12-digit Swedish form
-        if sep not in ("-", "+"):
-            return False
-        return _se_date_part_ok(date_digits) or _ddmmyy_ok(date_digits, offset=0)
-    return len(date_digits) == 6 and sep == " " and _ddmmyy_ok(date_digits, offset=40)
-
-
-def looks_like_national_id(candidate: str) -> bool:
-    """True for valid IDs and for ID-shaped numbers whose checksum fails (the redaction policy)."""
-    m = _ID_RE.fullmatch(candidate.strip())
-    return bool(m) and (_valid_parts(*m.groups()) or _shaped_parts(*m.groups()))
 
 
 # ------------------------------------------------------------------------------------------- finding
@@ -276,9 +189,9 @@ def _is_date_like(s: str) -> bool:
         return True
     d = _digits(s)
     if len(d) == 8 and s.isdigit():  # YYYYMMDD or DDMMYYYY written bare
-        if 1900 <= int(d[:4]) <= 2100 and _date_ok(int(d[:4]), int(d[4:6]) or 13, int(d[6:]) or 32):
+        if 1900 <= int(d[:4]) <= 2100 and is_date(int(d[:4]), int(d[4:6]) or 13, int(d[6:]) or 32):
             return True
-        if 1900 <= int(d[4:]) <= 2100 and _date_ok(int(d[4:]), int(d[2:4]) or 13, int(d[:2]) or 32):
+        if 1900 <= int(d[4:]) <= 2100 and is_date(int(d[4:]), int(d[2:4]) or 13, int(d[:2]) or 32):
             return True
     return False
 
@@ -296,7 +209,9 @@ def find_pii(text: str, *, expect_code: bool = False, strict_ids: bool = False) 
     if not text:
         return []
     found: List[Finding] = []
-    protected = [Finding("reference", m.start(), m.end()) for m in _CASE_REFERENCE_RE.finditer(text)]
+    # Our own case references (basics.references, typed with any separators) are never personal data, and
+    # their digit groups must not be mistaken for phone numbers or codes.
+    protected = [Finding("reference", m.start(), m.end()) for m in REFERENCE_SHAPE_RE.finditer(text)]
 
     def add(kind: str, start: int, end: int) -> None:
         if not _overlaps(found, start, end) and not _overlaps(protected, start, end):
@@ -308,15 +223,10 @@ def find_pii(text: str, *, expect_code: bool = False, strict_ids: bool = False) 
         add("email", m.start(), m.end())
     for m in _RECEIPT_RE.finditer(text):
         add("receipt", m.start(), m.end())
-    for m in _ID_RE.finditer(text):
-        parts = m.groups()
-        if parts[1] == "" and len(parts[0]) == 6 and parts[0][0] == "0" and len(parts[2]) == 4 \
-                and not _se_valid(*parts):
-            # A bare 0-leading 10-digit number is a Swedish phone number as often as a CPR (which has no
-            # checksum to tell them apart): leave it to the phone rule, which redacts it as [phone].
-            continue
-        if _valid_parts(*parts) or (not strict_ids and _shaped_parts(*parts)):
-            add("national_id", m.start(), m.end())
+    # A bare 0-leading ten-digit number that is no valid personnummer is left to the phone rule below,
+    # which redacts it as [phone] (a CPR of someone born on day 1-9 and a Swedish mobile look the same).
+    for start, end in find_national_ids(text, shaped=not strict_ids):
+        add("national_id", start, end)
     for m in _PHONE_INTL_RE.finditer(text):
         if 8 <= len(_digits(m.group())) <= 15:
             add("phone", m.start(), m.end())

@@ -6,9 +6,11 @@ from __future__ import annotations
 import re
 import socket
 import subprocess
+import sys
 import uuid
 from contextlib import contextmanager
-from typing import Any, Dict, Iterator, Optional
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Optional
 
 REFERENCE = re.compile(r"\b(?:PRV|REC|INC|WBL)-\d{4}-[0-9A-Z]{4}-[0-9A-Z]{4}\b")
 # A date the way each language writes it: "24 december 2026", "24. desember 2026", "24 December 2026".
@@ -20,6 +22,19 @@ DATE = {
     "en": re.compile(r"\b\d{1,2} (January|February|March|April|May|June|July|August|September|October|November|"
                      r"December) \d{4}\b"),
 }
+
+
+def modules_loaded_by_importing(package: str) -> List[str]:
+    """Every module a fresh interpreter has loaded after importing each module of `package` (run from the
+    repository root, so the worktree's packages are the ones imported): what a process of it would load."""
+    script = (
+        f"import importlib, pkgutil, sys, {package}\n"
+        f"for info in pkgutil.iter_modules({package}.__path__): importlib.import_module('{package}.' + info.name)\n"
+        "print(' '.join(sorted(sys.modules)))\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    loaded = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, check=True)
+    return loaded.stdout.split()
 
 
 def free_port() -> int:

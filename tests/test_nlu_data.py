@@ -5,14 +5,19 @@ Reads the files with Rasa's own YAML reader, so a file Rasa cannot load fails he
 
 from __future__ import annotations
 
+import bisect
 import collections
 import difflib
+import math
+import random
 import re
 from pathlib import Path
 
 import pytest
 from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader
 from rasa.shared.nlu.training_data.message import Message
+
+from basics.references import PREFIXES, new_reference, normalise_reference
 
 ROOT = Path(__file__).resolve().parent.parent
 NLU_DIR = ROOT / "data" / "nlu"
@@ -169,20 +174,41 @@ def test_no_holdout_example_is_in_the_training_data() -> None:
 
 
 def test_no_holdout_example_is_a_near_copy_of_a_training_line() -> None:
-    training = [normalise(m.get("text")) for _, m in training_messages()]
+    # difflib's ratio is 2*matches/(len(a)+len(b)), so it cannot reach NEAR_COPY_RATIO unless the shorter line is
+    # at least RATIO/(2-RATIO) of the longer: only training lines in that length window are compared (the same
+    # pairs are found as comparing all, in a fraction of the time).
+    training = sorted({normalise(m.get("text")) for _, m in training_messages()}, key=len)
+    lengths = [len(t) for t in training]
+    shortest_share = NEAR_COPY_RATIO / (2 - NEAR_COPY_RATIO)
     near: list[str] = []
     for original in held_out_texts():
         text = normalise(original)
         if len(text) < NEAR_COPY_MIN_LENGTH:
             continue
+        low = bisect.bisect_left(lengths, math.floor(len(text) * shortest_share))
+        high = bisect.bisect_right(lengths, math.ceil(len(text) / shortest_share))
         matcher = difflib.SequenceMatcher(None, b=text)  # seq2 is the one difflib caches
-        for other in training:
+        for other in training[low:high]:
             matcher.set_seq1(other)
             if (matcher.real_quick_ratio() >= NEAR_COPY_RATIO and matcher.quick_ratio() >= NEAR_COPY_RATIO
                     and matcher.ratio() >= NEAR_COPY_RATIO):
                 near.append(f"{original!r} ~ {other!r}")
                 break
     assert not near, "held-out lines too close to training lines:\n" + "\n".join(near)
+
+
+def test_the_near_copy_window_keeps_every_pair_that_can_reach_the_ratio() -> None:
+    """The length window above must never skip a pair difflib could call a near copy, and must skip some."""
+    shortest_share = NEAR_COPY_RATIO / (2 - NEAR_COPY_RATIO)
+    skipped = 0
+    for held_out in range(NEAR_COPY_MIN_LENGTH, 300):
+        window = range(math.floor(held_out * shortest_share), math.ceil(held_out / shortest_share) + 1)
+        for trained in range(1, 3 * held_out):
+            if 2 * min(trained, held_out) / (trained + held_out) >= NEAR_COPY_RATIO:  # real_quick_ratio's bound
+                assert trained in window, (held_out, trained)
+            elif trained not in window:
+                skipped += 1
+    assert skipped > 0
 
 
 def test_acceptance_sets_are_there_and_large_enough() -> None:
@@ -214,6 +240,14 @@ def test_regexes_match_the_formats_people_type() -> None:
         assert reference.search(typed), typed
     for not_a_reference in ("ABC-2026-7K3Q-9CXM", "PRV-26-7K3Q-9CXM", "PRV-2026-7K3Q-9CUM"):
         assert not reference.fullmatch(not_a_reference), not_a_reference
+    # Every way of typing a reference that the actions' parser (basics.references) takes, the entity takes too.
+    rng = random.Random(12)
+    for _ in range(50):
+        canonical = new_reference(rng.choice(sorted(PREFIXES)), 2026)
+        for typed in (canonical, canonical.lower(), canonical.replace("-", " "), canonical.replace("-", ""),
+                      canonical.replace("-", "."), canonical.replace("0", "O").replace("1", "l")):
+            assert normalise_reference(typed) == canonical, typed
+            assert reference.fullmatch(typed), typed
     email = patterns["email"]
     assert email.search("min mejl är anna.lind@gmail.com tack").group(0) == "anna.lind@gmail.com"
     assert not email.search("skicka till anna.lind at gmail")

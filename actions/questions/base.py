@@ -17,10 +17,11 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import MAX_DESCRIPTION, clean_text, get_lang, has_any, strip_national_ids
+from actions.common import MAX_DESCRIPTION, clean_text, get_lang, has_any
 from actions.policy import answer_beside_a_form_answer
 from actions.reading import answer_intent, off_topic
 from actions.texts import name_of, stop_handoff_buttons, t
+from basics.national_ids import strip_national_ids
 
 logger = logging.getLogger(__name__)
 

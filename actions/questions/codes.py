@@ -15,12 +15,12 @@ from actions.common import (
     has_any,
     looks_like_email_attempt,
     normalise_email,
-    normalise_reference,
 )
 from actions.questions.base import Asked, Question, Turn, Values, typed_choice
 from actions.questions.requester import looks_like_email, validate_email_answer
 from actions.texts import CASE_TYPE_NAMES, CONTACT, STATUS_NAMES, button, format_date, name_of, t
 from actions.words import AGAIN_WORDS, CHANGE_WORDS, EMAIL_METHOD_WORDS, RECEIPT_METHOD_WORDS
+from basics.references import REFERENCE_SHAPE_RE, find_reference
 
 CODE_DIGITS = 6
 RECEIPT_DIGITS = 16
@@ -73,14 +73,15 @@ def looks_like_code(text: str, slots: Mapping[str, Any]) -> bool:
 # -- checking a case's status ------------------------------------------------------------------------------
 
 def validate_status_reference(turn: Turn, value: Any) -> Values:
-    reference = normalise_reference(str(value or ""))
+    reference = find_reference(str(value or ""))
     if not reference:
         return turn.fail("invalid_reference")
     return turn.ok(reference)
 
 
 def looks_like_reference(text: str, slots: Mapping[str, Any]) -> bool:
-    return normalise_reference(text) is not None
+    # The shape, not the check character: a mistyped reference is still an answer, told what is wrong with it.
+    return REFERENCE_SHAPE_RE.search(text) is not None
 
 
 async def validate_status_method(turn: Turn, value: Any) -> Values:

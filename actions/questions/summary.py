@@ -13,6 +13,7 @@ from actions.questions.base import SUMMARY_INTERRUPTIONS, Asked, Question, Turn,
 from actions.reading import INTENT_ANSWERS
 from actions.texts import FIELD_LABELS, button, name_of, t
 from actions.words import BUT_WORDS, CHANGE_WORDS, FIELD_WORDS
+from basics.languages import LANGUAGES
 from bot.text import fold
 
 
@@ -24,7 +25,7 @@ def find_field(text: str, fields: List[str]) -> Optional[str]:
         if has_any(text, FIELD_WORDS.get(field, [])):
             return field
     for field in fields:
-        for lang in ("sv", "nb", "en"):
+        for lang in LANGUAGES:
             if fold(FIELD_LABELS.get(field, {}).get(lang, "\0")) in fold(text):
                 return field
     return None

@@ -23,9 +23,8 @@ from typing import Any, Optional
 
 from backend.email_templates import format_date, format_datetime
 from backend.pages.markup import Safe, escape, html
+from basics.languages import DEFAULT_LANGUAGE, LANGUAGES
 
-LANGUAGES = ("sv", "nb", "en")
-DEFAULT_LANGUAGE = "en"
 LANGUAGE_COOKIE = "staff_lang"
 # Each language named in itself, for the switcher (a reader who cannot read the page still finds theirs).
 ENDONYMS = {"sv": "Svenska", "nb": "Norsk", "en": "English"}

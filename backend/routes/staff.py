@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Optional
 
 from aiohttp import web
@@ -15,7 +16,11 @@ from backend.services.staff import authenticate_staff
 
 routes = web.RouteTableDef()
 
-MAX_LIST_LIMIT = 1000
+# The list's limits live in schemas.py with the other limits; the OpenAPI document publishes them.
+MAX_LIST_LIMIT = schemas.MAX_LIST_LIMIT
+MAX_DUE_WITHIN_DAYS = schemas.MAX_DUE_WITHIN_DAYS
+MAX_OFFSET = schemas.MAX_OFFSET
+_INTEGER_RE = re.compile(r"^-?[0-9]{1,12}\Z")
 
 
 async def _staff(request: web.Request) -> StaffUser:
@@ -24,8 +29,11 @@ async def _staff(request: web.Request) -> StaffUser:
 
 def _int_param(request: web.Request, name: str, default: Optional[int], low: int, high: int) -> Optional[int]:
     raw = request.query.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
+    # Digits only (an optional minus sign): int() would also take " 5", "+5", "5_0" and other scripts' digits.
+    if not _INTEGER_RE.match(raw):
+        raise ApiError(400, "invalid_parameter", f"{name} must be an integer", field=name)
     try:
         value = int(raw)
     except ValueError:
@@ -41,21 +49,24 @@ def _filters(request: web.Request) -> cases.CaseFilter:
     unknown = sorted(set(query) - allowed)
     if unknown:
         raise ApiError(400, "invalid_parameter", f"unknown query parameter(s): {', '.join(unknown[:5])}")
-    present = {name: value for name, value in query.items() if value}
-    case_type = schemas.choice(present, "type", schemas.CASE_TYPES, "unknown_case_type", required=False)
-    status = schemas.choice(present, "status", schemas.STATUSES, "invalid_status", required=False)
-    language = schemas.choice(present, "language", schemas.LANGUAGES, "invalid_language", required=False)
-    overdue_raw = (query.get("overdue") or "false").lower()
-    if overdue_raw not in ("true", "false", "1", "0"):
+    repeated = sorted(name for name in allowed if len(query.getall(name, [])) > 1)
+    if repeated:
+        raise ApiError(400, "invalid_parameter", f"query parameter(s) given more than once: {', '.join(repeated)}")
+    # An empty value is not one of the enum's values: 400 like any other value outside it.
+    case_type = schemas.choice(query, "type", schemas.CASE_TYPES, "unknown_case_type", required=False)
+    status = schemas.choice(query, "status", schemas.STATUSES, "invalid_status", required=False)
+    language = schemas.choice(query, "language", schemas.LANGUAGES, "invalid_language", required=False)
+    overdue_raw = query.get("overdue", "false")
+    if overdue_raw not in ("true", "false"):
         raise ApiError(400, "invalid_parameter", "overdue must be true or false", field="overdue")
     return cases.CaseFilter(
         type=case_type,
         status=status,
         language=language,
-        overdue=overdue_raw in ("true", "1"),
-        due_within_days=_int_param(request, "due_within_days", None, 0, 3650),
+        overdue=overdue_raw == "true",
+        due_within_days=_int_param(request, "due_within_days", None, 0, MAX_DUE_WITHIN_DAYS),
         limit=_int_param(request, "limit", 200, 1, MAX_LIST_LIMIT) or 200,
-        offset=_int_param(request, "offset", 0, 0, 10_000_000) or 0,
+        offset=_int_param(request, "offset", 0, 0, MAX_OFFSET) or 0,
     )
 
 

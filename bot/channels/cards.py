@@ -17,10 +17,11 @@ import re
 from datetime import date, datetime, time, timedelta
 from typing import Any, Dict, List, Mapping, Optional
 
+from basics.languages import normalise_language
+
 CARD_SUBMIT_TEXT = "/card_submitted"
 ADAPTIVE_CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 ADAPTIVE_CARD_VERSION = "1.4"
-LANGUAGES = ("sv", "nb", "en")
 
 INCIDENT_CARD_ID = "incident_report"
 INCIDENT_CARD_VERSION = 1
@@ -145,15 +146,6 @@ def _t(key: str, lang: str) -> str:
     return _TEXTS[key][lang]
 
 
-def _lang(language: Optional[str]) -> str:
-    code = (language or "").lower().replace("_", "-")
-    if code.startswith(("nb", "nn", "no")):
-        return "nb"
-    if code.startswith("sv"):
-        return "sv"
-    return "en"
-
-
 def _yes_no_unknown_input(input_id: str, lang: str) -> Dict[str, Any]:
     return {
         "type": "Input.ChoiceSet",
@@ -171,7 +163,7 @@ def incident_report_card(language: Optional[str]) -> Dict[str, Any]:
 
     `language` may be a language or a locale ("nb-NO"); anything unknown gives English.
     """
-    lang = _lang(language)
+    lang = normalise_language(language)
     return {
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
         "type": "AdaptiveCard",
@@ -299,7 +291,7 @@ def parse_incident_report(values: Mapping[str, Any], *, today: Optional[date] = 
 
     if values.get("card_id") != INCIDENT_CARD_ID:
         errors["card_id"] = "unknown_card"
-    result["language"] = _lang(values.get("language") if isinstance(values.get("language"), str) else None)
+    result["language"] = normalise_language(values.get("language") if isinstance(values.get("language"), str) else None)
 
     try:
         what = _text(values.get("what_happened"))

@@ -11,7 +11,8 @@ import yaml
 from actions.flow_config import ALL_FORMS, FORM_SLOTS
 from actions.goals import CASE_FORMS, GOALS, RIGHT_INTENTS, START_INTENT_GOALS, case_type_for, goal_for
 from actions.questions import ASKED_SLOTS, QUESTIONS, looks_like_answer
-from actions.texts import FIELD_LABELS, LANGUAGES, T
+from actions.texts import FIELD_LABELS, T
+from basics.languages import LANGUAGES
 
 ROOT = Path(__file__).resolve().parents[2]
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
@@ -74,6 +75,9 @@ def test_case_type_from_the_goal_table(slots: dict, case_type: str) -> None:
     ("incident_encrypted", "vet inte", True),
     ("case_description", "alt sammen", False),  # only the erasure question takes "everything"
     ("requester_name", "/stop", False),  # a button payload names its intent on purpose
+    ("status_reference", "prv 2026 7k3q 9cx9", True),
+    ("status_reference", "PRV-2026-7K3Q-9CXM", True),  # a wrong check character: an answer, told it is wrong
+    ("status_reference", "hur går det med mitt ärende", False),
 ])
 def test_plausible_answers_come_from_the_questions_spec(slot: str, text: str, plausible: bool) -> None:
     assert looks_like_answer(slot, text, {}) is plausible

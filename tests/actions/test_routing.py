@@ -132,6 +132,31 @@ async def test_clarify_buttons_start_the_candidates(policy_executor) -> None:
     assert reply["buttons"][0]["title"] == "Innsynsbegjæring"
 
 
+def test_fallback_between_a_question_and_a_request_answers_a_clear_topic_and_offers_the_request() -> None:
+    # "where can i complain if im not happy with how you handle my data": faq 0.53, file_complaint 0.46.
+    between = parse("nlu_fallback", 0.4, [("faq", 0.53), ("file_complaint", 0.46)],
+                    topics=[("complaint_authority", 0.99), ("processor_role", 0.0)])
+    assert route(between) == Route("answer", intent="faq", topic="complaint_authority", offers=["file_complaint"])
+    unsure_topic = parse("nlu_fallback", 0.4, [("faq", 0.5), ("file_complaint", 0.46)],
+                         topics=[("complaint_authority", 0.5), ("processor_role", 0.4)])
+    assert route(unsure_topic).kind == "clarify"
+    faq_third = parse("nlu_fallback", 0.4, [("request_access", 0.4), ("request_portability", 0.35), ("faq", 0.2)],
+                      topics=[("what_data", 0.99)])
+    assert route(faq_third).kind == "clarify"  # the hesitation was between two requests
+
+
+@pytest.mark.parametrize("language", ["sv", "nb", "en"])
+async def test_clarify_between_a_question_and_a_request_answers_and_offers(policy_executor, language: str) -> None:
+    message = parse("nlu_fallback", 0.4, [("faq", 0.53), ("file_complaint", 0.46)],
+                    topics=[("complaint_authority", 0.99), ("processor_role", 0.0)],
+                    text="where can i complain if im not happy with how you handle my data")
+    result = await policy_executor.run(action_request("action_clarify_request", message, {"language": language}))
+    answer, offer = result["responses"]
+    assert answer["text"] == policy.get_knowledge_base().topics["complaint_authority"]["answer"][language]
+    assert "IMY" in answer["text"] and "Datatilsynet" in answer["text"]
+    assert offer["buttons"][0]["payload"] == "/file_complaint"
+
+
 async def test_clarify_with_nothing_close_falls_back_to_the_menu(policy_executor) -> None:
     message = parse("nlu_fallback", 0.2, [("out_of_scope", 0.3)], text="blorp snerk")
     result = await policy_executor.run(action_request("action_clarify_request", message, {"language": "sv"}))

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from backend.deadlines import breach_authority_due, misconduct_acknowledge_due, rights_request_due
-from backend.references import is_valid_reference
+from basics.references import is_valid_reference
 
 from .conftest import Api, default_case
 

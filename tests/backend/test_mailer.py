@@ -21,7 +21,6 @@ from backend.email_templates import (
     CASE_TYPE_NAMES,
     format_date,
     format_datetime,
-    normalize_language,
     render,
     supervisory_authority,
 )
@@ -34,6 +33,7 @@ from backend.mailer import (
     mailer_from_settings,
     read_outbox,
 )
+from basics.languages import normalise_language
 
 RECIPIENT = "åsa.ødegård@example.com"
 ASCII_RECIPIENT = "kari@example.com"
@@ -335,11 +335,11 @@ def test_format_date_uses_local_zone() -> None:
 
 
 def test_language_fallbacks() -> None:
-    assert normalize_language("sv-SE") == "sv"
-    assert normalize_language("nn") == "nb"
-    assert normalize_language("no") == "nb"
-    assert normalize_language("de") == "en"
-    assert normalize_language(None) == "en"
+    assert normalise_language("sv-SE") == "sv"
+    assert normalise_language("nn") == "nb"
+    assert normalise_language("no") == "nb"
+    assert normalise_language("de") == "en"
+    assert normalise_language(None) == "en"
     assert render("staff_message", "de", reference=REF) == render("staff_message", "en", reference=REF)
 
 

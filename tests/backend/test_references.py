@@ -7,14 +7,13 @@ import re
 import pytest
 from stdnum import luhn
 
-from backend.references import (
+from backend.references import new_reference, prefix_for
+from basics.references import (
     CROCKFORD_ALPHABET,
     PREFIXES,
     find_reference,
     is_valid_reference,
-    new_reference,
-    normalize_reference,
-    prefix_for,
+    normalise_reference,
 )
 
 CANONICAL = re.compile(r"^(PRV|REC|INC|WBL)-\d{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$")
@@ -29,8 +28,8 @@ def test_alphabet_is_crockford() -> None:
 
 def test_known_reference_check_char() -> None:
     assert luhn.calc_check_digit("7K3Q9CX", alphabet=CROCKFORD_ALPHABET) == "9"
-    assert normalize_reference(KNOWN) == KNOWN
-    assert normalize_reference("PRV-2026-7K3Q-9CXM") is None  # the docs' illustration has no valid check char
+    assert normalise_reference(KNOWN) == KNOWN
+    assert normalise_reference("PRV-2026-7K3Q-9CXM") is None  # the old illustration: no valid check char
 
 
 @pytest.mark.parametrize(
@@ -48,8 +47,8 @@ def test_round_trip_and_prefix(case_type: str, prefix: str) -> None:
         ref = new_reference(case_type, 2026)
         assert CANONICAL.match(ref), ref
         assert ref.startswith(f"{prefix}-2026-")
-        assert normalize_reference(ref) == ref
-        assert normalize_reference(ref.lower()) == ref
+        assert normalise_reference(ref) == ref
+        assert normalise_reference(ref.lower()) == ref
         assert find_reference(f"hej, mitt ärende är {ref.lower().replace('-', ' ')}, tack") == ref
         assert is_valid_reference(ref)
 
@@ -89,7 +88,7 @@ def test_check_char_catches_every_single_character_substitution() -> None:
                     continue
                 mutated = code[:position] + replacement + code[position + 1:]
                 typed = f"{ref[:9]}{mutated[:4]}-{mutated[4:]}"
-                assert normalize_reference(typed) is None, typed
+                assert normalise_reference(typed) is None, typed
                 assert find_reference(f"case {typed}") is None, typed
                 tried += 1
     assert tried == len(samples) * 8 * 31
@@ -105,7 +104,7 @@ def test_check_char_catches_most_adjacent_transpositions() -> None:
                 continue
             swapped = code[:i] + code[i + 1] + code[i] + code[i + 2:]
             total += 1
-            caught += normalize_reference(f"{ref[:9]}{swapped[:4]}-{swapped[4:]}") is None
+            caught += normalise_reference(f"{ref[:9]}{swapped[:4]}-{swapped[4:]}") is None
     assert caught / total > 0.9
 
 
@@ -123,7 +122,7 @@ def test_check_char_catches_most_adjacent_transpositions() -> None:
     ],
 )
 def test_normalisation_accepts_typing_variants(typed: str) -> None:
-    assert normalize_reference(typed) == KNOWN
+    assert normalise_reference(typed) == KNOWN
 
 
 def test_normalisation_maps_crockford_lookalikes() -> None:
@@ -131,12 +130,12 @@ def test_normalisation_maps_crockford_lookalikes() -> None:
     random_part = "10A0B1C"
     check = luhn.calc_check_digit(random_part, alphabet=CROCKFORD_ALPHABET)
     canonical = f"WBL-2027-{random_part[:4]}-{random_part[4:]}{check}"
-    assert normalize_reference(canonical) == canonical
-    assert normalize_reference(canonical.replace("0", "O").replace("-1", "-I")) == canonical
+    assert normalise_reference(canonical) == canonical
+    assert normalise_reference(canonical.replace("0", "O").replace("-1", "-I")) == canonical
     typed = "wbl 2027 lOaO blc" + check.lower()
-    assert normalize_reference(typed) == canonical
+    assert normalise_reference(typed) == canonical
     # The prefixes keep their own I and L.
-    assert normalize_reference(canonical.replace("WBL", "WB1")) is None
+    assert normalise_reference(canonical.replace("WBL", "WB1")) is None
 
 
 @pytest.mark.parametrize(
@@ -155,11 +154,11 @@ def test_normalisation_maps_crockford_lookalikes() -> None:
     ],
 )
 def test_normalisation_rejects_malformed(typed: str) -> None:
-    assert normalize_reference(typed) is None
+    assert normalise_reference(typed) is None
 
 
 def test_normalize_non_string() -> None:
-    assert normalize_reference(None) is None  # type: ignore[arg-type]
+    assert normalise_reference(None) is None  # type: ignore[arg-type]
     assert find_reference(None) is None  # type: ignore[arg-type]
 
 
