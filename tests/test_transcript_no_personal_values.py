@@ -235,9 +235,11 @@ def found_in_rows(rows: List[str], values: Set[str]) -> List[Tuple[str, str]]:
     hits = []
     for value in sorted(values):
         needle = value.lower()
-        # Not inside a longer word or number: a code's six digits occur inside any long float (confidences,
-        # timestamps), which is no code.
-        pattern = re.compile(rf"(?<!\w){re.escape(needle)}(?!\w)")
+        # Not inside a longer word or number: a code's six digits occur inside long floats (confidences,
+        # timestamps: "1796657416.942064"), which are no code; so a value starting with a digit may not
+        # follow a decimal point either.
+        before = r"(?<![\w.])" if needle[:1].isdigit() else r"(?<!\w)"
+        pattern = re.compile(rf"{before}{re.escape(needle)}(?!\w)")
         tight = re.sub(r"\s+", "", needle) if re.search(r"\s", needle) else None  # "Anna Lindqvist" as "AnnaLindqvist"
         for text, tight_text in zip(decoded, squeezed):
             found = pattern.search(text)
