@@ -33,6 +33,7 @@ times and amounts (`12 500 kr`, `1 250 000`) are left alone; tests measure this.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from typing import Any, Collection, Dict, FrozenSet, Iterable, List, Mapping, Optional, Tuple
@@ -56,6 +57,10 @@ __all__ = [
     "redact_slot_names_from_env",
     "is_national_id",
     "looks_like_national_id",
+    "KnownValues",
+    "known_values",
+    "MIN_KNOWN_VALUE_CHARS",
+    "COMMON_ANSWERS",
 ]
 
 PLACEHOLDERS: Dict[str, str] = {
@@ -70,7 +75,11 @@ PLACEHOLDERS: Dict[str, str] = {
     "other": "[redacted]",
 }
 
-# Slots whose values are never written in clear, whatever they contain. The names match domain.yml; the
+# Slots whose values are never written in clear, whatever they contain: every value the user gives (name,
+# e-mail, codes, receipts, and every answer typed in their own words). This is the one list: the tracker
+# store encrypts these slots' values, replaces a message answering one of them whole, and replaces each of
+# their values wherever it is repeated (bot confirmations included; `known_values`). The names match
+# domain.yml (tests/bot/test_redaction.py checks every form answer slot is here or is a choice); the
 # generic names (email, phone, national_id ...) cover slots other flows may add later.
 DEFAULT_REDACT_SLOTS: FrozenSet[str] = frozenset(
     {
@@ -83,6 +92,13 @@ DEFAULT_REDACT_SLOTS: FrozenSet[str] = frozenset(
         "status_code",
         "status_receipt",
         "case_description",
+        # Free-text answers (the user's own words; shown back in the summary).
+        "application_position",
+        "incident_data_types",
+        "incident_people_count",
+        "incident_aware_at",
+        "incident_encrypted",
+        "incident_contained",
         "national_id",
         "personnummer",
         "fodselsnummer",
@@ -368,3 +384,149 @@ def parse_slot_list(raw: Any, default: Iterable[str] = DEFAULT_REDACT_SLOTS) -> 
         return frozenset(names)
     return frozenset(s.lstrip("+") for s in items if not s.startswith("-"))
 
+
+
+# ------------------------------------------------------------------------------------ known values
+
+# A slot value shorter than this (after trimming) is never searched for: "Li", "AB", "40" would wreck the
+# transcript (every "li" in every word boundary) and say nothing about a person on their own.
+MIN_KNOWN_VALUE_CHARS = 3
+# Digit-only values shorter than this are counts, years or amounts ("40", "2025"), not personal data; codes
+# have 6 digits and receipts 16.
+MIN_KNOWN_DIGITS = 5
+# Answers every conversation uses (yes/no/don't know, choice keys): replacing them would wreck the transcript
+# and they identify nobody. Compared case-insensitively after collapsing whitespace.
+COMMON_ANSWERS: FrozenSet[str] = frozenset({
+    "ja", "nej", "nei", "yes", "no", "yep", "nope", "ok", "okay", "okej", "jo", "javisst", "japp",
+    "vet inte", "vet ej", "vet ikke", "veit ikkje", "vet ikkje", "don't know", "dont know", "i don't know",
+    "unknown", "okänt", "ukjent", "kanske", "kanskje", "maybe", "none", "ingen", "inga", "inget", "ingenting",
+    "nothing", "true", "false", "null", "yes please", "ja tack", "ja takk", "nej tack", "nei takk",
+    "email", "e-post", "e-mail", "receipt", "kvitto", "kvittering", "application", "database",
+})
+# Summaries shorten long answers ("first 297 characters…"): a long value is also found as a prefix of at
+# least this many characters that runs on to an ellipsis on the same line.
+_PREFIX_CHARS = 40
+_WS = re.compile(r"\s+")
+
+
+def _value_key(text: str) -> str:
+    return _WS.sub(" ", text).strip().lower()
+
+
+# Placeholders of answers in the user's own words: one word there ("allt", "nyhetsbrevet") is a common word,
+# not a description of anyone, and replacing it everywhere would wreck the transcript.
+_WORDS_PLACEHOLDERS = frozenset({PLACEHOLDERS["text"], PLACEHOLDERS["other"]})
+
+
+def _replaceable(value: str, placeholder: str = "") -> bool:
+    key = _value_key(value)
+    if len(key) < MIN_KNOWN_VALUE_CHARS or key in COMMON_ANSWERS or key.startswith("["):
+        return False  # short, common, or already a placeholder
+    if placeholder in _WORDS_PLACEHOLDERS and " " not in key:
+        return False
+    if not any(ch.isalnum() for ch in key):
+        return False
+    if key.replace(" ", "").replace("-", "").isdigit() and len(_digits(key)) < MIN_KNOWN_DIGITS:
+        return False
+    return True
+
+
+def _value_regex(value: str) -> str:
+    """The value as typed or as the bot shows it: any run of whitespace for a space; long values also as
+    a shortened prefix ending in an ellipsis."""
+    words = _value_key(value).split(" ")
+    full = r"\s+".join(re.escape(w) for w in words)
+    if len(_value_key(value)) <= _PREFIX_CHARS:
+        return full
+    prefix_words, taken = [], 0
+    for w in words:
+        prefix_words.append(w)
+        taken += len(w) + 1
+        if taken >= _PREFIX_CHARS:
+            break
+    prefix = r"\s+".join(re.escape(w) for w in prefix_words)
+    return rf"{full}|{prefix}[^\n…]*?(?:…|\.\.\.)"
+
+
+class KnownValues:
+    """The values the user gave in this conversation, and one compiled pattern that finds each of them.
+
+    `replace_text` and `replace_in` put the slot's placeholder where a value occurs: case-insensitively, not
+    inside a longer word, the longest value first."""
+
+    __slots__ = ("placeholders", "pattern")
+
+    def __init__(self, placeholders: Mapping[str, str]) -> None:
+        self.placeholders: Dict[str, str] = dict(placeholders)  # value key -> placeholder
+        keys = sorted(self.placeholders, key=len, reverse=True)  # "Anna Lindqvist" before "Anna"
+        self.pattern = _compiled_alternation(tuple(keys))
+
+    def __bool__(self) -> bool:
+        return bool(self.placeholders)
+
+    def _placeholder(self, match: "re.Match[str]") -> str:
+        found = self.placeholders.get(_value_key(match.group()))
+        if found is not None:
+            return found
+        start = _value_key(match.group())[:_PREFIX_CHARS]  # a shortened form: whose prefix is it?
+        return next((p for k, p in self.placeholders.items() if k.startswith(start)), PLACEHOLDERS["other"])
+
+    def replace_text(self, text: str) -> str:
+        if not text or self.pattern is None:
+            return text
+        return self.pattern.sub(self._placeholder, text)
+
+    def replace_in(self, value: Any, skip_keys: Collection[str] = ()) -> Any:
+        """A copy of a JSON-like value with every known value replaced in every string (dict keys in
+        `skip_keys` are kept as they are)."""
+        if self.pattern is None:
+            return value
+
+        sub, placeholder = self.pattern.sub, self._placeholder
+
+        def walk(v: Any) -> Any:
+            # dict/list, not typing.Mapping: serialised events are plain JSON values, and the abstract
+            # isinstance check cost more than the search itself.
+            if type(v) is str:
+                return sub(placeholder, v) if v else v
+            if isinstance(v, dict):
+                return {k: (item if k in skip_keys else walk(item)) for k, item in v.items()}
+            if isinstance(v, (list, tuple)):
+                return [walk(item) for item in v]
+            if isinstance(v, str):
+                return sub(placeholder, v)
+            return v
+
+        return walk(value)
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled_alternation(keys: Tuple[str, ...]) -> "Optional[re.Pattern[str]]":
+    # One pattern per distinct value set; a conversation keeps its set for many turns, so it is compiled once.
+    if not keys:
+        return None
+    body = "|".join(_value_regex(k) for k in keys)
+    return re.compile(rf"(?<!\w)(?:{body})(?!\w)", re.IGNORECASE)
+
+
+def known_values(slot_values: Iterable[Tuple[str, Any]], redact: Collection[str] = DEFAULT_REDACT_SLOTS
+                 ) -> KnownValues:
+    """The replaceable values among (slot, value) pairs of redacted slots (strings, numbers, and strings in
+    lists), each with its slot's placeholder. The first slot seen for a value decides its placeholder."""
+    placeholders: Dict[str, str] = {}
+    seen = set()
+    for slot, value in slot_values:
+        if slot not in redact or value is None or isinstance(value, bool):
+            continue
+        if isinstance(value, str):  # the same value is set many times in a tracker: judge it once
+            if (slot, value) in seen:
+                continue
+            seen.add((slot, value))
+        items = value if isinstance(value, (list, tuple)) else [value]
+        for item in items:
+            if isinstance(item, (int, float)) and not isinstance(item, bool):
+                item = str(item)
+            placeholder = slot_placeholder(slot)
+            if isinstance(item, str) and _replaceable(item, placeholder):
+                placeholders.setdefault(_value_key(item), placeholder)
+    return KnownValues(placeholders)

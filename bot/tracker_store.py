@@ -16,6 +16,9 @@ Design (docs/TRANSCRIPTS.md explains it for readers):
   from the rows, and the rows must hold no personal data in clear. Hence:
 * Text (user text, parse_data text and entity values, bot text, buttons, metadata) is redacted for good
   before it is written: it is never needed again after the turn in which it arrived.
+* Values the user gave (the listed slots' values the tracker knows, current or earlier) are replaced by their
+  slot's placeholder wherever they occur in a new event, bot messages included (`_known_values`,
+  bot.redaction.known_values): a name or a description repeated in the bot's summary has no pattern.
 * Slot values that are sensitive (a listed slot name, or any value in which redaction finds something) are
   stored as a typed placeholder (`"value": "[email]"`) plus a Fernet token of the real value
   (`"x_private_token"`), encrypted with TRACKER_ENCRYPTION_KEYS (MultiFernet: first key encrypts, all keys
@@ -80,6 +83,8 @@ from sqlalchemy.ext.declarative import declarative_base
 
 from bot.redaction import (
     DEFAULT_CODE_SLOTS,
+    KnownValues,
+    known_values,
     METADATA_SENSITIVE_KEYS,
     PLACEHOLDERS,
     parse_slot_list,
@@ -117,6 +122,9 @@ _STRUCTURAL_KEYS = frozenset(
      "utter_action", "action_name", "entity", "extractor", "processors", "start", "end", "role", "group",
      "model_id", "assistant_id", "intent_response_key", "template_name", "id", "rasa_internal"}
 )
+# In channel metadata "name" is the user's name (Teams: metadata.user.name), not a structural name: it is a
+# sensitive key there, so it must not be skipped.
+_METADATA_SKIP_KEYS = frozenset(_STRUCTURAL_KEYS - {"name"})
 _SLOT_RESETTING_TYPES = (AllSlotsReset.type_name, Restarted.type_name, SessionStarted.type_name)
 _DEFAULT_CODE_PROMPTS = frozenset(
     {"action_ask_verification_code", "action_ask_status_code", "utter_ask_verification_code",
@@ -211,7 +219,7 @@ def redact_event_dict(
         if key in _STRUCTURAL_KEYS:
             out[key] = value
         elif key == "metadata":
-            out[key] = redact_value(value, expect_code=expect_code, skip_keys=_STRUCTURAL_KEYS,
+            out[key] = redact_value(value, expect_code=expect_code, skip_keys=_METADATA_SKIP_KEYS,
                                     sensitive_keys=METADATA_SENSITIVE_KEYS)
         elif key == "text" and whole is not None and isinstance(value, str):
             out[key] = whole
@@ -226,7 +234,7 @@ def _redact_parse_data(parse: Dict[str, Any], *, expect_code: bool, whole: Optio
     out = redact_value(parse, expect_code=expect_code,
                        skip_keys=_STRUCTURAL_KEYS | {"entities", "text", "metadata"})
     if "metadata" in parse:  # Rasa copies the message metadata into parse_data as well
-        out["metadata"] = redact_value(parse["metadata"], expect_code=expect_code, skip_keys=_STRUCTURAL_KEYS,
+        out["metadata"] = redact_value(parse["metadata"], expect_code=expect_code, skip_keys=_METADATA_SKIP_KEYS,
                                        sensitive_keys=METADATA_SENSITIVE_KEYS)
     text = parse.get("text")
     out["text"] = whole if (whole is not None and isinstance(text, str)) else redact_text(text, expect_code=expect_code)
@@ -246,6 +254,27 @@ def _redact_parse_data(parse: Dict[str, Any], *, expect_code: bool, whole: Optio
         entities.append(entity)
     if "entities" in parse:
         out["entities"] = entities
+    return out
+
+
+def _replace_known(data: Dict[str, Any], known: KnownValues) -> Dict[str, Any]:
+    """`data` (one serialised non-slot event) with every known user value replaced by its slot's placeholder,
+    in its text, data (custom payload, buttons, attachments), parse_data and metadata. Structural keys (names
+    of events, actions, intents, entities) are left alone; in metadata "name" is the user's name."""
+    out: Dict[str, Any] = {}
+    for key, value in data.items():
+        if key == "metadata":
+            out[key] = known.replace_in(value, skip_keys=_METADATA_SKIP_KEYS)
+        elif key in _STRUCTURAL_KEYS:
+            out[key] = value
+        elif key == "parse_data" and isinstance(value, dict):
+            parse = {k: (v if k in _STRUCTURAL_KEYS else known.replace_in(v, skip_keys=_STRUCTURAL_KEYS))
+                     for k, v in value.items() if k != "metadata"}
+            if "metadata" in value:
+                parse["metadata"] = known.replace_in(value["metadata"], skip_keys=_METADATA_SKIP_KEYS)
+            out[key] = parse
+        else:
+            out[key] = known.replace_in(value, skip_keys=_STRUCTURAL_KEYS)
     return out
 
 
@@ -424,14 +453,15 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         plain = self._cipher.decrypt(token.encode("ascii"), ttl=int(self.secret_ttl.total_seconds()))
         return json.loads(plain)
 
-    def _slot_row(self, data: Dict[str, Any], value_times: Optional[Dict[tuple, int]] = None) -> Dict[str, Any]:
+    def _slot_row(self, data: Dict[str, Any], value_times: Optional[Dict[tuple, int]] = None,
+                  known: Optional[KnownValues] = None) -> Dict[str, Any]:
         name, value = data.get("name"), data.get("value")
         if value is None or name == "requested_slot":
             return data
         if name in self.redact_slots:
             stored, drop = slot_placeholder(str(name)), True
-        else:
-            stored, drop = redact_value(value), False
+        else:  # an unlisted slot may still repeat a value the user gave, or hold something the patterns find
+            stored, drop = redact_value(known.replace_in(value) if known else value), False
             if stored == value:
                 return data
         out = dict(data)
@@ -467,10 +497,24 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
             events = [e for e in events if (e.timestamp or 0) > erased_at]
         return itertools.islice(events, already_stored, None)
 
-    def _row_for(self, event: Event, ctx: _Context, value_times: Dict[tuple, int]) -> Dict[str, Any]:
+    def _known_values(self, tracker: DialogueStateTracker) -> KnownValues:
+        """Every value of a redacted slot this tracker knows: the current ones and every SlotSet among its
+        events (also values changed or reset since), so a bot message repeating one ("Namn: ...", "we sent
+        a code to ...") is caught without guessing what a name looks like."""
+        listed = self.redact_slots
+        pairs = [(e.key, e.value) for e in tracker.events
+                 if isinstance(e, SlotSet) and e.value is not None and e.key in listed]
+        pairs += [(name, slot.value) for name, slot in tracker.slots.items()
+                  if name in listed and slot.value is not None]
+        return known_values(pairs, listed)
+
+    def _row_for(self, event: Event, ctx: _Context, value_times: Dict[tuple, int],
+                 known: Optional[KnownValues] = None) -> Dict[str, Any]:
         data = event.as_dict()
         if isinstance(event, SlotSet):
-            return self._slot_row(data, value_times)
+            return self._slot_row(data, value_times, known)
+        if known:  # the user's own values first, while they are still as typed; the patterns after
+            data = _replace_known(data, known)
         expect_code = bool(ctx.requested_slot in self.code_slots or ctx.last_prompt in self.code_prompt_actions)
         answering = ctx.requested_slot if isinstance(event, UserUttered) else None
         return redact_event_dict(data, expect_code=expect_code, answering_slot=answering,
@@ -493,9 +537,10 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
             touches_slots = False
             value_times = (self._live_value_times(session, tracker.sender_id)
                            if any(isinstance(e, SlotSet) and e.value is not None for e in new_events) else {})
+            known = self._known_values(tracker)
             rows = []
             for event in new_events:
-                data = self._row_for(event, ctx, value_times)
+                data = self._row_for(event, ctx, value_times, known)
                 ctx.advance(event)
                 touches_slots |= event.type_name in (SlotSet.type_name,) + _SLOT_RESETTING_TYPES
                 rows.append({
@@ -551,14 +596,18 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
     async def _stream_new_events(self, event_broker: EventBroker, new_events: List[Event], sender_id: Text) -> None:
         """Whatever goes to an event broker is redacted too (no tokens: brokers are not ours to purge)."""
         ctx = _Context()
+        # The broker gets this turn's events only: the values set in them are the ones it can be told.
+        known = known_values([(e.key, e.value) for e in new_events if isinstance(e, SlotSet)], self.redact_slots)
         for event in new_events:
             data = event.as_dict()
             if isinstance(data, dict) and isinstance(event, SlotSet):
                 if data.get("value") is not None and data.get("name") in self.redact_slots:
                     data["value"] = slot_placeholder(data["name"])
                 else:
-                    data["value"] = redact_value(data.get("value"))
+                    data["value"] = redact_value(known.replace_in(data.get("value")) if known else data.get("value"))
             else:
+                if known:
+                    data = _replace_known(data, known)
                 data = redact_event_dict(data, answering_slot=ctx.requested_slot if isinstance(event, UserUttered)
                                          else None, redact_slots=self.redact_slots)
             ctx.advance(event)

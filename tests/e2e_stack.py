@@ -85,8 +85,11 @@ class RunningStack:
 
 
 @contextmanager
-def running_stack(work: Path, credentials: Path, extra_env: Optional[Mapping[str, str]] = None) -> Iterator[RunningStack]:
-    """Backend + action server + `rasa run --enable-api` with `credentials`; everything stopped on exit."""
+def running_stack(work: Path, credentials: Path, extra_env: Optional[Mapping[str, str]] = None,
+                  tracker_store: Optional[str] = None) -> Iterator[RunningStack]:
+    """Backend + action server + `rasa run --enable-api` with `credentials`; everything stopped on exit.
+    tracker_store: the endpoints file's `tracker_store:` keys (YAML lines indented by two spaces) instead of
+    the redacting store on this stack's SQLite file (e.g. the same store on a PostgreSQL database)."""
     model = model_or_skip()
     backend = BackendProcess(work)
     backend.migrate()
@@ -101,9 +104,10 @@ def running_stack(work: Path, credentials: Path, extra_env: Optional[Mapping[str
         endpoints = work / "endpoints.yml"
         endpoints.write_text(
             f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
-            "tracker_store:\n  type: bot.tracker_store.RedactingSQLTrackerStore\n"
-            f'  dialect: "sqlite"\n  db: "{tracker_db}"\n'
-            'lock_store:\n  type: "in_memory"\n'
+            "tracker_store:\n"
+            + (tracker_store or "  type: bot.tracker_store.RedactingSQLTrackerStore\n"
+               f'  dialect: "sqlite"\n  db: "{tracker_db}"\n')
+            + 'lock_store:\n  type: "in_memory"\n'
         )
         # No telemetry: Rasa would otherwise try to reach its servers (nothing may fetch at run time).
         env = {**backend.env, "BACKEND_URL": backend.url, "TF_CPP_MIN_LOG_LEVEL": "2",

@@ -264,11 +264,11 @@ def test_redact_value_walks_dicts_and_lists_and_keeps_structure() -> None:
 def test_redact_slots_policy_and_configuration() -> None:
     slots = {"requester_email": "a@b.se", "verification_code": "123456", "status_receipt": "1234567890123456",
              "requester_name": "Anna", "language": "sv", "case_description": None, "right": "erasure",
-             "application_position": "ring mig på 070-123 45 67"}
+             "status_reference": "ring mig på 070-123 45 67"}
     out = redact_slots(slots)
     assert out == {"requester_email": "[email]", "verification_code": "[code]", "status_receipt": "[receipt]",
                    "requester_name": "[name]", "language": "sv", "case_description": None, "right": "erasure",
-                   "application_position": "ring mig på [phone]"}
+                   "status_reference": "ring mig på [phone]"}
     assert slot_placeholder("case_description") == "[free-text]"
     assert slot_placeholder("national_id") == "[national-id]"
     assert redact_slot_names_from_env({}) == DEFAULT_REDACT_SLOTS
@@ -289,3 +289,56 @@ def test_default_slot_list_covers_the_domain() -> None:
              and s not in ("language",)]
     assert risky, "domain.yml has no such slots any more: revisit DEFAULT_REDACT_SLOTS"
     assert set(risky) <= DEFAULT_REDACT_SLOTS, set(risky) - DEFAULT_REDACT_SLOTS
+
+
+# Questions answered by a choice (a button, yes/no, a field name) or by our own case reference: their
+# answers are not personal values, so they are not in DEFAULT_REDACT_SLOTS (a one-off list for this check).
+CHOICE_QUESTIONS = {"right", "withdrawal_target", "reporter_anonymous", "status_reference", "status_method",
+                    "confirm_summary", "field_to_correct"}
+
+
+def test_every_typed_form_answer_is_a_redacted_slot() -> None:
+    """Every question a form asks whose answer is typed in the user's own words is in DEFAULT_REDACT_SLOTS,
+    the one list; a new question must be added there or named a choice here."""
+    from actions.questions import QUESTIONS
+
+    typed = {slot for slot, q in QUESTIONS.items() if q.typed or q.free_text}
+    assert typed and typed <= DEFAULT_REDACT_SLOTS, typed - DEFAULT_REDACT_SLOTS
+    unlisted = set(QUESTIONS) - DEFAULT_REDACT_SLOTS
+    assert unlisted == CHOICE_QUESTIONS, unlisted ^ CHOICE_QUESTIONS
+
+
+def test_known_values_are_replaced_where_the_bot_repeats_them() -> None:
+    from bot.redaction import known_values
+
+    description = ("Radera mitt kundkonto och allt ni har om mina köp sedan 2019, min mamma Birgitta Ljungqvist "
+                   "har också ett konto hos er och det ska inte röras")
+    known = known_values([("requester_name", "Anna Lindqvist"), ("requester_email", "anna@example.se"),
+                          ("case_description", description), ("verification_code", "482913"),
+                          ("status_reference", "PRV-2026-7K3Q-9CX9")])
+    summary = (f"Stämmer det här?\n• Beskrivning: {description[:60]}…\n• Namn: ANNA  lindqvist\n"
+               "• E-post: anna@example.se\nVi har skickat en kod till anna@example.se (ärende PRV-2026-7K3Q-9CX9).")
+    assert known.replace_text(summary) == (
+        "Stämmer det här?\n• Beskrivning: [free-text]\n• Namn: [name]\n• E-post: [email]\n"
+        "Vi har skickat en kod till [email] (ärende PRV-2026-7K3Q-9CX9).")  # unlisted slot: kept
+    assert known.replace_text(f"Beskrivning: {description}") == "Beskrivning: [free-text]"
+    assert known.replace_text("Annasson skrev 482913 och 1482913") == "Annasson skrev [code] och 1482913"
+    payload = {"buttons": [{"title": "Ja, Anna Lindqvist", "payload": "/affirm"}], "custom": {"to": "anna@example.se"}}
+    assert known.replace_in(payload) == {"buttons": [{"title": "Ja, [name]", "payload": "/affirm"}],
+                                         "custom": {"to": "[email]"}}
+
+
+def test_short_and_common_values_are_not_searched_for() -> None:
+    """The rule: fewer than 3 characters, a common answer (yes/no/don't know, choice keys), a digit-only value
+    under 5 digits (counts, years) and a one-word answer to a free-text question are never replaced
+    elsewhere; names, e-mail addresses, codes and receipts are whatever their length."""
+    from bot.redaction import known_values
+
+    known = known_values([("requester_name", "Li"), ("incident_encrypted", "nej"), ("incident_contained", "Ja"),
+                          ("incident_people_count", 40), ("incident_people_count", "2025"),
+                          ("case_description", "allt"), ("incident_encrypted", "vet inte"),
+                          ("requester_name", "Åsa Berg")])
+    assert set(known.placeholders) == {"åsa berg"}
+    text = "Ja, Li har raderat allt om 40 personer 2025, nej vet inte. Tack Åsa Berg!"
+    assert known.replace_text(text) == "Ja, Li har raderat allt om 40 personer 2025, nej vet inte. Tack [name]!"
+    assert not known_values([("language", "sv"), ("requester_name", None)])

@@ -55,7 +55,7 @@ slots:
   requester_name: {type: text, influence_conversation: false, mappings: [{type: custom}]}
   verification_code: {type: text, influence_conversation: false, mappings: [{type: custom}]}
   case_description: {type: text, influence_conversation: false, mappings: [{type: custom}]}
-  application_position: {type: text, influence_conversation: false, mappings: [{type: custom}]}
+  status_reference: {type: text, influence_conversation: false, mappings: [{type: custom}]}
   language: {type: categorical, values: [sv, nb, en], influence_conversation: false, mappings: [{type: custom}]}
 forms:
   rights_request_form: {required_slots: [case_description, requester_name, requester_email]}
@@ -172,7 +172,7 @@ async def file_request_conversation(store: RedactingSQLTrackerStore, sender: str
               "extractor": "RegexEntityExtractor"}
     await turn(store, sender, [
         user(f"min adress är {EMAIL}", entities=[entity]), SlotSet("requester_email", EMAIL),
-        SlotSet("application_position", f"säljare, kontakt {EMAIL}"),
+        SlotSet("status_reference", f"säljare, kontakt {EMAIL}"),
         ActionExecuted("rights_request_form"), ActiveLoop(None), SlotSet("requested_slot", None),
         BotUttered(f"Tack! Vi skickar en kod till {EMAIL}.", metadata={"utter_action": "utter_code_sent"}),
         ActionExecuted("verification_form"), ActiveLoop("verification_form"),
@@ -214,7 +214,7 @@ async def test_rows_hold_no_personal_data_but_the_form_keeps_its_values(db_url: 
     assert tracker.get_slot("requester_email") == EMAIL
     assert tracker.get_slot("requester_name") == NAME
     assert tracker.get_slot("verification_code") == CODE
-    assert tracker.get_slot("application_position") == f"säljare, kontakt {EMAIL}"
+    assert tracker.get_slot("status_reference") == f"säljare, kontakt {EMAIL}"
     assert tracker.get_slot("case_description").startswith("Radera mitt kundkonto, ring mig på 070")
     assert tracker.active_loop_name == "verification_form"
     assert EMAIL not in json.dumps([e.as_dict() for e in tracker.events if not isinstance(e, SlotSet)])
@@ -258,7 +258,7 @@ async def test_finished_form_scrubs_the_ciphertext_for_good(db_url: str, key: st
     await turn(store, sender, [user(CODE), SlotSet("verification_code", CODE), ActiveLoop(None),
                                SlotSet("requested_slot", None), ActionExecuted("action_file_case"),
                                *[SlotSet(s, None) for s in ("requester_email", "requester_name", "verification_code",
-                                                              "case_description", "application_position")]])
+                                                              "case_description", "status_reference")]])
     rows = raw_rows(db_url)
     assert not any('"x_private_token": "' in r for r in rows), "a token survived the end of the form"
     full = await store.retrieve_full_tracker(sender)
@@ -266,7 +266,7 @@ async def test_finished_form_scrubs_the_ciphertext_for_good(db_url: str, key: st
     # Earlier SlotSet events now read back as None (listed slots) or redacted text (others), never as values.
     values = [e.value for e in full.events if isinstance(e, SlotSet) and e.key == "requester_email"]
     assert values == [None, None]
-    positions = [e.value for e in full.events if isinstance(e, SlotSet) and e.key == "application_position"]
+    positions = [e.value for e in full.events if isinstance(e, SlotSet) and e.key == "status_reference"]
     assert positions == ["säljare, kontakt [email]", None]
 
 
@@ -474,3 +474,43 @@ def test_log_filter_on_a_handler() -> None:
     record = logging.LogRecord("rasa", logging.DEBUG, __file__, 1, "text %s", (EMAIL,), None)
     assert RedactingLogFilter().filter(record) is True
     assert record.getMessage() == "text [email]"
+
+
+async def test_bot_events_lose_every_value_the_user_gave(db_url: str, key: str) -> None:
+    """The bot's own confirmation, its "we sent a code to ..." line, its buttons and custom payload, and
+    metadata: each value of a redacted slot is replaced by the slot's placeholder, also when the slot was
+    reset in the same turn (the filing resets them before the confirmation is stored)."""
+    store = make_store(db_url, key)
+    sender = f"web-{uuid.uuid4().hex}"
+    await file_request_conversation(store, sender)
+    description = "Radera mitt kundkonto, ring mig på 070-123 45 67 om något är oklart"
+    summary = f"Stämmer det här?\n• Beskrivning: {description}\n• Namn: {NAME}\n• E-post: {EMAIL}"
+    await turn(store, sender, [
+        user(CODE), SlotSet("verification_code", CODE),
+        BotUttered(summary, data={"buttons": [{"title": f"Ja, skicka för {NAME}", "payload": "/affirm"}],
+                                  "custom": {"recipient": NAME.upper()}},
+                   metadata={"utter_action": "action_ask_confirm_summary", "card": {"name": NAME}}),
+        ActionExecuted("action_file_case"),
+        *[SlotSet(s, None) for s in ("requester_email", "requester_name", "verification_code", "case_description")],
+        BotUttered(f"Tack {NAME}! Vi har skickat en kod till {EMAIL.upper()}. Din kod {CODE} stämmer."),
+    ])
+    assert_nothing_in_clear(db_url, NAME, EMAIL, CODE, description, NAME.upper(), EMAIL.upper(), "Svensson")
+    bots = [json.loads(r.rsplit(" | ", 1)[1]) for r in decoded_rows(db_url) if " | bot | " in r]
+    assert bots[-2]["text"] == "Stämmer det här?\n• Beskrivning: [free-text]\n• Namn: [name]\n• E-post: [email]"
+    assert bots[-2]["data"]["buttons"][0] == {"title": "Ja, skicka för [name]", "payload": "/affirm"}
+    assert bots[-2]["data"]["custom"] == {"recipient": "[name]"}
+    assert bots[-2]["metadata"]["card"] == {"name": "[name]"}
+    assert bots[-1]["text"] == "Tack [name]! Vi har skickat en kod till [email]. Din kod [code] stämmer."
+    # Ordinary words and our own action names stay.
+    assert bots[-2]["metadata"]["utter_action"] == "action_ask_confirm_summary"
+
+
+def test_teams_metadata_user_name_is_redacted() -> None:
+    """Teams puts the user's name under metadata.user.name: "name" is structural in an event, not there."""
+    from bot.tracker_store import redact_event_dict
+
+    data = UserUttered("hej", metadata={"user": {"id": "29:1", "name": "Anna Svensson", "email": EMAIL},
+                                        "user_name": "Anna Svensson"}).as_dict()
+    out = redact_event_dict(data)
+    assert out["metadata"]["user"] == {"id": "29:1", "name": "[name]", "email": "[email]"}
+    assert out["metadata"]["user_name"] == "[name]" and out["event"] == "user"
