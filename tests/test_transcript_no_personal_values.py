@@ -253,11 +253,13 @@ def found_in_rows(rows: List[str], values: Set[str]) -> List[Tuple[str, str]]:
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def store_stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
                 ) -> Iterator[Tuple[str, FlowStack, str]]:
-    work = Path(tmp_path_factory.mktemp(f"redact-{request.param}"))
     if request.param == "sqlite":
-        with flow_stack(work) as stack:
-            yield request.param, stack, f"sqlite:///{stack.tracker_db}"
+        # The run's shared stack (tests/conftest.py): its SQLite store also holds every other e2e module's
+        # conversations, and all its rows are searched for this test's values.
+        stack = flow_stack(request.getfixturevalue("e2e_stack"))
+        yield request.param, stack, f"sqlite:///{stack.tracker_db}"
         return
+    work = Path(tmp_path_factory.mktemp(f"redact-{request.param}"))
     with scratch_postgres_database("redact_e2e") as name:
         config = ("  type: bot.tracker_store.RedactingSQLTrackerStore\n  dialect: postgresql\n"
                   f"  url: 127.0.0.1\n  port: 5432\n  db: {name}\n  username: postgres\n")
