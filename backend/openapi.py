@@ -27,7 +27,6 @@ from backend.schemas import (
     MAX_LIST_LIMIT,
     MAX_OFFSET,
     MAX_REASON,
-    MAX_REFERENCE_INPUT,
     STATUSES,
     CODE_PATTERN,
     CONVERSATION_ID_PATTERN,
