@@ -243,10 +243,11 @@ START_FLOWS = {  # intent -> flows its start can lead to
     "request_erasure": ["rights", "choose_delete"],
     "withdraw_consent": ["rights", "application_withdrawal"],
     "withdraw_application": ["application_withdrawal", "choose_delete"],
-    "report_incident": ["incident"],
+    # A report or complaint that asks how an earlier one is going is a status check (flows.decide_flow).
+    "report_incident": ["incident", "case_status"],
     "card_submitted": ["incident"],
-    "report_misconduct": ["misconduct"],
-    "file_complaint": ["complaint"],
+    "report_misconduct": ["misconduct", "case_status"],
+    "file_complaint": ["complaint", "case_status"],
     "check_case_status": ["case_status"],
 }
 

@@ -165,6 +165,21 @@ def test_swedish_case_status_by_receipt(stack: FlowStack) -> None:
     assert receipt not in answer
 
 
+@pytest.mark.parametrize("lang, opening, asked", [
+    ("sv", "hej, jag rapporterade en incident utan namn förra veckan, vad är läget med den?", "Vilket ärendenummer"),
+    ("nb", "Jeg sendte en klage for en stund siden og har ikke hørt noe", "Hvilket saksnummer"),
+    ("en", "I reported a data leak anonymously last month, any news on it?", "What is the case reference"),
+])
+def test_a_report_that_asks_about_an_earlier_one_starts_the_status_check(stack: FlowStack, lang: str, opening: str,
+                                                                         asked: str) -> None:
+    """The NLU may call such a message a new report or complaint; the start action makes it a status check, and
+    the dialogue must then run the status form (it used to answer "I don't know how to answer that")."""
+    chat = Chat(stack, lang, f"status-follow-up-{lang}")
+    said = chat.say(opening)
+    assert asked in said, said
+    assert stack.tracker(chat.sender)["slots"].get("flow") == "case_status"
+
+
 # ---------------------------------------------------------------------------------- misconduct (nb)
 
 
