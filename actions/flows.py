@@ -1,14 +1,18 @@
 """Actions around the forms: starting a flow, filing the case, confirming the code, stopping, correcting.
 
-Filing (`action_file_case`) keeps one idempotency key per filing attempt in the `idempotency_key` slot:
-the key is created the first time the case is sent and reused on every retry ("try again" after an
-outage), so the backend files the case exactly once. The collected answers stay in their slots until the
+Filing (`action_file_case`) sends an idempotency key derived from the `idempotency_key` slot and the case
+body (`filing_key`). The slot is set when the summary is first shown, a turn before the user confirms, so it
+is already stored when the filing call goes out: a retry after an outage, or after any process died while
+the call was in flight (and the turn's events were lost), sends the same key, and the backend files the
+case exactly once. A corrected answer changes the body and so the key. The collected answers stay in their slots until the
 case is filed (the tracker store persists them), and are cleared afterwards.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import logging
 import os
 import re
@@ -360,6 +364,14 @@ def build_case_request(tracker: Tracker) -> Dict[str, Any]:
     return request
 
 
+def filing_key(nonce: str, request: Mapping[str, Any]) -> str:
+    """The Idempotency-Key for filing `request` in the conversation whose summary set `nonce`: the same
+    answers give the same key on every try, changed answers a new one. A hash, so the key carries no
+    personal data of the body."""
+    canonical = json.dumps(request, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(f"{nonce}\0{canonical}".encode("utf-8")).hexdigest()
+
+
 def _due_lines(response: Dict[str, Any], flow: Optional[str], lang: str) -> List[str]:
     """The dates the requester can hold us to, in their language and the case country's time zone."""
     country = country_for(lang)
@@ -395,10 +407,10 @@ class ActionFileCase(Action):
             # Nothing confirmed to file (for example "try again" after the case was already filed).
             dispatcher.utter_message(text=t("nothing_to_retry", lang))
             return [SlotSet("filing_status", None)]
-        key = tracker.get_slot("idempotency_key") or uuid.uuid4().hex
+        nonce = tracker.get_slot("idempotency_key") or uuid.uuid4().hex
         request = build_case_request(tracker)
         try:
-            response = await get_backend_client().create_case(idempotency_key=key, **request)
+            response = await get_backend_client().create_case(idempotency_key=filing_key(nonce, request), **request)
         except BackendUnavailable:
             logger.warning("filing %s failed: backend unavailable; answers kept for a retry", flow)
             dispatcher.utter_message(
@@ -406,7 +418,7 @@ class ActionFileCase(Action):
                 buttons=[button(t("btn_retry", lang), "/retry"),
                          button(t("btn_cancel", lang), "/stop")],
             )
-            return [SlotSet("idempotency_key", key), SlotSet("filing_status", "backend_down")]
+            return [SlotSet("idempotency_key", nonce), SlotSet("filing_status", "backend_down")]
         except BackendError as error:
             logger.warning("filing %s rejected by backend: %s %s", flow, error.status, error.code)
             dispatcher.utter_message(text=t("filing_failed", lang, contact=CONTACT[lang]))
@@ -418,7 +430,7 @@ class ActionFileCase(Action):
         if response.get("status") == "awaiting_verification" and needs_email_verification(tracker.slots):
             dispatcher.utter_message(text=t("code_sent", lang, reference=reference,
                                             email=tracker.get_slot("requester_email") or ""))
-            return [SlotSet("idempotency_key", key), SlotSet("filed_reference", reference),
+            return [SlotSet("idempotency_key", nonce), SlotSet("filed_reference", reference),
                     SlotSet("filing_status", "awaiting_verification"), SlotSet("verification_code", None)]
 
         lines = [t("filed_open", lang, reference=reference)]

@@ -8,6 +8,7 @@ for another question for that question, and judges each answer with its question
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -275,6 +276,10 @@ class AskSlot(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
         text, buttons = QUESTIONS[self.slot].asked(tracker, get_lang(tracker))
         dispatcher.utter_message(text=text, buttons=buttons)
+        if self.slot == "confirm_summary" and not tracker.get_slot("idempotency_key"):
+            # Stored with this turn, before the user confirms: the filing key must survive a crash mid-filing
+            # (actions/flows.py, filing_key).
+            return [SlotSet("idempotency_key", uuid.uuid4().hex)]
         return []
 
 

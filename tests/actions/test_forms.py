@@ -12,6 +12,7 @@ from typing import Iterator
 import pytest
 
 from actions.backend_client import set_backend_client
+from actions.flows import filing_key
 from actions.texts import GOAL_NAMES
 from tests.actions.flow_harness import BackendProcess, Conversation, use_backend
 from tests.support import DATE, REFERENCE
@@ -515,6 +516,39 @@ async def test_backend_outage_keeps_answers_and_files_once(backend: BackendProce
     assert [c["reference"] for c in after].count(reference) == 1
     await verify_with_outbox(conv, backend)
     assert conv.slots["filing_status"] == "filed"
+
+
+@pytest.mark.parametrize("lang", ["sv", "nb", "en"])
+async def test_a_filing_whose_turn_was_lost_is_not_filed_twice(backend: BackendProcess, lang: str) -> None:
+    """Rasa died while the filing call was in flight: the backend filed the case, but none of the turn's
+    events (the confirmation, the reference) were stored. The user confirms again from the stored state and
+    gets the same case, because the key was stored with the summary, a turn earlier."""
+    before = len(backend.cases())
+    conv = Conversation(lang)
+    await conv.start(USER[lang]["access"], "request_access")
+    await fill_identity(conv, lang)
+    assert conv.slots["requested_slot"] == "confirm_summary"
+    assert conv.slots["idempotency_key"], "the summary did not store the filing key"
+    stored = dict(conv.slots), conv.active_loop
+
+    await conv.say(USER[lang]["yes"], "affirm", 0.99)
+    reference = conv.slots["filed_reference"]
+    assert reference
+
+    conv.slots, conv.active_loop = dict(stored[0]), stored[1]  # the tracker as the store had it
+    await conv.say(USER[lang]["yes"], "affirm", 0.99)
+    assert conv.slots["filed_reference"] == reference
+    after = backend.cases()
+    assert len(after) == before + 1 and [c["reference"] for c in after].count(reference) == 1
+
+
+def test_the_filing_key_follows_the_answers() -> None:
+    request = {"case_type": "access", "requester": {"name": "Eva Lind", "email": "eva@example.se"}}
+    corrected = {"case_type": "access", "requester": {"name": "Eva Lind", "email": "eva.lind@example.se"}}
+    key = filing_key("nonce-1", request)
+    assert key == filing_key("nonce-1", dict(request)) and 8 <= len(key) <= 128
+    assert key != filing_key("nonce-1", corrected) and key != filing_key("nonce-2", request)
+    assert "eva" not in key
 
 
 async def test_names_that_look_like_a_language_switch_are_still_names() -> None:
