@@ -42,6 +42,18 @@
    At start-up the modules' source is checked: every use of `copy` must be a `copy.deepcopy(...)` argument of
    a `structlogger.debug(...)` call, or the patch refuses.
 
+8. When the action server cannot run an action (down, restarting, unreachable, a 5xx), `RemoteAction.run` raises
+   and `MessageProcessor._run_action` logs the error and drops the action's events: the user gets no answer at
+   all. Now the action the processor runs (a custom action, or a form whose validation is a custom action)
+   answers with a translated response instead: `utter_filing_interrupted` (with "try again", which files with
+   the same idempotency key) for the filing action, `utter_service_interrupted` ("send it again") otherwise,
+   and then listens (a follow-up `action_listen`: what the policies predict after an action that did nothing
+   is a guess, usually the "I don't know" fallback).
+   Its other events are lost as before, so the tracker keeps what it had: the typed answers. Only failures of
+   the action server are caught (the exception `RemoteAction.run` raises is marked as such); a rejection
+   (`ActionExecutionRejection`) and every other error take Rasa's own path, and calls outside the processor's
+   `_run_action` (slot extraction) are unchanged.
+
 Applied where Rasa loads our code: `bot/language_component.py`, the first pipeline component, imports this
 module, so `rasa run`, `rasa shell` and `rasa test` load the patches with the model. The action server never
 imports it. tests/bot/test_rasa_patches.py proves each patch is active in a running Rasa (a real `rasa run`
@@ -58,6 +70,7 @@ import logging
 from typing import Any, Dict, List, Optional, Text, Tuple, Type
 
 import rasa
+from rasa.shared.exceptions import RasaException
 
 logger = logging.getLogger(__name__)
 
@@ -385,12 +398,109 @@ def _patch_debug_copies() -> None:
         module.copy = _DebugLogCopy(copy)
 
 
+# ------------------------------------------------------------- 8. a translated answer when the action server fails
+
+# The response for an action the action server could not run; any other action gets SERVICE_INTERRUPTED.
+INTERRUPTED_RESPONSES = {"action_file_case": "utter_filing_interrupted"}
+SERVICE_INTERRUPTED = "utter_service_interrupted"
+_PROCESSOR_ACTION: contextvars.ContextVar[Optional[Any]] = contextvars.ContextVar("processor_action", default=None)
+
+
+class ActionServerFailure(RasaException):
+    """What `RemoteAction.run` raises when the action server could not run the action (still a RasaException,
+    so Rasa's own handlers, such as slot extraction's, catch it as before)."""
+
+
+def _reply_language(tracker: Any) -> str:
+    """The conversation's language, or on its first message what the message itself says (the language
+    entities of bot/language_component.py, the channel's metadata); the action server usually decides it."""
+    from basics.languages import DEFAULT_LANGUAGE, language_from_code
+
+    latest = tracker.latest_message
+    entities = {e.get("entity"): e.get("value") for e in (latest.entities if latest else [])}
+    metadata = (latest.metadata if latest else None) or {}
+    for code in (tracker.get_slot("language"), entities.get("language_requested"),
+                 entities.get("language_detected"), metadata.get("language")):
+        found = language_from_code(code)
+        if found:
+            return found
+    return DEFAULT_LANGUAGE
+
+
+def _patch_action_server_failures() -> None:
+    from rasa.core.actions.action import ActionBotResponse, ActionExecutionRejection, RemoteAction
+    from rasa.core.actions.loops import LoopAction
+    from rasa.core.processor import MessageProcessor
+    from rasa.shared.core.constants import ACTION_LISTEN_NAME
+    from rasa.shared.core.events import FollowupAction, SlotSet
+
+    if getattr(MessageProcessor._run_action, PATCH_MARK, False):
+        return
+    failure = ActionServerFailure
+    original_remote_run = RemoteAction.run
+    original_loop_run = LoopAction.run
+    original_run_action = MessageProcessor._run_action
+
+    async def answer_instead(action: Any, error: Exception, output_channel: Any, nlg: Any, tracker: Any,
+                             domain: Any) -> List[Any]:
+        response = INTERRUPTED_RESPONSES.get(action.name(), SERVICE_INTERRUPTED)
+        if response not in domain.responses:
+            raise error  # a model without the responses: Rasa's own path
+        logger.error("the action server could not run %s; the user was asked to try again (%s)", action.name(),
+                     type(error.__cause__ or error).__name__)
+        language = _reply_language(tracker)
+        if tracker.get_slot("language") != language:  # the first message: the action server sets the slot
+            tracker = tracker.copy()
+            tracker.update(SlotSet("language", language))
+        # Then listen: what the policies would predict after an action that did nothing is a guess.
+        return [*await ActionBotResponse(response).run(output_channel, nlg, tracker, domain),
+                FollowupAction(ACTION_LISTEN_NAME)]
+
+    async def remote_run(self: Any, output_channel: Any, nlg: Any, tracker: Any, domain: Any) -> List[Any]:
+        try:
+            return await original_remote_run(self, output_channel, nlg, tracker, domain)
+        except ActionExecutionRejection:
+            raise
+        except failure:
+            raise
+        except RasaException as error:
+            marked = failure(str(error))
+            marked.__cause__ = error.__cause__ or error
+            if _PROCESSOR_ACTION.get() is self:
+                return await answer_instead(self, marked, output_channel, nlg, tracker, domain)
+            raise marked
+
+    async def loop_run(self: Any, output_channel: Any, nlg: Any, tracker: Any, domain: Any) -> List[Any]:
+        try:
+            return await original_loop_run(self, output_channel, nlg, tracker, domain)
+        except failure as error:
+            if _PROCESSOR_ACTION.get() is self:
+                return await answer_instead(self, error, output_channel, nlg, tracker, domain)
+            raise
+
+    async def _run_action(self: Any, action: Any, *args: Any, **kwargs: Any) -> Any:
+        token = _PROCESSOR_ACTION.set(action)
+        try:
+            return await original_run_action(self, action, *args, **kwargs)
+        finally:
+            _PROCESSOR_ACTION.reset(token)
+
+    for patched, original in ((remote_run, original_remote_run), (loop_run, original_loop_run),
+                              (_run_action, original_run_action)):
+        setattr(patched, PATCH_MARK, True)
+        setattr(patched, "original", original)
+    RemoteAction.run = remote_run  # type: ignore[method-assign]
+    LoopAction.run = loop_run  # type: ignore[method-assign]
+    MessageProcessor._run_action = _run_action  # type: ignore[method-assign]
+
+
 # What the start-up log line lists (tests/bot/test_rasa_patches_running.py looks for each in a real `rasa run`).
 PATCHES = ("RemoteAction._validate_action_result (compiled, per-event-type fast path)",
            "Event.resolve_by_type (cached)", "EndpointConfig.session (domain JSON reused)",
            "Slot.__copy__ (plain copy)",
            "Domain.states_for_tracker_history (shared within one prediction)",
-           "debug-only deepcopies skipped while debug logging is off")
+           "debug-only deepcopies skipped while debug logging is off",
+           "a translated answer when the action server cannot run an action")
 
 
 def apply() -> None:
@@ -402,6 +512,7 @@ def apply() -> None:
     _patch_slot_copy()
     _patch_shared_past_states()
     _patch_debug_copies()
+    _patch_action_server_failures()
     logger.info("Rasa %s patches applied: %s", PATCHED_FOR_RASA, ", ".join(PATCHES))
 
 

@@ -107,6 +107,15 @@ MENU_BUTTONS = {
            {"title": "Talk to a person", "payload": "/human_handoff"}],
 }
 
+# When the action server cannot be reached (bot/rasa_patches.py, patch 8): a failed filing is tried again with
+# the retry rule (the form is already complete, so resending "yes" would not reach it); anything else by
+# sending the message again.
+RETRY_BUTTONS = {
+    "sv": [{"title": "Försök igen", "payload": "/retry"}, {"title": "Avbryt", "payload": "/stop"}],
+    "nb": [{"title": "Prøv igjen", "payload": "/retry"}, {"title": "Avbryt", "payload": "/stop"}],
+    "en": [{"title": "Try again", "payload": "/retry"}, {"title": "Cancel", "payload": "/stop"}],
+}
+
 RESPONSES: Dict[str, List[Dict[str, Any]]] = {
     "utter_greet": trilingual(
         "Hej! Jag är integritetsassistenten. Jag svarar på frågor om vår integritetspolicy och hjälper dig att "
@@ -115,6 +124,23 @@ RESPONSES: Dict[str, List[Dict[str, Any]]] = {
         "bruke rettighetene dine, trekke tilbake en søknad, melde et avvik eller se status for en sak.",
         "Hi! I am the privacy assistant. I answer questions about our privacy policy and help you use your rights, "
         "withdraw an application, report an incident or check the status of a case.",
+    ),
+    "utter_service_interrupted": trilingual(
+        "Något gick fel hos oss och ditt senaste meddelande kom inte fram. Det du har berättat hittills finns kvar. "
+        "Skicka meddelandet igen om en liten stund.",
+        "Noe gikk galt hos oss, og den siste meldingen din kom ikke fram. Det du har fortalt så langt, er tatt vare "
+        "på. Send meldingen på nytt om en liten stund.",
+        "Something went wrong on our side and your last message did not get through. What you have told us so far "
+        "is kept. Please send it again in a moment.",
+    ),
+    "utter_filing_interrupted": trilingual(
+        "Något gick fel hos oss medan ärendet skickades. Dina svar finns kvar, och ärendet registreras bara en gång "
+        "även om du försöker igen. Tryck på ”Försök igen” om en liten stund.",
+        "Noe gikk galt hos oss mens saken ble sendt. Svarene dine er tatt vare på, og saken registreres bare én gang "
+        "selv om du prøver igjen. Trykk på «Prøv igjen» om en liten stund.",
+        "Something went wrong on our side while your case was being sent. Your answers are kept, and the case is "
+        "filed only once even if you try again. Press \"Try again\" in a moment.",
+        buttons=RETRY_BUTTONS,
     ),
     "utter_goodbye": trilingual("Hej då, och tack!", "Ha det bra, og takk!", "Goodbye, and thank you!"),
     "utter_thanks": trilingual("Varsågod! Säg till om det är något mer.", "Bare hyggelig! Si fra om det er noe mer.",

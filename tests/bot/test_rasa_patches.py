@@ -392,3 +392,54 @@ def test_debug_copies_are_real_copies_while_debug_is_on_and_skipped_when_off() -
         assert rasa.core.processor.copy.copy is __import__("copy").copy  # everything else is the copy module
     finally:
         structlog.configure(**saved)
+
+
+# ------------------------------------------------------------- 8. a translated answer when the action server fails
+
+def _variations(agent: Any, response: str) -> Dict[str, str]:
+    """language -> text of one of the domain's responses (the English one has no condition)."""
+    found = {}
+    for variation in agent.domain.responses[response]:
+        condition = variation.get("condition") or [{"value": "en"}]
+        found[condition[0]["value"]] = variation["text"]
+    return found
+
+
+@pytest.mark.parametrize("lang,text", [("sv", "Jag vill se vilka personuppgifter ni har om mig"),
+                                       ("nb", "Jeg vil se hvilke personopplysninger dere har om meg"),
+                                       ("en", "I want to see the personal data you hold about me")])
+async def test_a_dead_action_server_gets_a_translated_answer(agent: Any, monkeypatch: pytest.MonkeyPatch,
+                                                             lang: str, text: str) -> None:
+    from rasa.utils.endpoints import EndpointConfig
+
+    from tests.support import free_port
+
+    # Nothing listens on the port: the request's first action (action_start_flow) cannot be run.
+    monkeypatch.setattr(agent.processor, "action_endpoint",
+                        EndpointConfig(f"http://127.0.0.1:{free_port()}/webhook"))
+    sender = f"dead-actions-{lang}"
+    replies = await agent.handle_text(text, sender_id=sender)
+    # Only this answer, in the user's language, though the action server (which sets the language) is gone.
+    assert [reply.get("text") for reply in replies] == [_variations(agent, "utter_service_interrupted")[lang]]
+    tracker = await agent.tracker_store.retrieve(sender)
+    assert tracker.latest_action_name == "action_listen"
+
+
+async def test_outside_the_processor_a_failed_remote_action_still_raises() -> None:
+    """Slot extraction and direct callers keep Rasa's behaviour: an exception (now marked), no answer."""
+    from rasa.core.channels import CollectingOutputChannel
+    from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from rasa.shared.exceptions import RasaException
+    from rasa.utils.endpoints import EndpointConfig
+
+    from tests.support import free_port
+
+    action = RemoteAction("action_file_case", EndpointConfig(f"http://127.0.0.1:{free_port()}/webhook"))
+    domain = Domain.empty()
+    with pytest.raises(rasa_patches.ActionServerFailure) as raised:
+        await action.run(CollectingOutputChannel(), TemplatedNaturalLanguageGenerator({}),
+                         DialogueStateTracker("direct", []), domain)
+    assert isinstance(raised.value, RasaException)
+    assert getattr(RemoteAction.run, rasa_patches.PATCH_MARK, False)
