@@ -12,7 +12,7 @@ from backend.openapi import build_openapi
 from backend.routes import api, staff
 from backend.routes.staff_pages import setup_staff_pages
 from backend.routes.web import setup_web_routes
-from backend.scheduler import setup_alert_scheduler
+from backend.scheduler import setup_alert_scheduler, setup_mail_sweeper
 from backend.routes.common import SERVICES_KEY, error_middleware, json_response
 from backend.schemas import MAX_BODY_BYTES
 from backend.services import Services, build_services
@@ -40,6 +40,10 @@ def create_app(settings: Settings, services: Optional[Services] = None) -> web.A
     # Deadline alerts run inside the backend; tests drive the scheduler themselves with their own clock.
     if settings.app_env != "test":
         setup_alert_scheduler(app)
+    # E-mail left queued by a process that died is sent by whoever runs next. In-process tests bring their own
+    # services and clock and call backend.services.notify.deliver_queued themselves.
+    if owned:
+        setup_mail_sweeper(app)
 
     async def on_cleanup(app: web.Application) -> None:
         svc = app[SERVICES_KEY]

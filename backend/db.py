@@ -70,6 +70,14 @@ def _make_engine(url: str, *, immediate: bool, pool_size: int) -> Engine:
     )
 
 
+AFTER_COMMIT_KEY = "after_commit"
+
+
+def after_commit(session: Session, callback: Callable[[], Any]) -> None:
+    """Run `callback` on the event loop once the transaction of `session` has committed (`Database.run`)."""
+    session.info.setdefault(AFTER_COMMIT_KEY, []).append(callback)
+
+
 class Database:
     """One database: engines, session factories and the worker threads that use them."""
 
@@ -114,17 +122,28 @@ class Database:
             if lock is not None:
                 lock.release()
 
-    def call(self, fn: Callable[..., T], *args: Any, write: bool = True) -> T:
-        """Run `fn(session, *args)` in one transaction on the calling thread."""
+    def _call_collecting(self, fn: Callable[..., T], *args: Any, write: bool = True) -> tuple[T, list[Callable[[], Any]]]:
         with self.session(write=write) as session:
-            return fn(session, *args)
+            result = fn(session, *args)
+            callbacks = list(session.info.get(AFTER_COMMIT_KEY, ()))
+        return result, callbacks  # the `with` committed: the callbacks may run
+
+    def call(self, fn: Callable[..., T], *args: Any, write: bool = True) -> T:
+        """Run `fn(session, *args)` in one transaction on the calling thread. After-commit callbacks are not
+        run here (they need the event loop); what they would do must also happen without them (e.g. queued
+        e-mail is sent by the sweep, backend/services/notify.py)."""
+        return self._call_collecting(fn, *args, write=write)[0]
 
     async def run(self, fn: Callable[..., T], *args: Any, write: bool = True) -> T:
-        """Run `fn(session, *args)` in one transaction on a worker thread."""
+        """Run `fn(session, *args)` in one transaction on a worker thread, then, on the event loop, the
+        callbacks it registered with `after_commit` (only if the transaction committed)."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            self.executor, functools.partial(self.call, fn, *args, write=write)
+        result, callbacks = await loop.run_in_executor(
+            self.executor, functools.partial(self._call_collecting, fn, *args, write=write)
         )
+        for callback in callbacks:
+            callback()
+        return result
 
     async def run_blocking(self, fn: Callable[..., T], *args: Any) -> T:
         """Run any blocking callable (no session) on the worker threads, e.g. Argon2 hashing."""

@@ -233,6 +233,27 @@ class TranscriptErasure(Base):
     last_error_code = Column(String(40), nullable=True)
 
 
+class QueuedEmail(Base):
+    """Outbox row: one e-mail decided in a transaction (a code, a receipt, a notice), written in that same
+    transaction and deleted once sent or given up (backend/services/notify.py). So a crash between the commit
+    and the send loses no e-mail: whoever finds the row unclaimed sends it. Recipient and template values (a
+    code among them) are kept only encrypted, and only until the e-mail is sent."""
+
+    __tablename__ = "queued_emails"
+    __table_args__ = (Index("ix_queued_emails_claimed_until", "claimed_until"),)
+
+    id = Column(Integer, primary_key=True)
+    template = Column(String(40), nullable=False)
+    language = Column(String(5), nullable=False)
+    reference = Column(String(40), nullable=False)
+    code_id = Column(Integer, ForeignKey("verification_codes.id", ondelete="CASCADE"), nullable=True)
+    recipient_enc = Column(Text, nullable=False)
+    context_enc = Column(Text, nullable=False)
+    created_at = Column(UTCDateTime, nullable=False)
+    claimed_until = Column(UTCDateTime, nullable=False)  # a sender holds it until then; afterwards anyone may
+    attempts = Column(Integer, nullable=False, default=0)
+
+
 def as_dict(row: Any) -> dict[str, Any]:
     """Column values of a row (debugging and tests)."""
     return {c.name: getattr(row, c.name) for c in row.__table__.columns}

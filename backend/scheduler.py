@@ -22,6 +22,7 @@ from aiohttp import web
 from backend.routes.common import SERVICES_KEY
 from backend.services import Services
 from backend.services.alerts import AlertSettings, run_alerts, run_digest
+from backend.services.notify import MAIL_SWEEP_SECONDS, deliver_queued
 from backend.services.transcripts import deliver_pending
 
 log = logging.getLogger("backend.scheduler")
@@ -84,6 +85,49 @@ def setup_alert_scheduler(app: web.Application, settings: Optional[AlertSettings
 
     async def on_shutdown(_app: web.Application) -> None:
         await scheduler.stop()
+
+    app.on_startup.append(on_startup)
+    app.on_shutdown.append(on_shutdown)
+
+
+class MailSweeper:
+    """Sends queued e-mail that its sender left behind (it died, or its send hung past the claim), every
+    `interval` seconds and once at start-up (backend/services/notify.py)."""
+
+    def __init__(self, svc: Services, interval: float = MAIL_SWEEP_SECONDS) -> None:
+        self.svc = svc
+        self.interval = interval
+        self._task: Optional[asyncio.Task[None]] = None
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                await deliver_queued(self.svc)
+            except Exception as exc:  # noqa: BLE001 - the loop must survive a database hiccup
+                log.error("queued e-mail run failed: %s", type(exc).__name__)
+            await asyncio.sleep(self.interval)
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._loop(), name="mail-sweeper")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+
+def setup_mail_sweeper(app: web.Application) -> None:
+    """Run the mail sweeper with the app (started on start-up, stopped on shutdown)."""
+    sweeper = MailSweeper(app[SERVICES_KEY])
+
+    async def on_startup(_app: web.Application) -> None:
+        sweeper.start()
+
+    async def on_shutdown(_app: web.Application) -> None:
+        await sweeper.stop()
 
     app.on_startup.append(on_startup)
     app.on_shutdown.append(on_shutdown)

@@ -41,7 +41,7 @@ from backend.schemas import (
     text,
 )
 from backend.services import Services, audit, transcripts
-from backend.services.notify import send_later
+from backend.services.notify import queue_email
 from backend.services.verification import (
     FAILURE_WINDOW,
     PURPOSE_CASE,
@@ -250,9 +250,6 @@ def _unverified_expired(case: Case, now: datetime) -> bool:
 class _Created:
     status: int
     response: dict[str, Any]
-    # For the e-mails after commit (plain values in memory only):
-    email: Optional[str] = None
-    issued: Optional[IssuedCode] = None
 
 
 def _request_hash(svc: Services, body: Any) -> str:
@@ -339,7 +336,15 @@ def _create_tx(
     )
     response = _creation_response(case, issued, resend_after, receipt)
     record.response_enc = cipher.encrypt(json.dumps(response))
-    return _Created(201, response, email=email, issued=issued)
+    if issued is not None and email:
+        queue_email(session, svc, to=email, template="verification_code", language=new.language,
+                    reference=case.reference, now=now, code_id=issued.code_id, code=issued.code,
+                    minutes_valid=CODE_MINUTES_VALID)
+    elif case.status == "open" and email:
+        queue_email(session, svc, to=email, template="case_received", language=new.language,
+                    reference=case.reference, now=now, case_type=new.type, due_at=case.due_at, country=new.country)
+    _queue_staff_notice(session, svc, case.reference, new.type, new.country, response, now)
+    return _Created(201, response)
 
 
 def _replay_tx(session: Session, svc: Services, key: str, request_hash: str, now: datetime) -> Optional[_Created]:
@@ -378,19 +383,7 @@ async def create_case(svc: Services, body: Any, key: str) -> tuple[int, dict[str
         raise ApiError(503, "try_again", "the case could not be stored; retry with the same Idempotency-Key")
 
     response = created.response
-    reference = response["reference"]
-    log.info("case %s created (type=%s, status=%s)", reference, new.type, response["status"])
-    if created.issued is not None and created.email:
-        send_later(
-            svc, to=created.email, template="verification_code", language=new.language, reference=reference,
-            code_id=created.issued.code_id, code=created.issued.code, minutes_valid=CODE_MINUTES_VALID,
-        )
-    elif response["status"] == "open" and created.email:
-        send_later(
-            svc, to=created.email, template="case_received", language=new.language, reference=reference,
-            case_type=new.type, due_at=_parse_iso(response["due_at"]), country=new.country,
-        )
-    _notify_staff(svc, reference, new.type, new.country, response)
+    log.info("case %s created (type=%s, status=%s)", response["reference"], new.type, response["status"])
     return created.status, response
 
 
@@ -398,29 +391,20 @@ def _parse_iso(value: Optional[str]) -> Optional[datetime]:
     return datetime.fromisoformat(value) if value else None
 
 
-def _notify_staff(svc: Services, reference: str, case_type: str, country: str, response: dict[str, Any]) -> None:
+def _queue_staff_notice(session: Session, svc: Services, reference: str, case_type: str, country: str,
+                        response: dict[str, Any], now: datetime) -> None:
     if not svc.settings.privacy_team_email:
         return
     clocks = {name: _parse_iso(value) for name, value in response.get("clocks", {}).items()}
-    send_later(
-        svc, to=svc.settings.privacy_team_email, template="staff_new_case",
+    queue_email(
+        session, svc, to=svc.settings.privacy_team_email, template="staff_new_case",
         language=svc.settings.alert_role_languages.get("privacy_officer") or svc.settings.alert_language or "en",
-        reference=reference,
+        reference=reference, now=now,
         case_type=case_type, country=country, due_at=_parse_iso(response.get("due_at")), clocks=clocks,
     )
 
 
 # --- verification of a new case -----------------------------------------------------------------
-
-@dataclass(frozen=True)
-class _Verified:
-    response: dict[str, Any]
-    email: Optional[str]
-    language: str
-    case_type: str
-    country: str
-    due_at: Optional[datetime]
-
 
 def _verify_case_tx(session: Session, svc: Services, reference: str, code: str, now: datetime) -> Any:
     case = _require_case(session, reference, for_update=True)
@@ -437,14 +421,14 @@ def _verify_case_tx(session: Session, svc: Services, reference: str, code: str, 
     _start_clocks(case, now)
     audit.append(session, action="case_verified", actor="requester", now=now, case_reference=case.reference,
                  data={"type": case.type})
-    return _Verified(
-        response={
-            "reference": case.reference, "status": case.status, "due_at": iso(case.due_at),
-            "verified_at": iso(case.verified_at), "clocks": _clocks(case),
-        },
-        email=svc.cipher.decrypt(case.requester_email_enc),
-        language=case.language, case_type=case.type, country=case.country, due_at=case.due_at,
-    )
+    email = svc.cipher.decrypt(case.requester_email_enc)
+    if email:
+        queue_email(session, svc, to=email, template="case_received", language=case.language,
+                    reference=case.reference, now=now, case_type=case.type, due_at=case.due_at, country=case.country)
+    return {
+        "reference": case.reference, "status": case.status, "due_at": iso(case.due_at),
+        "verified_at": iso(case.verified_at), "clocks": _clocks(case),
+    }
 
 
 async def verify_case(svc: Services, reference: str, code: str) -> dict[str, Any]:
@@ -453,15 +437,10 @@ async def verify_case(svc: Services, reference: str, code: str) -> dict[str, Any
         log.info("verification of case %s failed: %s", reference, outcome.code)
         raise outcome
     log.info("case %s verified", reference)
-    if outcome.email:
-        send_later(
-            svc, to=outcome.email, template="case_received", language=outcome.language, reference=reference,
-            case_type=outcome.case_type, due_at=outcome.due_at, country=outcome.country,
-        )
-    return outcome.response
+    return outcome
 
 
-def _resend_tx(session: Session, svc: Services, reference: str, now: datetime) -> tuple[IssuedCode, str, str]:
+def _resend_tx(session: Session, svc: Services, reference: str, now: datetime) -> IssuedCode:
     case = _require_case(session, reference, for_update=True)
     if _unverified_expired(case, now):
         raise ApiError(410, "case_expired", "the case was not verified in time; please file it again")
@@ -478,23 +457,20 @@ def _resend_tx(session: Session, svc: Services, reference: str, now: datetime) -
     issued = issue_code(session, svc.index, case, PURPOSE_CASE, email_index, now)
     audit.append(session, action="verification_code_issued", actor="service", now=now,
                  case_reference=case.reference, data={"purpose": PURPOSE_CASE})
-    return issued, svc.cipher.decrypt(case.requester_email_enc), case.language
+    queue_email(session, svc, to=svc.cipher.decrypt(case.requester_email_enc), template="verification_code",
+                language=case.language, reference=case.reference, now=now, code_id=issued.code_id, code=issued.code,
+                minutes_valid=CODE_MINUTES_VALID)
+    return issued
 
 
 async def resend_code(svc: Services, reference: str) -> dict[str, Any]:
-    issued, email, language = await svc.db.run(_resend_tx, svc, reference, svc.now())
-    send_later(
-        svc, to=email, template="verification_code", language=language, reference=reference,
-        code_id=issued.code_id, code=issued.code, minutes_valid=CODE_MINUTES_VALID,
-    )
+    issued = await svc.db.run(_resend_tx, svc, reference, svc.now())
     return {"expires_at": iso(issued.expires_at), "resend_after": iso(issued.resend_after)}
 
 
 # --- requester status look-up -------------------------------------------------------------------
 
-def _status_code_tx(
-    session: Session, svc: Services, reference: str, email: str, now: datetime
-) -> Optional[tuple[IssuedCode, str]]:
+def _status_code_tx(session: Session, svc: Services, reference: str, email: str, language: str, now: datetime) -> None:
     case = _case_by_reference(session, reference)
     email_index = svc.index.email(email)
     if (
@@ -511,19 +487,15 @@ def _status_code_tx(
     issued = issue_code(session, svc.index, case, PURPOSE_STATUS, email_index, now)
     audit.append(session, action="verification_code_issued", actor="service", now=now,
                  case_reference=case.reference, data={"purpose": PURPOSE_STATUS})
-    return issued, svc.cipher.decrypt(case.requester_email_enc)
+    queue_email(session, svc, to=svc.cipher.decrypt(case.requester_email_enc), template="status_code",
+                language=language, reference=case.reference, now=now, code_id=issued.code_id, code=issued.code,
+                minutes_valid=CODE_MINUTES_VALID)
+    return None
 
 
 async def request_status_code(svc: Services, reference: str, email: str, language: str) -> None:
     """Send a status code when reference and address match; the caller answers 202 either way."""
-    result = await svc.db.run(_status_code_tx, svc, reference, email, svc.now())
-    if result is None:
-        return
-    issued, stored_email = result
-    send_later(
-        svc, to=stored_email, template="status_code", language=language, reference=reference,
-        code_id=issued.code_id, code=issued.code, minutes_valid=CODE_MINUTES_VALID,
-    )
+    await svc.db.run(_status_code_tx, svc, reference, email, language, svc.now())
 
 
 def _status_verify_tx(session: Session, svc: Services, reference: str, email: str, code: str, now: datetime) -> Any:
@@ -738,7 +710,7 @@ async def staff_extend(svc: Services, staff: StaffUser, reference: str, months: 
     reason_text = _reason(reason, required=True)
     assert reason_text is not None
 
-    def extend(session: Session, now: datetime) -> tuple[dict[str, Any], Optional[str], str, str, datetime]:
+    def extend(session: Session, now: datetime) -> dict[str, Any]:
         case = _staff_case(session, staff, reference, for_update=True)
         if case.type not in EXTENDABLE_TYPES:
             raise ApiError(409, "extension_not_allowed", "only rights requests can be extended")
@@ -758,24 +730,24 @@ async def staff_extend(svc: Services, staff: StaffUser, reference: str, months: 
         case.updated_at = now
         audit.append(session, action="case_extended", actor=f"staff:{staff.id}", now=now,
                      case_reference=reference, data={"months": months})
-        response = {
+        email = svc.cipher.decrypt(case.requester_email_enc)
+        if email:
+            queue_email(session, svc, to=email, template="extension_notice", language=case.language,
+                        reference=reference, now=now, new_due_at=case.due_at, reason=reason_text, country=case.country)
+        return {
             "reference": reference, "due_at": iso(case.due_at), "original_due_at": iso(case.original_due_at),
             "extension_months": months, "extended_at": iso(now),
         }
-        return response, svc.cipher.decrypt(case.requester_email_enc), case.language, case.country, case.due_at
 
-    response, email, language, country, new_due = await svc.db.run(extend, svc.now())
+    response = await svc.db.run(extend, svc.now())
     log.info("case %s extended by %d month(s) by staff %s", reference, months, staff.id)
-    if email:
-        send_later(svc, to=email, template="extension_notice", language=language, reference=reference,
-                   new_due_at=new_due, reason=reason_text, country=country)
     return response
 
 
 async def staff_message(svc: Services, staff: StaffUser, reference: str, body: Any) -> dict[str, Any]:
     body = text({"body": body}, "body", max_length=MAX_MESSAGE, required=True, multiline=True)
 
-    def add(session: Session, now: datetime) -> tuple[dict[str, Any], Optional[str], str]:
+    def add(session: Session, now: datetime) -> dict[str, Any]:
         case = _staff_case(session, staff, reference, for_update=True)
         if case.anonymised_at is not None:
             raise ApiError(409, "case_closed", "the case data was removed under the retention rule")
@@ -786,13 +758,13 @@ async def staff_message(svc: Services, staff: StaffUser, reference: str, body: A
         session.flush()
         audit.append(session, action="staff_message", actor=f"staff:{staff.id}", now=now,
                      case_reference=reference, data={"message_id": message.id})
-        return ({"reference": reference, "message_id": message.id, "created_at": iso(now)},
-                svc.cipher.decrypt(case.requester_email_enc), case.language)
+        email = svc.cipher.decrypt(case.requester_email_enc)
+        if email:
+            queue_email(session, svc, to=email, template="staff_message", language=case.language,
+                        reference=reference, now=now)
+        return {"reference": reference, "message_id": message.id, "created_at": iso(now)}
 
-    response, email, language = await svc.db.run(add, svc.now())
-    if email:
-        send_later(svc, to=email, template="staff_message", language=language, reference=reference)
-    return response
+    return await svc.db.run(add, svc.now())
 
 
 async def verify_audit(svc: Services) -> dict[str, Any]:

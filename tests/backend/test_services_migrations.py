@@ -27,13 +27,13 @@ def empty_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 def test_upgrade_downgrade_upgrade(empty_db: str) -> None:
     assert current_heads(empty_db) == []
     upgrade(empty_db)
-    assert current_heads(empty_db) == ["0003_transcript_erasures"]
+    assert current_heads(empty_db) == ["0004_queued_emails"]
     engine = create_engine(empty_db, future=True)
     try:
         tables = set(inspect(engine).get_table_names())
         assert {"cases", "audit_entries", "audit_head", "idempotency_records", "staff_users",
                 "verification_codes", "verification_failures", "address_locks", "messages",
-                "staff_sessions", "staff_signin_attempts", "sent_alerts", "transcript_erasures"} <= tables
+                "staff_sessions", "staff_signin_attempts", "sent_alerts", "transcript_erasures", "queued_emails"} <= tables
         assert "conversation_id_enc" in {c["name"] for c in inspect(engine).get_columns("cases")}
         with engine.connect() as conn:
             assert conn.execute(text("SELECT id, last_seq, last_hash FROM audit_head")).all() == [(1, 0, "0" * 64)]
@@ -43,6 +43,6 @@ def test_upgrade_downgrade_upgrade(empty_db: str) -> None:
         downgrade(empty_db, "base")
         assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
         upgrade(empty_db)
-        assert current_heads(empty_db) == ["0003_transcript_erasures"]
+        assert current_heads(empty_db) == ["0004_queued_emails"]
     finally:
         engine.dispose()
