@@ -2,7 +2,8 @@
 
 Runs the case backend (8080), the rasa-sdk action server (5055) and Rasa (5005) as child processes,
 prints where to open things, and stops all of them cleanly on Ctrl-C. If any one of them dies, the
-others are stopped too, so a half-running assistant never looks healthy.
+others are stopped too, so a half-running assistant never looks healthy. That is for development; in
+production each process runs as a systemd service restarted on its own (docs/SUPERVISION.md).
 """
 from __future__ import annotations
 
