@@ -15,7 +15,7 @@ from tests.e2e_stack import model_or_skip
 from tests.fault_matrix import kill_run, smtp_refusing_run
 from tests.fault_stack import FaultStack
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]  # Rasa starts twice: slow on a busy machine
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,7 @@ from tests.e2e_stack import MODEL, RASA, wait_http
 from tests.support import REFERENCE, free_port, stop_process
 from tests.test_e2e_rest import text_of
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]  # Rasa starts twice: slow on a busy machine
 
 PG_ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
 REDIS_LOCK_DB = 7
