@@ -33,7 +33,7 @@ What runs:
     .venv/bin/python bench/bench_soak.py                     # 50 clients x 300 s, embedded stores (~8 min)
     .venv/bin/python bench/bench_soak.py --production        # the same on PostgreSQL trackers + Redis locks
     .venv/bin/python bench/bench_soak.py --quick             # 10 clients x 60 s, to develop with
-    .venv/bin/python bench/bench_soak.py --clients 20 --duration 120 --keep-failures 5
+    .venv/bin/python bench/bench_soak.py --clients 20 --duration 120 --keep-failures 5 --keep-logs /tmp/soak-logs
 
 Prints a line every 30 s, then one table: per kind the conversations, errors and latencies, the error reasons,
 the log findings, the RSS per process, and the lines "errors: N (target 0)" and "5xx: N (target 0)". The exit
@@ -50,6 +50,7 @@ import os
 import platform
 import re
 import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -526,6 +527,7 @@ BACKEND_5XX = re.compile(r'" 5\d\d \d+ ')  # backend/__main__.py's access log fo
 SANIC_5XX = re.compile(r"\b(?:status|HTTP/1\.[01]\"?)\s*[:=]?\s*5\d\d\b")
 TRACEBACK = "Traceback (most recent call last)"
 ERROR_LINE = re.compile(r"\bERROR\b")
+WARNING_LINE = re.compile(r"\bWARNING\b")  # e.g. the action server's backend client retrying a call
 
 
 @dataclass
@@ -534,20 +536,23 @@ class LogFindings:
     http_5xx: int
     tracebacks: int
     error_lines: int
+    warning_lines: int
     examples: List[str]
 
 
 def read_log(path: Path, offset: int, process: str) -> LogFindings:
     if not path.exists():
-        return LogFindings(0, 0, 0, 0, [])
+        return LogFindings(0, 0, 0, 0, 0, [])
     with path.open("rb") as handle:
         handle.seek(offset)
         text = handle.read().decode(errors="replace")
     fivexx = BACKEND_5XX if process == "backend" else SANIC_5XX
     lines = text.splitlines()
-    bad = [line for line in lines if fivexx.search(line) or ERROR_LINE.search(line) or TRACEBACK in line]
+    bad = [line for line in lines if fivexx.search(line) or ERROR_LINE.search(line) or TRACEBACK in line
+           or WARNING_LINE.search(line)]
     return LogFindings(len(lines), sum(1 for line in lines if fivexx.search(line)), text.count(TRACEBACK),
-                       sum(1 for line in lines if ERROR_LINE.search(line)), bad[:3])
+                       sum(1 for line in lines if ERROR_LINE.search(line)),
+                       sum(1 for line in lines if WARNING_LINE.search(line)), bad[:3])
 
 
 def log_sizes(stack: SoakStack) -> Dict[str, int]:
@@ -584,13 +589,13 @@ def report(tally: Tally, elapsed: float, clients: int, rss: Dict[str, Dict[str, 
     if reasons:
         lines += ["", "| error | count |", "| --- | --- |"] + [f"| {r} | {n} |" for r, n in reasons.most_common()]
     lines += ["", "| log: during the soak (whole log, start-up included) | lines | HTTP 5xx | tracebacks |"
-              " ERROR lines |",
-              "| --- | --- | --- | --- | --- |"]
+              " ERROR lines | WARNING lines |",
+              "| --- | --- | --- | --- | --- | --- |"]
     for name in ("backend", "actions", "rasa"):
         now, whole = logs[name], whole_logs[name]
         lines.append(f"| {name} | {now.lines} ({whole.lines}) | {now.http_5xx} ({whole.http_5xx}) |"
                      f" {now.tracebacks} ({whole.tracebacks}) |"
-                     f" {now.error_lines} ({whole.error_lines}) |")
+                     f" {now.error_lines} ({whole.error_lines}) | {now.warning_lines} ({whole.warning_lines}) |")
     lines += ["", "| process (with children) | RSS MB after warm-up | peak | at the end | growth | CPU s in the soak |",
               "| --- | --- | --- | --- | --- | --- |"]
     for name in ("backend", "actions", "rasa"):
@@ -617,6 +622,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="10 clients for 60 s")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds before a request counts as an error")
     parser.add_argument("--keep-failures", type=int, default=3, help="transcripts of failed conversations to print")
+    parser.add_argument("--keep-logs", metavar="DIR", help="copy the three processes' logs to DIR at the end")
     args = parser.parse_args()
     if args.quick:
         args.clients, args.duration = 10, 60.0
@@ -669,6 +675,13 @@ async def soak(args: argparse.Namespace, stack: SoakStack) -> None:
             print(f"  {name} log: {example[:300]}")
     for transcript in tally.failed_transcripts:
         print("\n" + transcript)
+    if args.keep_logs:  # the stack's work directory is temporary
+        target = Path(args.keep_logs)
+        target.mkdir(parents=True, exist_ok=True)
+        for name, path in stack.logs.items():
+            if path.exists():
+                shutil.copy(path, target / f"{name}.log")
+        print(f"logs copied to {target}")
 
 
 def main() -> int:
