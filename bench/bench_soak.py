@@ -30,7 +30,7 @@ What runs:
 - RSS (MB, each process with its children) of the backend, the action server and Rasa after the warm-up, the
   peak (sampled every 10 s) and at the end, and the growth.
 
-    .venv/bin/python bench/bench_soak.py                     # 50 clients x 300 s, embedded stores (~8 min)
+    .venv/bin/python bench/bench_soak.py                     # 50 clients x 300 s, embedded stores (~7 min)
     .venv/bin/python bench/bench_soak.py --production        # the same on PostgreSQL trackers + Redis locks
     .venv/bin/python bench/bench_soak.py --quick             # 10 clients x 60 s, to develop with
     .venv/bin/python bench/bench_soak.py --clients 20 --duration 120 --keep-failures 5 --keep-logs /tmp/soak-logs
