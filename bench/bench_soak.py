@@ -567,7 +567,8 @@ def ms(seconds: float) -> str:
 
 
 def report(tally: Tally, elapsed: float, clients: int, rss: Dict[str, Dict[str, float]],
-           logs: Dict[str, LogFindings], whole_logs: Dict[str, LogFindings], cpu: Dict[str, float]) -> str:
+           logs: Dict[str, LogFindings], whole_logs: Dict[str, LogFindings], cpu: Dict[str, float],
+           warm: Tally) -> str:
     lines = ["| kind | started | completed | errors | messages | p50 ms | p95 ms | status fallbacks |",
              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     every: List[float] = []
@@ -603,7 +604,9 @@ def report(tally: Tally, elapsed: float, clients: int, rss: Dict[str, Dict[str, 
         lines.append(f"| {name} | {start:.0f} | {peak:.0f} | {end:.0f} | {end - start:+.0f}"
                      f" ({(end - start) / start:+.0%}) | {cpu[name]:.0f} |")
     log_5xx = sum(f.http_5xx for f in logs.values())
-    lines += ["", f"errors: {tally.errors} (target 0)",
+    warm_problems = warm.errors + warm.http_5xx
+    lines += ["", f"errors: {tally.errors} (target 0)"
+              + (f"  [and {warm.errors} errors, {warm.http_5xx} 5xx in the warm-up]" if warm_problems else ""),
               f"5xx: {tally.http_5xx + log_5xx} (target 0)  [clients saw {tally.http_5xx}; logs: "
               + ", ".join(f"{name} {logs[name].http_5xx}" for name in ("backend", "actions", "rasa")) + "]",
               "tracebacks: " + ", ".join(f"{name} {logs[name].tracebacks}" for name in ("backend", "actions", "rasa"))]
@@ -668,7 +671,8 @@ async def soak(args: argparse.Namespace, stack: SoakStack) -> None:
     print(f"\nload average {os.getloadavg()[0]:.2f} at the end; model file now {model_identity()}")
     print(f"{len(pool.named)} named cases filed and {len(pool.anonymous)} anonymous reports in all;"
           f" {sum(c.status_codes for c in pool.named)} status codes asked for\n")
-    print(report(tally, elapsed, args.clients, {"start": rss_start, "peak": peak, "end": rss_end}, logs, whole, cpu),
+    print(report(tally, elapsed, args.clients, {"start": rss_start, "peak": peak, "end": rss_end}, logs, whole, cpu,
+                 warm),
           flush=True)
     for name, found in logs.items():
         for example in found.examples:
