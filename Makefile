@@ -76,7 +76,8 @@ migrate: $(STAMP) | var
 	$(PY) -m backend migrate
 
 # Train only when the training data, domain or pipeline changed since the last model.
-# The generated domain, rules and stories must match their generators before anything is trained on them.
+# The generated rules and stories must match their generators, and the hand-kept domain.yml must hold every
+# intent, action, form, slot and (trilingual) response they use, before anything is trained on them.
 $(MODEL): $(STAMP) $(TRAINING_INPUTS)
 	$(PY) -m scripts.gen_training_data --check
 	$(PY) -m scripts.gen_faq_responses --check
