@@ -49,14 +49,20 @@ def trained_agent() -> Any:
 
 
 # pytest-xdist (make test runs 2 workers, --dist loadgroup): everything that talks to the shared stack or the
-# loaded model, and every e2e test (they use Redis databases and PostgreSQL roles of their own, and a second
-# Rasa next to the shared one would only slow both), runs in one group on one worker; the rest of the suite
-# runs on the other core meanwhile. Without xdist the marker does nothing.
+# loaded model runs in one group ("stack") on one worker. The e2e tests that start processes of their own (fault
+# matrix, production stores, replicas, Teams start-up) form a second group ("own_stack"), so they run one after
+# another (Redis databases, PostgreSQL roles and HAProxy of their own) on whichever worker is free: that keeps
+# the two workers' loads close instead of queueing every Rasa start behind the shared one. The rest of the suite
+# fills the gaps. Without xdist the markers do nothing.
 STACK_FIXTURES = frozenset({"e2e_stack", "e2e_microsoft", "trained_agent"})
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups into the test ids
 def pytest_collection_modifyitems(config: pytest.Config, items: list) -> None:
     for item in items:
-        if STACK_FIXTURES & set(getattr(item, "fixturenames", ())) or item.get_closest_marker("e2e"):
+        if item.get_closest_marker("xdist_group"):
+            continue  # a module that names its group itself (e.g. it asks for the shared stack dynamically)
+        if STACK_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.xdist_group("stack"))
+        elif item.get_closest_marker("e2e"):
+            item.add_marker(pytest.mark.xdist_group("own_stack"))
