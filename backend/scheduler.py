@@ -28,12 +28,62 @@ from backend.services.transcripts import deliver_pending
 log = logging.getLogger("backend.scheduler")
 
 
-class AlertScheduler:
+class PeriodicTask:
+    """A coroutine run every `interval_seconds` (first at start-up) as one background task of the app."""
+
+    name = "periodic"
+
+    def __init__(self) -> None:
+        self._task: Optional[asyncio.Task[None]] = None
+
+    @property
+    def interval_seconds(self) -> float:
+        raise NotImplementedError
+
+    async def tick(self) -> None:
+        raise NotImplementedError
+
+    async def _loop(self) -> None:
+        while True:
+            await self.tick()
+            await asyncio.sleep(self.interval_seconds)
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._loop(), name=self.name)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    def run_with(self, app: web.Application) -> None:
+        """Start with the app, stop on its shutdown (before the services close)."""
+
+        async def on_startup(_app: web.Application) -> None:
+            self.start()
+
+        async def on_shutdown(_app: web.Application) -> None:
+            await self.stop()
+
+        app.on_startup.append(on_startup)
+        app.on_shutdown.append(on_shutdown)
+
+
+class AlertScheduler(PeriodicTask):
+    name = "alert-scheduler"
+
     def __init__(self, svc: Services, settings: AlertSettings) -> None:
+        super().__init__()
         self.svc = svc
         self.settings = settings
         self.ticks = 0
-        self._task: Optional[asyncio.Task[None]] = None
+
+    @property
+    def interval_seconds(self) -> float:
+        return self.settings.interval_seconds
 
     async def tick(self) -> None:
         """One pass; an error is logged (type only) and the next tick tries again."""
@@ -50,22 +100,6 @@ class AlertScheduler:
         finally:
             self.ticks += 1
 
-    async def _loop(self) -> None:
-        while True:
-            await self.tick()
-            await asyncio.sleep(self.settings.interval_seconds)
-
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._loop(), name="alert-scheduler")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
 
 SCHEDULER_KEY = web.AppKey("alert_scheduler", AlertScheduler)
 
@@ -79,55 +113,31 @@ def setup_alert_scheduler(app: web.Application, settings: Optional[AlertSettings
         return
     scheduler = AlertScheduler(app[SERVICES_KEY], alert_settings)
     app[SCHEDULER_KEY] = scheduler
-
-    async def on_startup(_app: web.Application) -> None:
-        scheduler.start()
-
-    async def on_shutdown(_app: web.Application) -> None:
-        await scheduler.stop()
-
-    app.on_startup.append(on_startup)
-    app.on_shutdown.append(on_shutdown)
+    scheduler.run_with(app)
 
 
-class MailSweeper:
+class MailSweeper(PeriodicTask):
     """Sends queued e-mail that its sender left behind (it died, or its send hung past the claim), every
-    `interval` seconds and once at start-up (backend/services/notify.py)."""
+    MAIL_SWEEP_SECONDS and once at start-up (backend/services/notify.py)."""
+
+    name = "mail-sweeper"
 
     def __init__(self, svc: Services, interval: float = MAIL_SWEEP_SECONDS) -> None:
+        super().__init__()
         self.svc = svc
         self.interval = interval
-        self._task: Optional[asyncio.Task[None]] = None
 
-    async def _loop(self) -> None:
-        while True:
-            try:
-                await deliver_queued(self.svc)
-            except Exception as exc:  # noqa: BLE001 - the loop must survive a database hiccup
-                log.error("queued e-mail run failed: %s", type(exc).__name__)
-            await asyncio.sleep(self.interval)
+    @property
+    def interval_seconds(self) -> float:
+        return self.interval
 
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._loop(), name="mail-sweeper")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+    async def tick(self) -> None:
+        try:
+            await deliver_queued(self.svc)
+        except Exception as exc:  # noqa: BLE001 - the loop must survive a database hiccup
+            log.error("queued e-mail run failed: %s", type(exc).__name__)
 
 
 def setup_mail_sweeper(app: web.Application) -> None:
     """Run the mail sweeper with the app (started on start-up, stopped on shutdown)."""
-    sweeper = MailSweeper(app[SERVICES_KEY])
-
-    async def on_startup(_app: web.Application) -> None:
-        sweeper.start()
-
-    async def on_shutdown(_app: web.Application) -> None:
-        await sweeper.stop()
-
-    app.on_startup.append(on_startup)
-    app.on_shutdown.append(on_shutdown)
+    MailSweeper(app[SERVICES_KEY]).run_with(app)
