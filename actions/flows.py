@@ -4,8 +4,8 @@ Filing (`action_file_case`) sends an idempotency key derived from the `idempoten
 body (`filing_key`). The slot is set when the summary is first shown, a turn before the user confirms, so it
 is already stored when the filing call goes out: a retry after an outage, or after any process died while
 the call was in flight (and the turn's events were lost), sends the same key, and the backend files the
-case exactly once. A corrected answer changes the body and so the key. The collected answers stay in their slots until the
-case is filed (the tracker store persists them), and are cleared afterwards.
+case exactly once. A corrected answer changes the body and so the key. The collected answers stay in their
+slots until the case is filed (the tracker store persists them), and are cleared afterwards.
 """
 
 from __future__ import annotations

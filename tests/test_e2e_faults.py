@@ -6,7 +6,6 @@ the person ends verified, and whatever they saw was in their language.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Iterator
 
 import pytest

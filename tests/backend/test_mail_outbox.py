@@ -3,8 +3,6 @@ the commit, and an e-mail whose sender died before sending it is sent by the swe
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from sqlalchemy import select
 
 from backend.models import QueuedEmail, VerificationCode
