@@ -10,7 +10,11 @@ PY := $(VENV)/bin/python
 RASA := $(VENV)/bin/rasa
 STAMP := $(VENV)/.installed
 MODEL := models/assistant.tar.gz
-TRAINING_INPUTS := $(shell find data -type f 2>/dev/null) domain.yml config.yml
+# The generator (scripts/gen_training_data.py) builds rules and stories from the forms, goals and questions in
+# actions/: an edit there alone must also re-check and retrain.
+GENERATOR_INPUTS := scripts/gen_training_data.py scripts/test_phrases.py actions/flow_config.py actions/goals.py \
+	$(wildcard actions/questions/*.py)
+TRAINING_INPUTS := $(shell find data -type f 2>/dev/null) domain.yml config.yml $(GENERATOR_INPUTS)
 
 export PYTHONDONTWRITEBYTECODE := 1
 # Rasa and TensorFlow are chatty at start-up; keep real warnings, drop the noise.
