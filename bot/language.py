@@ -7,11 +7,13 @@ How a message is judged (`detect`, `best_guess`): in sv, nb, da (Danish) or en. 
 Danish, but a conversation's language stays sv/nb/en: Danish writers are answered in Norwegian.
 1. Tokens that carry no language (e-mail addresses, URLs, case references, numbers, dates, button payloads
    such as "/request_access") are removed.
-2. Word evidence: distinctive function words and spellings per language from `bot/language_data/`
-   (Nynorsk and dialect spellings count as Norwegian; spellings without diacritics derived), plus letter
-   patterns (ä/ö vs æ/ø, "hv", "kk"/"ck", "th", "w").
+2. Word evidence: distinctive function words, chat words and phrases ("hej med dig", "i lige måde") per
+   language from `bot/language_data/` (Nynorsk and dialect spellings count as Norwegian; spellings without
+   diacritics derived), plus letter patterns (ä/ö vs æ/ø, "hv", "kk"/"ck", "th", "w"). A capital "I" in the
+   middle of an otherwise Scandinavian message is Danish "you" ("hvad gemmer I om mig?"), else English.
 3. Statistical evidence: pycld2 (Google's CLD2, its model is compiled into the wheel) restricted to our
-   languages (Norwegian and Nynorsk count as nb, Danish as da). langdetect, the named dependency, is used
+   languages (Norwegian and Nynorsk count as nb, Danish as da), weighed lower on 1-3 words, where it is
+   often wrong and one distinctive word should win. langdetect, the named dependency, is used
    as a second voice only for longer messages, where it is reliable, because on one- or two-word Nordic
    chat it is mostly wrong (see bench/bench_language.py) and it costs ~20 ms a message.
 4. Nordic letters (å/ø/æ/ä/ö in a word that is not a capitalised name mid-sentence) or Scandinavian
@@ -20,8 +22,9 @@ Danish, but a conversation's language stays sv/nb/en: Danish writers are answere
 The evidence is added up per language. Norwegian and Danish are one group for the confidence (their
 shared words would otherwise make a clear Nordic message look unsure); `confidence` is the best group's
 share against the runner-up. Within the group, a message is Danish only with Danish-only evidence
-("hvad", "gerne", "tak", "spørgsmål") and more of it than Norwegian: a Norwegian must not be told that
-they write Danish.
+("hvad", "gerne", "tak", "spørgsmål"), or words it shares with Swedish ("mig", "nej") together with words
+it shares with Norwegian ("jeg", "er": "det er mig"), and more of it than Norwegian: a Norwegian must not
+be told that they write Danish, and a word two languages share never decides alone.
 
 How a conversation's language is kept (`choose` / `choose_language`):
 - an explicit request in the text ("kan vi ta det på svenska?", "snakk norsk", "in English please") wins,
@@ -279,8 +282,12 @@ class _DanishTally:
             self.not_norwegian += da * factor
 
     @property
+    def combined(self) -> float:
+        return min(self.not_norwegian, self.not_swedish)
+
+    @property
     def total(self) -> float:
-        return self.only + min(self.not_norwegian, self.not_swedish)
+        return self.only + self.combined
 
 
 def _word_evidence(tokens: Iterable[Any]) -> Tuple[Dict[str, float], float]:
@@ -340,6 +347,8 @@ def _evidence_of(tokens: Iterable[Any]) -> _WordEvidence:
     danish_i = nordic >= NORDIC_RULES_OUT_ENGLISH and scores["en"] < nordic
     for _ in range(capital_i):
         add(_DANISH_CAPITAL_I if danish_i else _CAPITAL_I)
+    # The combination is evidence for Danish over both neighbours, beyond each word's own weight.
+    scores["da"] += danish.combined
     amount = sum(scores.values())
     return _WordEvidence(scores, amount, nordic, danish.total)
 
