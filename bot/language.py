@@ -241,6 +241,7 @@ _LETTER_PATTERNS: Tuple[Tuple[re.Pattern, Dict[str, float]], ...] = (
     (re.compile(r"(?:erna|arna|orna)$"), {"sv": 0.8}),
     (re.compile(r"(?:ene|ane)$"), {"nb": 0.4}),
     (re.compile(r"(?:erne|hed|heden|gning)$"), {"da": 0.6}),
+    (re.compile(r"igt$"), {"sv": 0.6, "da": 0.6}),  # "roligt", "hyggeligt": Norwegian writes "-ig"
     (re.compile(r"th"), {"en": 0.8}),
     (re.compile(r"w"), {"en": 0.8}),
     (re.compile(r"(?:ou|ea|ee|oo)"), {"en": 0.3}),
