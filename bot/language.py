@@ -7,11 +7,13 @@ How a message is judged (`detect`, `best_guess`): in sv, nb, da (Danish) or en. 
 Danish, but a conversation's language stays sv/nb/en: Danish writers are answered in Norwegian.
 1. Tokens that carry no language (e-mail addresses, URLs, case references, numbers, dates, button payloads
    such as "/request_access") are removed.
-2. Word evidence: distinctive function words and spellings per language from `bot/language_data/`
-   (Nynorsk and dialect spellings count as Norwegian; spellings without diacritics derived), plus letter
-   patterns (ä/ö vs æ/ø, "hv", "kk"/"ck", "th", "w").
+2. Word evidence: distinctive function words, chat words and phrases ("hej med dig", "i lige måde") per
+   language from `bot/language_data/` (Nynorsk and dialect spellings count as Norwegian; spellings without
+   diacritics derived), plus letter patterns (ä/ö vs æ/ø, "hv", "kk"/"ck", "th", "w"). A capital "I" in the
+   middle of an otherwise Scandinavian message is Danish "you" ("hvad gemmer I om mig?"), else English.
 3. Statistical evidence: pycld2 (Google's CLD2, its model is compiled into the wheel) restricted to our
-   languages (Norwegian and Nynorsk count as nb, Danish as da). langdetect, the named dependency, is used
+   languages (Norwegian and Nynorsk count as nb, Danish as da), weighed lower on 1-3 words, where it is
+   often wrong and one distinctive word should win. langdetect, the named dependency, is used
    as a second voice only for longer messages, where it is reliable, because on one- or two-word Nordic
    chat it is mostly wrong (see bench/bench_language.py) and it costs ~20 ms a message.
 4. Nordic letters (å/ø/æ/ä/ö in a word that is not a capitalised name mid-sentence) or Scandinavian
@@ -20,8 +22,9 @@ Danish, but a conversation's language stays sv/nb/en: Danish writers are answere
 The evidence is added up per language. Norwegian and Danish are one group for the confidence (their
 shared words would otherwise make a clear Nordic message look unsure); `confidence` is the best group's
 share against the runner-up. Within the group, a message is Danish only with Danish-only evidence
-("hvad", "gerne", "tak", "spørgsmål") and more of it than Norwegian: a Norwegian must not be told that
-they write Danish.
+("hvad", "gerne", "tak", "spørgsmål"), or words it shares with Swedish ("mig", "nej") together with words
+it shares with Norwegian ("jeg", "er": "det er mig"), and more of it than Norwegian: a Norwegian must not
+be told that they write Danish, and a word two languages share never decides alone.
 
 How a conversation's language is kept (`choose` / `choose_language`):
 - an explicit request in the text ("kan vi ta det på svenska?", "snakk norsk", "in English please") wins,
@@ -119,6 +122,7 @@ class _Token:
     word: str  # lower-cased
     raw: str  # as written
     name_like: bool  # capitalised in the middle of a sentence ("Jørgen", "Tromsø"): probably a name
+    sentence_start: bool = False  # first word of a sentence ("I dag ...": Nordic "in", not Danish "you")
 
 
 def _tokens(text: str) -> List[_Token]:
@@ -128,7 +132,7 @@ def _tokens(text: str) -> List[_Token]:
         raw = match.group(0)
         capitalised = len(raw) > 1 and raw[0].isupper() and raw[1:] == raw[1:].lower()
         sentence_start = bool(_SENTENCE_END_RE.search(cleaned[: match.start()]))
-        found.append(_Token(raw.lower(), raw, capitalised and not sentence_start))
+        found.append(_Token(raw.lower(), raw, capitalised and not sentence_start, sentence_start))
     return found
 
 
@@ -153,7 +157,8 @@ def _read_list(name: str, languages: Sequence[str]) -> Dict[str, Dict[str, float
         if not line:
             continue
         parts = line.split()
-        word = unicodedata.normalize("NFC", parts[0].lower())
+        # "hej_med_dig": a phrase of several words (matched on consecutive words, see _evidence_of)
+        word = unicodedata.normalize("NFC", parts[0].lower()).replace("_", " ")
         weights = [float(p) for p in parts[1:]] or [1.0]
         if len(weights) == 1:
             weights = weights * len(languages)
@@ -208,9 +213,20 @@ def _lexicon() -> Dict[str, Dict[str, float]]:
     return lexicon
 
 
+# Longest phrase of the word lists, in words ("tak_skal_du_have").
+MAX_PHRASE_WORDS = 4
+
+
+@functools.lru_cache(maxsize=1)
+def _phrases() -> Dict[str, Dict[str, float]]:
+    """The word lists' phrases ("hej med dig", "i lige måde"): evidence on top of their words' own."""
+    return {entry: weights for entry, weights in _lexicon().items() if " " in entry}
+
+
 # "i" is English "I" when written as a capital (or Danish "I", you), and "in" in all Nordic languages:
 # lower-case "i" is typed in English chat too, so it says little.
 _CAPITAL_I = {"en": 1.5, "da": 0.5}
+_DANISH_CAPITAL_I = {"da": 2.5}
 _LOWER_I = {"sv": 0.6, "nb": 0.6, "da": 0.6, "en": 0.6}
 
 # Letter patterns: (regex on a single word, {language: weight}). Weak on purpose: tie-breakers.
@@ -225,6 +241,7 @@ _LETTER_PATTERNS: Tuple[Tuple[re.Pattern, Dict[str, float]], ...] = (
     (re.compile(r"(?:erna|arna|orna)$"), {"sv": 0.8}),
     (re.compile(r"(?:ene|ane)$"), {"nb": 0.4}),
     (re.compile(r"(?:erne|hed|heden|gning)$"), {"da": 0.6}),
+    (re.compile(r"igt$"), {"sv": 0.6, "da": 0.6}),  # "roligt", "hyggeligt": Norwegian writes "-ig"
     (re.compile(r"th"), {"en": 0.8}),
     (re.compile(r"w"), {"en": 0.8}),
     (re.compile(r"(?:ou|ea|ee|oo)"), {"en": 0.3}),
@@ -243,6 +260,37 @@ class _WordEvidence:
     danish: float  # evidence for Danish over Norwegian
 
 
+class _DanishTally:
+    """Danish-only evidence. A word Danish shares with Swedish ("mig", "hej", "nej") rules Norwegian out but
+    not Swedish, one it shares with Norwegian ("jeg", "ikke", "er") rules Swedish out but not Norwegian:
+    neither decides alone, but the two together ("det er mig", "send mig en kopi") leave only Danish."""
+
+    def __init__(self) -> None:
+        self.only = 0.0  # Danish-only words, and the Danish surplus of nb+da words ("ved")
+        self.not_norwegian = 0.0  # Danish weight of words shared with Swedish only
+        self.not_swedish = 0.0  # Danish weight of words shared with Norwegian only
+
+    def add(self, weights: Mapping[str, float], factor: float) -> None:
+        da, nb, sv = weights.get("da", 0.0), weights.get("nb", 0.0), weights.get("sv", 0.0)
+        if da <= 0:
+            return
+        if sv <= 0 and nb <= 0:
+            self.only += da * factor
+        elif sv <= 0:
+            self.only += max(0.0, da - nb) * factor
+            self.not_swedish += da * factor
+        elif nb <= 0:
+            self.not_norwegian += da * factor
+
+    @property
+    def combined(self) -> float:
+        return min(self.not_norwegian, self.not_swedish)
+
+    @property
+    def total(self) -> float:
+        return self.only + self.combined
+
+
 def _word_evidence(tokens: Iterable[Any]) -> Tuple[Dict[str, float], float]:
     """Per-language evidence from the word lists and letter patterns, and how much evidence there is
     (tokens: lower-case words, or _Token)."""
@@ -253,18 +301,34 @@ def _word_evidence(tokens: Iterable[Any]) -> Tuple[Dict[str, float], float]:
 def _evidence_of(tokens: Iterable[Any]) -> _WordEvidence:
     lexicon = _lexicon()
     scores = {lang: 0.0 for lang in DETECTED}
-    nordic = danish = 0.0
+    nordic = 0.0
+    danish = _DanishTally()
 
     def add(weights: Mapping[str, float], factor: float = 1.0) -> None:
-        nonlocal danish
         for lang, weight in weights.items():
             scores[lang] += weight * factor
-        danish += max(0.0, weights.get("da", 0.0) - weights.get("nb", 0.0)) * factor
+        danish.add(weights, factor)
 
-    for item in tokens:
-        token = item if isinstance(item, _Token) else _Token(str(item), str(item), False)
+    tokens = [item if isinstance(item, _Token) else _Token(str(item), str(item), False) for item in tokens]
+    # Phrases ("hej med dig" is Danish, a Swede says "hej på dig") count on top of their words.
+    phrases = _phrases()
+    lowered = [token.word for token in tokens]
+    for size in range(2, MAX_PHRASE_WORDS + 1):
+        for start in range(len(lowered) - size + 1):
+            known = phrases.get(" ".join(lowered[start:start + size]))
+            if known:
+                add(known)
+                if "en" not in known:
+                    nordic += max(known.values())
+    capital_i = 0
+    for token in tokens:
         if token.word == "i":
-            add(_CAPITAL_I if token.raw == "I" else _LOWER_I)
+            if token.raw == "I" and not token.sentence_start:
+                capital_i += 1  # judged below, once the rest of the message is known
+            elif token.raw == "I":
+                add(_CAPITAL_I)
+            else:
+                add(_LOWER_I)
             continue
         known = lexicon.get(token.word)
         if known:
@@ -279,8 +343,15 @@ def _evidence_of(tokens: Iterable[Any]) -> _WordEvidence:
         for pattern, weights in _LETTER_PATTERNS:
             if pattern.search(token.word):
                 add(weights, factor)
+    # "I" is English "I", or Danish "I" (you, plural: "hvad gemmer I om mig?"), which is what it is in a
+    # message that is otherwise clearly Scandinavian.
+    danish_i = nordic >= NORDIC_RULES_OUT_ENGLISH and scores["en"] < nordic
+    for _ in range(capital_i):
+        add(_DANISH_CAPITAL_I if danish_i else _CAPITAL_I)
+    # The combination is evidence for Danish over both neighbours, beyond each word's own weight.
+    scores["da"] += danish.combined
     amount = sum(scores.values())
-    return _WordEvidence(scores, amount, nordic, danish)
+    return _WordEvidence(scores, amount, nordic, danish.total)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -353,6 +424,9 @@ def langdetect_language(text: str) -> Optional[str]:
 
 # Weights of the statistical voices relative to one distinctive word (measured on tests/language_eval).
 CLD2_WEIGHT = 2.5
+# On 1-3 words CLD2 is right only about three times in four (bench/bench_language.py): there it breaks ties
+# and speaks for words the lists do not know, but does not outvote one distinctive word.
+CLD2_SHORT_WEIGHT = 1.5
 LANGDETECT_WEIGHT = 1.5
 LANGDETECT_MIN_WORDS = 6
 # How much CLD2's "Danish, not Norwegian" counts as Danish-only word evidence (see MIN_DANISH_EVIDENCE).
@@ -386,7 +460,7 @@ def _analyse(text: str) -> _Analysis:
     clean = " ".join(token.word for token in tokens)
     not_english = found.nordic >= NORDIC_RULES_OUT_ENGLISH
     cld2 = cld2_scores(clean)
-    voices = [(CLD2_WEIGHT, cld2)]
+    voices = [(CLD2_SHORT_WEIGHT if len(tokens) < MIN_WORDS_TO_SWITCH else CLD2_WEIGHT, cld2)]
     if len(tokens) >= LANGDETECT_MIN_WORDS:
         voices.append((LANGDETECT_WEIGHT, langdetect_scores(clean)))
     for weight, shares in voices:

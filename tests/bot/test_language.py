@@ -161,6 +161,91 @@ def test_swedish_is_not_called_danish(text: str) -> None:
     assert best_guess(text) == "sv"
 
 
+# Short replies (issue 9 item 4): distinctive words and phrases decide, words two languages share do not.
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "tak skal du have", "hej med dig", "nej tak", "ja, det er mig", "send mig en kopi", "hvilke data har I?",
+        "det ved jeg ikke", "ved ikke", "et øjeblik", "nej det tror jeg ikke", "jeg vil gerne", "hvad mener du",
+        "i lige måde", "hav en god dag", "slet mine data", "godmorgen", "tak for hjaelpen", "jeg gider ikke",
+    ],
+)
+def test_short_danish_replies_are_danish(text: str) -> None:
+    assert best_guess(text) == "da"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "hej igen", "mig igen", "hej på dig", "radera mig", "tjena", "tjenare", "inga problem", "ingen fara",
+        "varfor", "oj, skrev fel", "inget mer", "toppen", "hallå?", "vad är er adress",
+    ],
+)
+def test_short_swedish_replies_stay_swedish(text: str) -> None:
+    """Danish shares "hej", "mig", "dig", "nej", "igen" with Swedish: alone they leave the message Swedish."""
+    assert best_guess(text) == "sv"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["god kveld", "heisann", "neida", "jada", "null stress", "ingen problem", "ka skjer?", "æ skjønne ikkje",
+     "kva skjer no?", "det va alt", "nei da", "meg?"],
+)
+def test_short_norwegian_and_dialect_replies_are_never_english_or_danish(text: str) -> None:
+    assert best_guess(text) == "nb"
+
+
+def test_swedish_and_norwegian_words_are_not_english() -> None:
+    assert best_guess("god natt") in ("sv", "nb")  # the same in both
+
+
+@pytest.mark.parametrize(
+    "text", ["hvorfor ikke", "jeg forstår", "selvfølgelig", "det passer ikke", "er du en robot?", "hvorfor?"]
+)
+def test_danish_that_is_also_good_norwegian_is_read_as_norwegian(text: str) -> None:
+    """Nothing in these rules Norwegian out: the writer gets Norwegian (as a Dane would) without being told
+    that they write Danish."""
+    assert best_guess(text) == "nb"
+    chosen = choose(None, text, None)
+    assert (chosen.language, chosen.danish) == ("nb", False)
+
+
+def test_shared_words_alone_do_not_make_danish() -> None:
+    # "mig" rules Norwegian out, "jeg"/"er" rule Swedish out: only together do they leave Danish.
+    assert best_guess("mig") == "sv"
+    assert best_guess("jeg") == "nb"
+    assert best_guess("det er mig") == "da"
+    assert language._evidence_of(language._tokens("mig")).danish == 0.0
+    assert language._evidence_of(language._tokens("jeg er")).danish == 0.0
+    assert language._evidence_of(language._tokens("det er mig")).danish > 0.0
+
+
+def test_capital_i_is_danish_you_only_mid_sentence_in_a_nordic_message() -> None:
+    assert best_guess("hvad gemmer I om mig?") == "da"
+    assert best_guess("I morgen vil jeg slette kontoen min") == "nb"  # "I" = "in" at the start of a sentence
+    assert best_guess("Can I delete it?") == "en"
+    assert best_guess("I need help") == "en"
+
+
+def test_phrases_of_the_word_lists_count_only_on_consecutive_words() -> None:
+    phrases = language._phrases()
+    assert "hej med dig" in phrases and "tak skal du have" in phrases
+    with_phrase = language._analyse("hej med dig").evidence["da"]
+    apart = language._analyse("dig med hej").evidence["da"]
+    assert with_phrase > apart
+
+
+@pytest.mark.parametrize(
+    "previous, text",
+    [("sv", "tak"), ("sv", "hej med dig"), ("nb", "tack"), ("nb", "tjena"), ("en", "ja tak"), ("sv", "et øjeblik"),
+     ("en", "god kveld"), ("sv", "ved ikke")],
+)
+def test_short_replies_never_switch_the_conversation(previous: str, text: str) -> None:
+    assert choose(previous, text, None) == language.Choice(previous, "previous")
+
+
 def test_detector_codes_keep_danish_apart() -> None:
     assert language._LANGDETECT_TO_OURS["da"] == "da"
     assert language._LANGDETECT_TO_OURS["no"] == "nb"
