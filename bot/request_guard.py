@@ -1,5 +1,7 @@
 """The request guard, as an NLU component: a case-opening intent whose object is not personal data becomes
-`customer_service` or `out_of_scope` (the rule and its word lists: bot/request_rules.py).
+`customer_service` or `out_of_scope`, and a request named by its object or act in words (leaving the
+recruitment database, "Klage: ...") takes the place of the neighbour the classifier chose (the rules and their
+word lists: bot/request_rules.py).
 
 config.yml: `- name: bot.request_guard.RequestGuard`, after the intent classifiers and the response
 selector and before the FallbackClassifier (which then judges the guarded ranking).
@@ -17,11 +19,12 @@ from bot.request_rules import (
     guard_ranking,
     guarded_intent,
     names_personal_data,
+    promote_named_request,
 )
 
 # The rule's names are importable from here too (the component and its rule read as one thing to callers).
 __all__ = ["RequestGuard", "CUSTOMER_SERVICE", "ERASING_VERBS", "OUT_OF_SCOPE", "erasure_said_as_access",
-           "guard_ranking", "guarded_intent", "names_personal_data"]
+           "guard_ranking", "guarded_intent", "names_personal_data", "promote_named_request"]
 
 try:  # The Rasa component; the rule above stays importable without Rasa (action server, CLI, tests).
     from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -64,6 +67,10 @@ if DefaultV1Recipe is not None:
                     new_intent = {"name": "request_erasure", "confidence": float(new_intent.get("confidence") or 0.0)}
                     ranking = [new_intent] + [r for r in ranking if r.get("name") != "request_erasure"]
                     removed = "request_access"
+                named = promote_named_request(new_intent, ranking, text)
+                if named is not None:
+                    removed = new_intent.get("name")
+                    new_intent, ranking = named
                 if removed:
                     message.set(INTENT, new_intent, add_to_output=True)
                     message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)

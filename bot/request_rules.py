@@ -281,3 +281,78 @@ def guard_ranking(
     confidence = max(float(intent.get("confidence") or 0.0), float(own["confidence"]) if own else 0.0)
     new_top = {"name": replacement, "confidence": confidence}
     return new_top, [new_top, *kept], name
+
+
+# Some requests are named by their object or their act whatever else the message says, and the classifier,
+# which weighs every word, spreads them over neighbours:
+# - leaving the recruitment database is filed by the application-withdrawal flow (its target question offers
+#   the database), though it reads as a consent withdrawal, an erasure or a question about the database;
+# - "Klage: ..." / "I'd like to lodge a complaint. ..." is a complaint even when what it describes is an
+#   incident (a list of participants sent openly) or a policy topic (cookies). A complaint to the supervisory
+#   authority is not ours to file: the complaint-routes answer names them.
+RECRUITMENT_DATABASE_OBJECTS: Tuple[str, ...] = (
+    "rekryteringsdatabas", "rekrutteringsdatabas", "rekrutteringsbas", "rekryteringsbas", "recruitment database",
+    "recruitment base", "recruitment register", "recruitment pool", "recruiting database", "candidate database",
+    "kandidatdatabas", "kandidatbank", "talangbank", "talentbank", "talent pool", "talent database",
+    "som jobbsokande", "som jobbsoker", "som arbeidssoker", "som kandidat", "as a job seeker", "as a jobseeker",
+    "as a candidate",
+)
+LEAVING_WORDS: Tuple[str, ...] = ERASING_VERBS + (
+    "dra tillbaka", "dra tilbake", "trekk", "trakk", "aterkall", "aterta", "withdraw", "revoke", "avregistr",
+    "avslut", "ut av", "ut ur", "ut fra", "out of", "unregister", "deregister", "sluta", "slutar", "slutte",
+    "inte langre", "inte vara", "ikke lenger", "ikkje lenger", "ikke vaere", "no longer", "not be registered",
+    "stop", "leave", "off your", "off the", "opt out",
+)
+COMPLAINT_ACTS: Tuple[str, ...] = (
+    "vill klaga", "vil klage", "ville klage", "klagar pa", "klager pa", "lamna ett klagomal", "lamna klagomal",
+    "klage pa", "sende en klage", "levere en klage", "formell klage", "want to complain", "like to complain",
+    "wish to complain", "lodge a complaint", "file a complaint", "make a complaint", "formal complaint",
+    "raise a complaint", "submit a complaint",
+)
+COMPLAINT_HEADINGS: Tuple[str, ...] = ("klage", "klagomal", "complaint", "reklamation")
+SUPERVISORY_AUTHORITY_WORDS: Tuple[str, ...] = (
+    "imy", "integritetsskyddsmyndighet", "datatilsyn", "tilsynsmyndighet", "tillsynsmyndighet",
+    "supervisory authority", "data protection authority", "authority", "myndighet", "ombudsman",
+)
+# "Where / how can I complain?" asks for the routes (answered with the authorities named), it files nothing.
+ROUTE_QUESTION_WORDS = frozenset({"var", "vart", "hvor", "kvar", "kor", "where", "how", "hur", "hvordan", "korleis",
+                                  "vem", "hvem", "who", "kan", "can", "could"})
+# Intents the named request may replace: its neighbours, never a report or a status check of another case.
+NAMED_REQUEST_REPLACES: Dict[str, FrozenSet[str]] = {
+    "withdraw_application": frozenset({"withdraw_consent", "request_erasure", "request_restriction",
+                                       "request_objection", "faq", "out_of_scope", "customer_service"}),
+    "file_complaint": frozenset({"report_incident", "report_misconduct", "faq", "customer_service",
+                                 "out_of_scope"}),
+}
+NAMED_REQUEST_NEIGHBOURS: Dict[str, FrozenSet[str]] = {
+    "withdraw_application": frozenset({"withdraw_consent", "request_erasure"}),
+    "file_complaint": frozenset({"report_incident", "report_misconduct"}),
+}
+
+
+def request_named_in_words(text: str) -> Optional[str]:
+    """The request intent the message names by its object or act (see above), or None."""
+    words, joined = words_of(text)
+    if any(f" {o}" in joined for o in RECRUITMENT_DATABASE_OBJECTS) and _matches(words, joined, LEAVING_WORDS):
+        return "withdraw_application"
+    heading = bool(words) and words[0] in COMPLAINT_HEADINGS and re.match(r"\s*\w+\s*[:!-]", fold(text)) is not None
+    if (heading or any(f" {act}" in joined for act in COMPLAINT_ACTS)) and not _matches(
+            words, joined, SUPERVISORY_AUTHORITY_WORDS) and not ROUTE_QUESTION_WORDS & set(words[:4]):
+        return "file_complaint"
+    return None
+
+
+def promote_named_request(
+    intent: Dict[str, Any], ranking: List[Dict[str, Any]], text: str
+) -> Optional[Tuple[Dict[str, Any], List[Dict[str, Any]]]]:
+    """(intent, ranking) with the named request on top, or None when the message names none or the
+    classifier's intent is not one it may replace. The replaced intent and the named request's close
+    neighbours leave the ranking: they are the same request in other words, and left in they would make the
+    FallbackClassifier call the message ambiguous. The request takes the replaced intent's confidence."""
+    named = request_named_in_words(text)
+    replaced = intent.get("name")
+    if named is None or replaced not in NAMED_REQUEST_REPLACES[named]:
+        return None
+    dropped = NAMED_REQUEST_NEIGHBOURS[named] | {replaced, named}
+    top = {"name": named, "confidence": float(intent.get("confidence") or 0.0)}
+    return top, [top, *(r for r in ranking if r.get("name") not in dropped)]

@@ -114,3 +114,54 @@ def test_an_access_prediction_with_an_erasing_verb_is_erasure(text: str, erasure
     ranking = [{"name": "request_access", "confidence": 0.7}, {"name": "request_erasure", "confidence": 0.24}]
     found = erasure_said_as_access({"name": "request_access", "confidence": 0.7}, ranking, text)
     assert (found is not None) is erasure
+
+
+@pytest.mark.parametrize("text", [
+    "Hej, jag registrerade mig i er rekryteringsdatabas men vill dra tillbaka det nu",
+    "snälla ta bort mig ur talangbanken",
+    "jeg vil ikke lenger være registrert hos dere som jobbsøker",
+    "ka må æ gjør for å komme ut av rekrutteringsbasen dokkers",
+    "please delete me from your recruitment database",
+    "I no longer want to be in the talent pool",
+])
+def test_leaving_the_recruitment_database_is_the_application_withdrawal(text: str) -> None:
+    from bot.request_rules import promote_named_request
+
+    intent = {"name": "withdraw_consent", "confidence": 0.45}
+    ranking = [intent, {"name": "withdraw_application", "confidence": 0.4}, {"name": "request_erasure", "confidence": 0.1},
+               {"name": "faq", "confidence": 0.05}]
+    top, new_ranking = promote_named_request(intent, ranking, text)
+    assert top == {"name": "withdraw_application", "confidence": 0.45}
+    assert [r["name"] for r in new_ranking] == ["withdraw_application", "faq"]  # no near tie left for the fallback
+
+
+@pytest.mark.parametrize("text", [
+    "Klage: dere viser meg annonser selv om jeg avslo alle cookies",
+    "Klagomål! ni skickade min adress till alla deltagare",
+    "I'd like to lodge a complaint. The organiser emailed everyone's addresses openly.",
+    "jag vill klaga på hur ni hanterade mina uppgifter",
+])
+def test_a_complaint_said_in_words_is_a_complaint(text: str) -> None:
+    from bot.request_rules import promote_named_request
+
+    intent = {"name": "report_incident", "confidence": 0.6}
+    ranking = [intent, {"name": "file_complaint", "confidence": 0.3}, {"name": "report_misconduct", "confidence": 0.05}]
+    top, new_ranking = promote_named_request(intent, ranking, text)
+    assert top["name"] == "file_complaint" and [r["name"] for r in new_ranking] == ["file_complaint"]
+
+
+@pytest.mark.parametrize("intent_name,text", [
+    ("faq", "how long am I kept in the recruitment database?"),
+    ("faq", "what is in the recruitment database about me?"),
+    ("faq", "where can I complain if I'm not happy?"),
+    ("faq", "var kan jag lämna ett klagomål?"),
+    ("faq", "I want to complain to Datatilsynet about you"),
+    ("report_incident", "a complaint about a data leak, where do I go"),
+    ("check_case_status", "any news on my complaint about the recruitment database? I asked you to delete me"),
+    ("report_incident", "I sent the customer list to the wrong person, klage from the customer expected"),
+])
+def test_named_requests_leave_questions_routes_and_other_goals_alone(intent_name: str, text: str) -> None:
+    from bot.request_rules import promote_named_request
+
+    intent = {"name": intent_name, "confidence": 0.9}
+    assert promote_named_request(intent, [intent], text) is None
