@@ -242,7 +242,7 @@ def render_staff_alert(
     ref = reference
     extra: list[str] = []
     if kind == "new_case":
-        subject = _alert_text("new_case.subject", lang, ref=ref, case_type=case_type, type_name=case_type_name(case_type, lang))
+        subject = _alert_text("new_case.subject", lang, ref=ref, type_name=case_type_name(case_type, lang))
         intro = _alert_text("new_case.intro", lang)
     elif kind == "rights_due_soon":
         days = max(days_left or 0, 0)
