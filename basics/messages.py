@@ -10,6 +10,8 @@ define the same key. Placeholders are `str.format` fields ("{ref}"), the same in
 Why YAML and not gettext: the product's own data (knowledge/, domain.yml) is YAML already, a native reviewer
 edits one file per language, and the checks that matter (same keys, same placeholders) are a short test.
 
+After editing a catalogue: `python -m basics.messages` lists what is wrong (the same checks as the test).
+
 Look-up: `message(language, key, **values)`; `message_table(prefix)` gives {rest of key: {language: text}}
 for the modules that keep a table shape (actions/texts.py, backend/pages/i18n.py, ...). There is no fallback
 between languages here: a missing key or an unknown language is a KeyError (a test finds it, not a reader);
@@ -18,16 +20,19 @@ the callers map an unknown language to English first, as they always have (`norm
 
 from __future__ import annotations
 
+import string
+import sys
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Dict, Mapping, Optional, Tuple
+from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Tuple
 
 import yaml
 
 from basics.languages import LANGUAGES
 
-__all__ = ["MESSAGES_DIR", "catalogue", "load_catalogue_dir", "message", "message_table"]
+__all__ = ["MESSAGES_DIR", "catalogue", "check_catalogues", "load_catalogue_dir", "message", "message_table",
+           "placeholders"]
 
 # Next to the packages, so a checkout, an editable install and an installed wheel (pyproject.toml ships
 # messages/ as package data beside basics/) all find it; never relative to the working directory.
@@ -84,3 +89,56 @@ def message_table(prefix: str, languages: Optional[Tuple[str, ...]] = None) -> D
     if not keys:
         raise KeyError(prefix)
     return {key[len(start):]: {lang: catalogue(lang)[key] for lang in languages} for key in keys}
+
+
+def placeholders(text: str) -> FrozenSet[str]:
+    """The str.format fields of a text ("{ref}", "{n}", "{h:>3}" -> {"ref", "n", "h:>3"}); ValueError for a
+    stray brace."""
+    return frozenset(
+        f"{name}{'!' + conversion if conversion else ''}{':' + spec if spec else ''}"
+        for _, name, spec, conversion in string.Formatter().parse(text) if name is not None
+    )
+
+
+def check_catalogues(root: Path = MESSAGES_DIR) -> List[str]:
+    """What is wrong with the catalogues under `root`, one line each (empty: all good): a language directory
+    missing or with other files than English, a file that does not load, a key missing in a language, a
+    text with other placeholders than English's, an empty text."""
+    problems: List[str] = []
+    loaded: Dict[str, Dict[str, str]] = {}
+    files = {lang: sorted(p.name for p in (root / lang).glob("*.yml")) for lang in LANGUAGES}
+    for lang in LANGUAGES:
+        if files[lang] != files["en"]:
+            problems.append(f"{lang}: files {files[lang]} differ from en's {files['en']}")
+        try:
+            loaded[lang] = load_catalogue_dir(root / lang)
+        except (OSError, ValueError, yaml.YAMLError) as error:  # one line per broken directory is enough
+            problems.append(f"{lang}: {' '.join(str(error).split())}")
+    reference = loaded.get("en", {})
+    for lang, texts in loaded.items():
+        for key in reference.keys() - texts.keys():
+            problems.append(f"{lang}: {key} is missing")
+        for key in texts.keys() - reference.keys():
+            problems.append(f"{lang}: {key} is not in en")
+        for key, text in texts.items():
+            if not text.strip():
+                problems.append(f"{lang}: {key} is empty")
+            try:
+                fields = placeholders(text)
+            except ValueError as error:
+                problems.append(f"{lang}: {key}: {error} (write a literal brace as {{{{ or }}}})")
+                continue
+            if key in reference and lang != "en":
+                try:
+                    expected = placeholders(reference[key])
+                except ValueError:
+                    continue  # reported for en
+                if fields != expected:
+                    problems.append(f"{lang}: {key} has placeholders {sorted(fields)}, en has {sorted(expected)}")
+    return sorted(problems)
+
+
+if __name__ == "__main__":
+    found = check_catalogues()
+    print("\n".join(found) if found else f"catalogues in {MESSAGES_DIR}: no problems")
+    sys.exit(1 if found else 0)

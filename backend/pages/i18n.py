@@ -82,7 +82,7 @@ def choose_language(cookie: Optional[str], accept_language: Optional[str], defau
 
 @dataclass(frozen=True)
 class Translator:
-    """The texts of one language. `tr("key", name=value)`; `tr.n("key", count)` picks `.one` / `.other`."""
+    """The texts of one language. `tr(key, name=value)`; `tr.n(key, count)` picks `.one` / `.other`."""
 
     lang: str = DEFAULT_LANGUAGE
 
