@@ -6,6 +6,8 @@ Each e-mail carries only what it is for: a code e-mail holds the code and the re
 waiting" e-mail holds no message text. Codes are never put in subjects (subjects show on lock screens).
 Dates are written the way each language writes them and in the case's local time zone.
 
+The texts are in messages/<language>/email.yml (basics/messages.py); this module assembles them.
+
 `render(template, language, **context) -> (subject, body)`; unknown language -> English, unknown
 template -> KeyError, missing context -> ValueError naming the missing fields.
 """
@@ -17,7 +19,8 @@ from datetime import date, datetime
 
 from backend.deadlines import zone_for
 from basics.dates import format_day
-from basics.languages import normalise_language
+from basics.languages import LANGUAGES, normalise_language
+from basics.messages import message, message_table
 
 __all__ = [
     "CASE_TYPE_NAMES",
@@ -31,65 +34,16 @@ __all__ = [
     "supervisory_authority",
 ]
 
+# Language -> case type -> name (messages/<language>/email.yml, email.case_type.*).
 CASE_TYPE_NAMES: dict[str, dict[str, str]] = {
-    "sv": {
-        "access": "begäran om tillgång till personuppgifter (registerutdrag)",
-        "rectification": "begäran om rättelse av personuppgifter",
-        "erasure": "begäran om radering av personuppgifter",
-        "restriction": "begäran om begränsning av behandling",
-        "objection": "invändning mot behandling av personuppgifter",
-        "portability": "begäran om dataportabilitet",
-        "consent_withdrawal": "återkallelse av samtycke",
-        "application_withdrawal": "återkallelse av jobbansökan",
-        "recruitment_consent_withdrawal": "återkallelse av samtycke till rekryteringsdatabasen",
-        "incident": "anmälan om personuppgiftsincident",
-        "misconduct": "anmälan om missförhållanden",
-        "complaint": "klagomål om hur vi hanterar personuppgifter",
-    },
-    "nb": {
-        "access": "forespørsel om innsyn i personopplysninger",
-        "rectification": "forespørsel om retting av personopplysninger",
-        "erasure": "forespørsel om sletting av personopplysninger",
-        "restriction": "forespørsel om begrenset behandling",
-        "objection": "protest mot behandling av personopplysninger",
-        "portability": "forespørsel om dataportabilitet",
-        "consent_withdrawal": "tilbaketrekking av samtykke",
-        "application_withdrawal": "tilbaketrekking av jobbsøknad",
-        "recruitment_consent_withdrawal": "tilbaketrekking av samtykke til rekrutteringsdatabasen",
-        "incident": "melding om avvik (brudd på personopplysningssikkerheten)",
-        "misconduct": "varsel om kritikkverdige forhold",
-        "complaint": "klage på hvordan vi behandler personopplysninger",
-    },
-    "en": {
-        "access": "request for access to personal data",
-        "rectification": "request to correct personal data",
-        "erasure": "request to erase personal data",
-        "restriction": "request to restrict processing",
-        "objection": "objection to the processing of personal data",
-        "portability": "request for data portability",
-        "consent_withdrawal": "withdrawal of consent",
-        "application_withdrawal": "withdrawal of a job application",
-        "recruitment_consent_withdrawal": "withdrawal of consent to the recruitment database",
-        "incident": "personal data incident report",
-        "misconduct": "report of misconduct",
-        "complaint": "complaint about how we handle personal data",
-    },
+    lang: {case_type: names[lang] for case_type, names in message_table("email.case_type").items()}
+    for lang in LANGUAGES
 }
 
-_SIGNATURE = {
-    "sv": "Vänliga hälsningar\nIntegritetsteamet",
-    "nb": "Vennlig hilsen\nPersonvernteamet",
-    "en": "Kind regards\nThe privacy team",
-}
 
-_AUTOMATED_NOTE = {
-    "sv": "Det här är ett automatiskt meddelande. Svara inte på det; använd assistenten på vår webbplats "
-          "eller i Teams om du har frågor.",
-    "nb": "Dette er en automatisk melding. Ikke svar på den; bruk assistenten på nettsiden vår eller i "
-          "Teams hvis du har spørsmål.",
-    "en": "This is an automated message. Please do not reply; use the assistant on our website or in "
-          "Teams if you have questions.",
-}
+def _text(key: str, lang: str, **values: object) -> str:
+    """One e-mail text (`email.<key>` in the catalogue); `lang` is already one of LANGUAGES."""
+    return message(lang, f"email.{key}", **values)
 
 
 def case_type_name(case_type: str, language: str) -> str:
@@ -121,71 +75,37 @@ def format_datetime(dt: datetime, language: str, country: str | None = None) -> 
         raise TypeError("format_datetime needs a datetime")
     lang = normalise_language(language)
     day = format_day(local, lang)
-    zone = local.tzname() or ""
-    if lang in ("sv", "nb"):
-        return f"{day} kl. {local:%H.%M} ({zone})"
-    return f"{day}, {local:%H:%M} ({zone})"
+    return _text("format.datetime", lang, day=day, hour=f"{local:%H}", minute=f"{local:%M}",
+                 zone=local.tzname() or "")
 
 
-_AUTHORITIES: dict[str, dict[str, str]] = {
-    "NO": {"sv": "Datatilsynet i Norge", "nb": "Datatilsynet",
-           "en": "Datatilsynet (the Norwegian Data Protection Authority)"},
-    "SE": {"sv": "Integritetsskyddsmyndigheten (IMY)", "nb": "Integritetsskyddsmyndigheten (IMY) i Sverige",
-           "en": "IMY (the Swedish Authority for Privacy Protection)"},
-    "DK": {"sv": "Datatilsynet i Danmark", "nb": "Datatilsynet i Danmark",
-           "en": "Datatilsynet (the Danish Data Protection Agency)"},
-}
-_ANY_AUTHORITY = {"sv": "dataskyddsmyndigheten", "nb": "datatilsynsmyndigheten",
-                  "en": "the data protection authority"}
+# The countries whose authority the catalogue names (email.authority.<country>); any other: email.authority.any.
+_AUTHORITY_COUNTRIES = ("NO", "SE", "DK")
 
 
 def supervisory_authority(country: str | None, language: str) -> str:
     """The supervisory authority of the case's country, named in the reader's language."""
     lang = normalise_language(language)
-    names = _AUTHORITIES.get((country or "").strip().upper())
-    return names[lang] if names else _ANY_AUTHORITY[lang]
+    code = (country or "").strip().upper()
+    return _text(f"authority.{code}" if code in _AUTHORITY_COUNTRIES else "authority.any", lang)
 
 
 def _minutes(value: object, language: str) -> str:
     minutes = int(value)  # type: ignore[call-overload]
-    words = {
-        "sv": ("minut", "minuter"),
-        "nb": ("minutt", "minutter"),
-        "en": ("minute", "minutes"),
-    }[language]
-    return f"{minutes} {words[0] if minutes == 1 else words[1]}"
+    return _text("minutes.one" if minutes == 1 else "minutes.other", language, n=minutes)
 
 
 # --- templates -----------------------------------------------------------------------------------
 # Each builder gets the language (already normalised) and the context and returns (subject, body
-# without signature). They are small functions rather than format strings because optional parts
-# (a due date that is not set yet) change whole sentences.
+# without signature). The words are email.<template>.* in messages/<language>/email.yml; the builders
+# stay small functions because optional parts (a due date that is not set yet) add or drop whole sentences.
 
 Builder = Callable[[str, Mapping[str, object]], tuple[str, str]]
 
 
 def _verification_code(lang: str, c: Mapping[str, object]) -> tuple[str, str]:
-    code, ref, minutes = c["code"], c["reference"], _minutes(c["minutes_valid"], lang)
-    if lang == "sv":
-        return (
-            f"Din verifieringskod för ärende {ref}",
-            f"Hej!\n\nHär är din kod för att bekräfta ärende {ref}:\n\n    {code}\n\n"
-            f"Skriv in koden i chatten. Den gäller i {minutes}.\n\n"
-            "Har du inte bett om någon kod kan du bortse från det här mejlet.",
-        )
-    if lang == "nb":
-        return (
-            f"Bekreftelseskoden din for sak {ref}",
-            f"Hei!\n\nHer er koden for å bekrefte sak {ref}:\n\n    {code}\n\n"
-            f"Skriv inn koden i chatten. Den gjelder i {minutes}.\n\n"
-            "Har du ikke bedt om en kode, kan du se bort fra denne e-posten.",
-        )
-    return (
-        f"Your verification code for case {ref}",
-        f"Hello,\n\nHere is your code to confirm case {ref}:\n\n    {code}\n\n"
-        f"Enter it in the chat. It is valid for {minutes}.\n\n"
-        "If you did not ask for a code, you can ignore this e-mail.",
-    )
+    values = {"code": c["code"], "ref": c["reference"], "minutes": _minutes(c["minutes_valid"], lang)}
+    return _text("verification_code.subject", lang, **values), _text("verification_code.body", lang, **values)
 
 
 def _case_received(lang: str, c: Mapping[str, object]) -> tuple[str, str]:
@@ -193,131 +113,43 @@ def _case_received(lang: str, c: Mapping[str, object]) -> tuple[str, str]:
     kind = case_type_name(str(c["case_type"]), lang)
     due = c.get("due_at")
     due_text = format_date(due, lang, c.get("country")) if due is not None else None  # type: ignore[arg-type]
-    if lang == "sv":
-        lines = [f"Hej!\n\nVi har tagit emot ditt ärende: {kind}.\n\nÄrendenummer: {ref}"]
-        if due_text:
-            lines.append(f"Du får svar från oss senast den {due_text}.")
-        lines.append("Spara ärendenumret. Med det kan du fråga assistenten hur ärendet går.")
-        return f"Vi har tagit emot ditt ärende {ref}", "\n\n".join(lines)
-    if lang == "nb":
-        lines = [f"Hei!\n\nVi har mottatt saken din: {kind}.\n\nSaksnummer: {ref}"]
-        if due_text:
-            lines.append(f"Du får svar fra oss senest {due_text}.")
-        lines.append("Ta vare på saksnummeret. Med det kan du spørre assistenten hvordan saken går.")
-        return f"Vi har mottatt saken din {ref}", "\n\n".join(lines)
-    lines = [f"Hello,\n\nWe have received your case: {kind}.\n\nReference: {ref}"]
+    # The due date is a sentence of its own, left out while the case has no deadline yet.
+    lines = [_text("case_received.received", lang, kind=kind, ref=ref)]
     if due_text:
-        lines.append(f"You will hear from us by {due_text} at the latest.")
-    lines.append("Please keep the reference. With it you can ask the assistant how your case is going.")
-    return f"We have received your case {ref}", "\n\n".join(lines)
+        lines.append(_text("case_received.due", lang, date=due_text))
+    lines.append(_text("case_received.keep", lang))
+    return _text("case_received.subject", lang, ref=ref), "\n\n".join(lines)
 
 
 def _status_code(lang: str, c: Mapping[str, object]) -> tuple[str, str]:
-    code, ref, minutes = c["code"], c["reference"], _minutes(c["minutes_valid"], lang)
-    if lang == "sv":
-        return (
-            f"Kod för att se status på ärende {ref}",
-            f"Hej!\n\nDu har bett om att få se hur ärende {ref} går. Din kod är:\n\n    {code}\n\n"
-            f"Skriv in koden i chatten. Den gäller i {minutes}.\n\n"
-            "Har du inte bett om koden kan du bortse från det här mejlet; ingen kan se ärendet utan den.",
-        )
-    if lang == "nb":
-        return (
-            f"Kode for å se status for sak {ref}",
-            f"Hei!\n\nDu har bedt om å se hvordan sak {ref} går. Koden din er:\n\n    {code}\n\n"
-            f"Skriv inn koden i chatten. Den gjelder i {minutes}.\n\n"
-            "Har du ikke bedt om koden, kan du se bort fra denne e-posten; ingen kan se saken uten den.",
-        )
-    return (
-        f"Code to see the status of case {ref}",
-        f"Hello,\n\nYou asked to see how case {ref} is going. Your code is:\n\n    {code}\n\n"
-        f"Enter it in the chat. It is valid for {minutes}.\n\n"
-        "If you did not ask for it, you can ignore this e-mail; nobody can see the case without the code.",
-    )
+    values = {"code": c["code"], "ref": c["reference"], "minutes": _minutes(c["minutes_valid"], lang)}
+    return _text("status_code.subject", lang, **values), _text("status_code.body", lang, **values)
 
 
 def _extension_notice(lang: str, c: Mapping[str, object]) -> tuple[str, str]:
     ref, reason = c["reference"], str(c["reason"]).strip()
     new_due = format_date(c["new_due_at"], lang, c.get("country"))  # type: ignore[arg-type]
     authority = supervisory_authority(c.get("country"), lang)  # type: ignore[arg-type]
-    if lang == "sv":
-        return (
-            f"Ärende {ref}: vi behöver mer tid",
-            f"Hej!\n\nVi behöver mer tid för att hantera ditt ärende {ref}. "
-            f"Du får svar senast den {new_due}.\n\nSkälet är:\n{reason}\n\n"
-            "Dataskyddsförordningen (artikel 12.3) tillåter en sådan förlängning när en begäran är "
-            "komplicerad eller när vi har fått många begäranden. Du har rätt att klaga hos "
-            f"{authority} om du inte är nöjd med hur vi hanterar ärendet.",
-        )
-    if lang == "nb":
-        return (
-            f"Sak {ref}: vi trenger mer tid",
-            f"Hei!\n\nVi trenger mer tid til å behandle saken din {ref}. "
-            f"Du får svar senest {new_due}.\n\nBegrunnelsen er:\n{reason}\n\n"
-            "Personvernforordningen (artikkel 12 nr. 3) tillater en slik forlengelse når en forespørsel "
-            "er sammensatt eller vi har mottatt mange forespørsler. Du kan klage til "
-            f"{authority} hvis du ikke er fornøyd med hvordan vi behandler saken.",
-        )
-    return (
-        f"Case {ref}: we need more time",
-        f"Hello,\n\nWe need more time to handle your case {ref}. "
-        f"You will hear from us by {new_due} at the latest.\n\nThe reason is:\n{reason}\n\n"
-        "The GDPR (Article 12(3)) allows this extension when a request is complex or we have received "
-        f"many requests. You can complain to {authority} if you are not satisfied "
-        "with how we handle your case.",
-    )
+    return (_text("extension_notice.subject", lang, ref=ref),
+            _text("extension_notice.body", lang, ref=ref, date=new_due, reason=reason, authority=authority))
 
 
 def _staff_message(lang: str, c: Mapping[str, object]) -> tuple[str, str]:
     ref = c["reference"]
-    if lang == "sv":
-        return (
-            f"Nytt meddelande i ärende {ref}",
-            f"Hej!\n\nDu har fått ett nytt meddelande från oss i ärende {ref}.\n\n"
-            "Av säkerhetsskäl skickar vi inte meddelandet med e-post. Fråga assistenten om status för "
-            "ärendet, så kan du läsa det när du har bekräftat att ärendet är ditt.",
-        )
-    if lang == "nb":
-        return (
-            f"Ny melding i sak {ref}",
-            f"Hei!\n\nDu har fått en ny melding fra oss i sak {ref}.\n\n"
-            "Av sikkerhetshensyn sender vi ikke meldingen på e-post. Spør assistenten om status for "
-            "saken, så kan du lese den når du har bekreftet at saken er din.",
-        )
-    return (
-        f"New message in case {ref}",
-        f"Hello,\n\nThere is a new message from us in case {ref}.\n\n"
-        "For your security we do not send the message by e-mail. Ask the assistant for the status of "
-        "your case and you can read it once you have confirmed that the case is yours.",
-    )
+    return _text("staff_message.subject", lang, ref=ref), _text("staff_message.body", lang, ref=ref)
 
 
-_CLOCK_LABELS = {
-    "due_at": {"sv": "Svar senast", "nb": "Svar innen", "en": "Answer due"},
-    "authority_notification_due_at": {"sv": "Anmälan till tillsynsmyndigheten senast (72 h)",
-                                      "nb": "Melding til tilsynsmyndigheten innen (72 t)",
-                                      "en": "Authority notification due (72 h)"},
-    "acknowledge_due_at": {"sv": "Bekräftelse senast", "nb": "Bekreftelse innen", "en": "Acknowledgement due"},
-    "feedback_due_at": {"sv": "Återkoppling senast", "nb": "Tilbakemelding innen", "en": "Feedback due"},
-}
-_STAFF_NEW_CASE = {
-    "sv": ("Nytt ärende {ref} ({type})", "Ett nytt ärende har registrerats.\n\nReferens: {ref}\nTyp: {type}",
-           "Öppna ärendet på personalsidorna för att arbeta med det."),
-    "nb": ("Ny sak {ref} ({type})", "En ny sak er registrert.\n\nReferanse: {ref}\nType: {type}",
-           "Åpne saken på ansattsidene for å jobbe med den."),
-    "en": ("New case {ref} ({type})", "A new case has been filed.\n\nReference: {ref}\nType: {type}",
-           "Open the case in the staff pages to work on it."),
-}
+# Labels of the clocks in the new-case notice (email.clock.<clock name>).
+_CLOCK_LABELS: dict[str, dict[str, str]] = message_table("email.clock")
 
 
 def _staff_new_case(lang: str, c: Mapping[str, object]) -> tuple[str, str]:
     # The privacy team's notice, in ALERT_LANGUAGE_PRIVACY_OFFICER / ALERT_LANGUAGE; no personal data: the
     # case is read in the staff view.
-    lang = lang if lang in _STAFF_NEW_CASE else "en"
-    subject, intro, outro = _STAFF_NEW_CASE[lang]
+    lang = lang if lang in LANGUAGES else "en"
     ref, case_type = c["reference"], str(c["case_type"])
     country = c.get("country")
-    lines = [intro.format(ref=ref, type=case_type_name(case_type, lang))]
+    lines = [_text("staff_new_case.intro", lang, ref=ref, type=case_type_name(case_type, lang))]
     due_lines: list[str] = []
     if c.get("due_summary"):
         due_lines.append(str(c["due_summary"]))
@@ -331,8 +163,8 @@ def _staff_new_case(lang: str, c: Mapping[str, object]) -> tuple[str, str]:
         due_lines.append(f"{label}: {format_datetime(value, lang, country)}")  # type: ignore[arg-type]
     if due_lines:
         lines.append("\n".join(due_lines))
-    lines.append(outro)
-    return subject.format(ref=ref, type=case_type), "\n\n".join(lines)
+    lines.append(_text("staff_new_case.outro", lang))
+    return _text("staff_new_case.subject", lang, ref=ref, type=case_type), "\n\n".join(lines)
 
 
 TEMPLATES: dict[str, tuple[Builder, tuple[str, ...], bool]] = {
@@ -365,7 +197,7 @@ def render(template: str, language: str, **context: object) -> tuple[str, str]:
     lang = normalise_language(language)
     subject, body = builder(lang, context)
     if to_requester:
-        body = f"{body}\n\n{_SIGNATURE[lang]}\n\n{_AUTOMATED_NOTE[lang]}\n"
+        body = f"{body}\n\n{_text('signature', lang)}\n\n{_text('automated_note', lang)}\n"
     else:
         body = f"{body}\n"
     return subject, body
@@ -374,106 +206,8 @@ def render(template: str, language: str, **context: object) -> tuple[str, str]:
 # --- staff alerts (backend/services/alerts.py) ----------------------------------------------------
 # In the language configured for the recipient role (ALERT_LANGUAGE_<ROLE>, ALERT_LANGUAGE). They carry
 # the reference, the case type and the deadline, plus a link to the staff page: never the requester's
-# name, address, company or words. Keys ending in `.one` / `.other` are singular and plural.
-
-_ALERT_TEXTS: dict[str, dict[str, str]] = {
-    "reference": {"sv": "Ärendenummer", "nb": "Saksnummer", "en": "Reference"},
-    "type": {"sv": "Typ", "nb": "Type", "en": "Type"},
-    "not_set": {"sv": "inte satt", "nb": "ikke satt", "en": "not set"},
-    "deadline.answer_due": {"sv": "Svar senast", "nb": "Svarfrist", "en": "Answer due"},
-    "deadline.authority_due": {"sv": "Anmälan till tillsynsmyndigheten senast (72 timmar)",
-                               "nb": "Frist for melding til tilsynsmyndigheten (72 timer)",
-                               "en": "Authority notification due (72 h)"},
-    "deadline.acknowledge_due": {"sv": "Mottagandet bekräftas senast", "nb": "Frist for mottaksbekreftelse",
-                                 "en": "Acknowledgement due"},
-    "authority": {"sv": "Tillsynsmyndighet", "nb": "Tilsynsmyndighet", "en": "Supervisory authority"},
-    "link": {"sv": "Öppna ärendet: {url}", "nb": "Åpne saken: {url}", "en": "Open the case: {url}"},
-    "no_link": {"sv": "Öppna ärendet på handläggarsidorna.", "nb": "Åpne saken på saksbehandlersidene.",
-                "en": "Open the case in the staff pages."},
-    "new_case.subject": {"sv": "Nytt ärende {ref}: {type_name}", "nb": "Ny sak {ref}: {type_name}",
-                         "en": "New case {ref} ({case_type})"},
-    "new_case.intro": {"sv": "Ett nytt ärende behöver hanteras.", "nb": "En ny sak må behandles.",
-                       "en": "A new case needs attention."},
-    "due_soon.subject.one": {"sv": "Ärende {ref}: svar ska lämnas inom {n} dag",
-                             "nb": "Sak {ref}: svarfristen går ut om {n} dag",
-                             "en": "Case {ref}: answer due in {n} day"},
-    "due_soon.subject.other": {"sv": "Ärende {ref}: svar ska lämnas inom {n} dagar",
-                               "nb": "Sak {ref}: svarfristen går ut om {n} dager",
-                               "en": "Case {ref}: answer due in {n} days"},
-    "due_soon.subject_today": {"sv": "Ärende {ref}: svar ska lämnas i dag", "nb": "Sak {ref}: svarfristen går ut i dag",
-                               "en": "Case {ref}: answer due today"},
-    "due_soon.intro.one": {"sv": "Begäran måste besvaras inom {n} dag.", "nb": "Forespørselen må besvares innen {n} dag.",
-                           "en": "This request must be answered within {n} day."},
-    "due_soon.intro.other": {"sv": "Begäran måste besvaras inom {n} dagar.",
-                             "nb": "Forespørselen må besvares innen {n} dager.",
-                             "en": "This request must be answered within {n} days."},
-    "due_soon.intro_today": {"sv": "Begäran måste besvaras i dag.", "nb": "Forespørselen må besvares i dag.",
-                             "en": "This request must be answered today."},
-    "breach.subject_left.one": {"sv": "Personuppgiftsincident {ref}: {n} timme kvar att anmäla till tillsynsmyndigheten",
-                                "nb": "Avvik {ref}: {n} time igjen til fristen for å melde til tilsynsmyndigheten",
-                                "en": "Breach {ref}: {n} hour left to notify the supervisory authority"},
-    "breach.subject_left.other": {"sv": "Personuppgiftsincident {ref}: {n} timmar kvar att anmäla till tillsynsmyndigheten",
-                                  "nb": "Avvik {ref}: {n} timer igjen til fristen for å melde til tilsynsmyndigheten",
-                                  "en": "Breach {ref}: {n} hours left to notify the supervisory authority"},
-    "breach.subject_over.one": {"sv": "Personuppgiftsincident {ref}: fristen för anmälan till tillsynsmyndigheten "
-                                      "är överskriden med {n} timme",
-                                "nb": "Avvik {ref}: fristen for å melde til tilsynsmyndigheten er overskredet med {n} time",
-                                "en": "Breach {ref}: overdue by {n} hour to notify the supervisory authority"},
-    "breach.subject_over.other": {"sv": "Personuppgiftsincident {ref}: fristen för anmälan till tillsynsmyndigheten "
-                                        "är överskriden med {n} timmar",
-                                  "nb": "Avvik {ref}: fristen for å melde til tilsynsmyndigheten er overskredet med {n} timer",
-                                  "en": "Breach {ref}: overdue by {n} hours to notify the supervisory authority"},
-    "breach.intro_left.one": {"sv": "Det återstår {n} timme av 72-timmarsfristen för att anmäla incidenten till "
-                                    "tillsynsmyndigheten (artikel 33 i dataskyddsförordningen).",
-                              "nb": "Det gjenstår {n} time av 72-timersfristen for å melde avviket til "
-                                    "tilsynsmyndigheten (personvernforordningen artikkel 33).",
-                              "en": "The 72-hour clock for notifying the supervisory authority (GDPR Art. 33) is "
-                                    "running: {n} hour left."},
-    "breach.intro_left.other": {"sv": "Det återstår {n} timmar av 72-timmarsfristen för att anmäla incidenten till "
-                                      "tillsynsmyndigheten (artikel 33 i dataskyddsförordningen).",
-                                "nb": "Det gjenstår {n} timer av 72-timersfristen for å melde avviket til "
-                                      "tilsynsmyndigheten (personvernforordningen artikkel 33).",
-                                "en": "The 72-hour clock for notifying the supervisory authority (GDPR Art. 33) is "
-                                      "running: {n} hours left."},
-    "breach.intro_over.one": {"sv": "72-timmarsfristen för att anmäla incidenten till tillsynsmyndigheten (artikel 33 "
-                                    "i dataskyddsförordningen) gick ut för {n} timme sedan. Anmäl utan ytterligare "
-                                    "dröjsmål och ange skälen till förseningen.",
-                              "nb": "72-timersfristen for å melde avviket til tilsynsmyndigheten (personvernforordningen "
-                                    "artikkel 33) gikk ut for {n} time siden. Meld fra uten ytterligere opphold og "
-                                    "oppgi grunnen til forsinkelsen.",
-                              "en": "The 72-hour deadline for notifying the supervisory authority (GDPR Art. 33) "
-                                    "passed {n} hour ago. Notify without further delay and give the reasons for "
-                                    "the delay."},
-    "breach.intro_over.other": {"sv": "72-timmarsfristen för att anmäla incidenten till tillsynsmyndigheten (artikel "
-                                      "33 i dataskyddsförordningen) gick ut för {n} timmar sedan. Anmäl utan "
-                                      "ytterligare dröjsmål och ange skälen till förseningen.",
-                                "nb": "72-timersfristen for å melde avviket til tilsynsmyndigheten "
-                                      "(personvernforordningen artikkel 33) gikk ut for {n} timer siden. Meld fra uten "
-                                      "ytterligere opphold og oppgi grunnen til forsinkelsen.",
-                                "en": "The 72-hour deadline for notifying the supervisory authority (GDPR Art. 33) "
-                                      "passed {n} hours ago. Notify without further delay and give the reasons for "
-                                      "the delay."},
-    "misconduct.subject": {"sv": "Anmälan om missförhållanden {ref}: bekräfta mottagandet",
-                           "nb": "Varsel {ref}: bekreft at det er mottatt",
-                           "en": "Misconduct report {ref}: acknowledge it"},
-    "misconduct.intro": {"sv": "Anmälan har ännu inte fått någon mottagningsbekräftelse. Mottagandet ska bekräftas "
-                               "inom sju dagar från att anmälan kom in.",
-                         "nb": "Varselet har ennå ikke fått noen mottaksbekreftelse. Mottaket skal bekreftes innen "
-                               "sju dager etter at varselet kom inn.",
-                         "en": "This report has not been acknowledged yet; it must be acknowledged within 7 days "
-                               "of receipt."},
-    "digest.subject": {"sv": "Försenade dataskyddsärenden {date}: {n}", "nb": "Forsinkede personvernsaker {date}: {n}",
-                       "en": "Overdue privacy cases on {date}: {n}"},
-    "digest.intro": {"sv": "De här ärendena har passerat sin frist:", "nb": "Disse sakene har passert fristen:",
-                     "en": "These cases are past their deadline:"},
-    "digest.line.one": {"sv": "- {ref}  {type_name}  frist {due}  (försenat med {n} dag)",
-                        "nb": "- {ref}  {type_name}  frist {due}  (forsinket med {n} dag)",
-                        "en": "- {ref}  {type_name}  due {due}  ({n} day overdue)"},
-    "digest.line.other": {"sv": "- {ref}  {type_name}  frist {due}  (försenat med {n} dagar)",
-                          "nb": "- {ref}  {type_name}  frist {due}  (forsinket med {n} dager)",
-                          "en": "- {ref}  {type_name}  due {due}  ({n} days overdue)"},
-    "digest.link": {"sv": "Hela listan: {url}", "nb": "Hele listen: {url}", "en": "The list: {url}"},
-}
+# name, address, company or words. The texts are email.alert.* in the catalogue; keys ending in `.one` /
+# `.other` are singular and plural.
 
 STAFF_ALERT_KINDS = ("new_case", "rights_due_soon", "breach_24h", "breach_60h", "misconduct_ack")
 
@@ -482,7 +216,7 @@ def _alert_text(key: str, lang: str, count: int | None = None, **values: object)
     if count is not None:
         key = f"{key}.{'one' if abs(count) == 1 else 'other'}"
         values["n"] = count
-    return _ALERT_TEXTS[key][lang].format(**values)
+    return _text(f"alert.{key}", lang, **values)
 
 
 def render_staff_alert(
@@ -508,8 +242,7 @@ def render_staff_alert(
     ref = reference
     extra: list[str] = []
     if kind == "new_case":
-        subject = _alert_text("new_case.subject", lang, ref=ref, case_type=case_type,
-                              type_name=case_type_name(case_type, lang))
+        subject = _alert_text("new_case.subject", lang, ref=ref, type_name=case_type_name(case_type, lang))
         intro = _alert_text("new_case.intro", lang)
     elif kind == "rights_due_soon":
         days = max(days_left or 0, 0)

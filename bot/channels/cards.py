@@ -18,6 +18,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, Dict, List, Mapping, Optional
 
 from basics.languages import normalise_language
+from basics.messages import message_table
 
 CARD_SUBMIT_TEXT = "/card_submitted"
 ADAPTIVE_CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -45,101 +46,10 @@ DATA_KINDS = (
     "other",
 )
 
-_TEXTS: Dict[str, Dict[str, str]] = {
-    "title": {
-        "sv": "Rapportera en personuppgiftsincident",
-        "nb": "Meld et avvik med personopplysninger",
-        "en": "Report a personal data incident",
-    },
-    "intro": {
-        "sv": "Fyll i det du vet nu. Säkerhetsteamet kontaktar dig om något saknas. Vet du inte, välj \"Vet inte\".",
-        "nb": "Fyll inn det du vet nå. Sikkerhetsteamet tar kontakt hvis noe mangler. Vet du ikke, velg «Vet ikke».",
-        "en": "Fill in what you know now. The security team will get back to you if anything is missing. "
-              "If you are not sure, choose \"Don't know\".",
-    },
-    "what_happened": {"sv": "Vad har hänt?", "nb": "Hva har skjedd?", "en": "What happened?"},
-    "what_happened_placeholder": {
-        "sv": "T.ex. ett e-postmeddelande med en kundlista skickades till fel mottagare",
-        "nb": "F.eks. en e-post med en kundeliste ble sendt til feil mottaker",
-        "en": "E.g. an e-mail with a customer list was sent to the wrong recipient",
-    },
-    "what_happened_error": {
-        "sv": "Beskriv kort vad som har hänt.",
-        "nb": "Beskriv kort hva som har skjedd.",
-        "en": "Please describe briefly what happened.",
-    },
-    "discovered_date": {
-        "sv": "När upptäcktes det? (datum)",
-        "nb": "Når ble det oppdaget? (dato)",
-        "en": "When was it discovered? (date)",
-    },
-    "discovered_date_error": {"sv": "Ange ett datum.", "nb": "Oppgi en dato.", "en": "Please give a date."},
-    "discovered_time": {"sv": "Klockslag (ungefär)", "nb": "Klokkeslett (omtrent)", "en": "Time (roughly)"},
-    "data_kinds": {
-        "sv": "Vilka slags personuppgifter gäller det?",
-        "nb": "Hvilke typer personopplysninger gjelder det?",
-        "en": "Which kinds of personal data are involved?",
-    },
-    "data_kinds_error": {
-        "sv": "Välj minst ett alternativ (\"Annat\" går bra).",
-        "nb": "Velg minst ett alternativ («Annet» går fint).",
-        "en": "Choose at least one option (\"Other\" is fine).",
-    },
-    "people_count": {
-        "sv": "Ungefär hur många personer berörs? (lämna tomt om du inte vet)",
-        "nb": "Omtrent hvor mange personer er berørt? (la stå tomt om du ikke vet)",
-        "en": "Roughly how many people are affected? (leave empty if you don't know)",
-    },
-    "encrypted": {
-        "sv": "Var uppgifterna krypterade?",
-        "nb": "Var opplysningene kryptert?",
-        "en": "Was the data encrypted?",
-    },
-    "contained": {
-        "sv": "Är incidenten under kontroll (stoppad)?",
-        "nb": "Er avviket under kontroll (stanset)?",
-        "en": "Is the incident contained (stopped)?",
-    },
-    "anonymous": {
-        "sv": "Rapportera anonymt (ditt namn skickas inte med)",
-        "nb": "Meld anonymt (navnet ditt sendes ikke med)",
-        "en": "Report anonymously (your name is not sent)",
-    },
-    "submit": {"sv": "Skicka rapporten", "nb": "Send meldingen", "en": "Send the report"},
-    "yes": {"sv": "Ja", "nb": "Ja", "en": "Yes"},
-    "no": {"sv": "Nej", "nb": "Nei", "en": "No"},
-    "unknown": {"sv": "Vet inte", "nb": "Vet ikke", "en": "Don't know"},
-}
-
-DATA_KIND_LABELS: Dict[str, Dict[str, str]] = {
-    "contact_details": {"sv": "Kontaktuppgifter", "nb": "Kontaktopplysninger", "en": "Contact details"},
-    "identity_numbers": {
-        "sv": "Personnummer eller ID-handlingar",
-        "nb": "Fødselsnummer eller ID-dokumenter",
-        "en": "National ID numbers or ID documents",
-    },
-    "financial": {
-        "sv": "Bank-, kort- eller löneuppgifter",
-        "nb": "Bank-, kort- eller lønnsopplysninger",
-        "en": "Bank, card or salary details",
-    },
-    "health": {"sv": "Hälsouppgifter", "nb": "Helseopplysninger", "en": "Health data"},
-    "login_credentials": {
-        "sv": "Inloggningsuppgifter eller lösenord",
-        "nb": "Påloggingsinformasjon eller passord",
-        "en": "Log-in details or passwords",
-    },
-    "employee_hr": {"sv": "Personaluppgifter (HR)", "nb": "Personalopplysninger (HR)", "en": "Employee (HR) data"},
-    "candidate_applications": {
-        "sv": "Jobbansökningar eller CV",
-        "nb": "Jobbsøknader eller CV",
-        "en": "Job applications or CVs",
-    },
-    "customer_records": {"sv": "Kunduppgifter", "nb": "Kundeopplysninger", "en": "Customer records"},
-    "children": {"sv": "Uppgifter om barn", "nb": "Opplysninger om barn", "en": "Data about children"},
-    "location": {"sv": "Platsuppgifter", "nb": "Stedsopplysninger", "en": "Location data"},
-    "other": {"sv": "Annat", "nb": "Annet", "en": "Other"},
-}
+# The card's words are in messages/<language>/cards.yml: cards.form.* (labels, hints, errors) and
+# cards.data_kind.* (the kinds of personal data, which the chat's incident summary shows too).
+_TEXTS: Dict[str, Dict[str, str]] = message_table("cards.form")
+DATA_KIND_LABELS: Dict[str, Dict[str, str]] = message_table("cards.data_kind")
 
 
 def _t(key: str, lang: str) -> str:

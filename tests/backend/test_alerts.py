@@ -80,7 +80,7 @@ async def test_rights_request_alerts_once_and_not_early_and_again_after_an_exten
     due = datetime.fromisoformat(case["due_at"])
     assert await run(api) == [f"case:{_case_id(api, reference)}:new_case"]
     assert await run(api) == []
-    assert await subjects(api, PO, reference) == [f"New case {reference} (access)"]
+    assert await subjects(api, PO, reference) == [f"New case {reference}: request for access to personal data"]
 
     api.clock.now = due - timedelta(days=5, minutes=1)
     assert await run(api) == []  # not early
@@ -122,7 +122,7 @@ async def test_unverified_requests_do_not_alert_and_withdrawals_go_to_the_recrui
     withdrawal = await api.verified_case(type="application_withdrawal", language="nb", country="NO")
     await run(api)
     assert await subjects(api, PO) == []
-    assert await subjects(api, REC) == [f"New case {withdrawal['reference']} (application_withdrawal)"]
+    assert await subjects(api, REC) == [f"New case {withdrawal['reference']}: withdrawal of a job application"]
 
 
 async def test_breach_alerts_at_24_and_60_hours_after_awareness(api: Api) -> None:
@@ -130,7 +130,7 @@ async def test_breach_alerts_at_24_and_60_hours_after_awareness(api: Api) -> Non
     incident = await _incident(api, aware)
     reference = incident["reference"]
     await run(api)
-    assert await subjects(api, SEC, reference) == [f"New case {reference} (incident)"]
+    assert await subjects(api, SEC, reference) == [f"New case {reference}: personal data incident report"]
     for hours, expected in ((24, "48 hours left"), (60, "12 hours left")):
         api.clock.now = aware + timedelta(hours=hours, minutes=-1)
         assert await run(api) == [], hours
@@ -379,7 +379,7 @@ async def test_alerts_arrive_over_smtp_in_each_roles_language(api: Api, smtp_ser
     assert "Frist for melding til tilsynsmyndigheten (72 timer): 2. mars 2026 kl. 21.00 (CET)" in breach
 
     rec = _smtp_mails(smtp_server, REC)
-    assert [subject(m) for m in rec] == [f"New case {withdrawal['reference']} (application_withdrawal)"]
+    assert [subject(m) for m in rec] == [f"New case {withdrawal['reference']}: withdrawal of a job application"]
     assert rec[0]["Content-Language"] == "en" and "A new case needs attention." in text_of(rec[0])
 
     # Five days before the deadline, in Swedish; the daily digest too.
