@@ -68,11 +68,14 @@ if DefaultV1Recipe is not None:
                     ranking = [new_intent] + [r for r in ranking if r.get("name") != "request_erasure"]
                     removed = "request_access"
                 named = promote_named_request(new_intent, ranking, text)
+                reranked = named is not None
                 if named is not None:
-                    removed = new_intent.get("name")
+                    if named[0].get("name") != new_intent.get("name"):
+                        removed = new_intent.get("name")
                     new_intent, ranking = named
-                if removed:
+                if removed or reranked:
                     message.set(INTENT, new_intent, add_to_output=True)
                     message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+                if removed:
                     message.set("guarded_intent", removed, add_to_output=True)
             return messages

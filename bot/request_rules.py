@@ -324,10 +324,24 @@ NAMED_REQUEST_REPLACES: Dict[str, FrozenSet[str]] = {
     "file_complaint": frozenset({"report_incident", "report_misconduct", "faq", "customer_service",
                                  "out_of_scope"}),
 }
+NAMED_REQUEST_MIN_CONFIDENCE = 0.6  # above the FallbackClassifier's threshold (config.yml: 0.4)
 NAMED_REQUEST_NEIGHBOURS: Dict[str, FrozenSet[str]] = {
     "withdraw_application": frozenset({"withdraw_consent", "request_erasure"}),
     "file_complaint": frozenset({"report_incident", "report_misconduct"}),
 }
+
+
+QUESTION_OPENERS = frozenset({
+    "how", "what", "can", "could", "may", "do", "does", "is", "are", "where", "why", "when", "hur", "vad", "kan",
+    "far", "ar", "var", "varfor", "nar", "hvordan", "hva", "korleis", "kva", "ka", "kor", "er", "hvor", "hvorfor",
+    "maste", "ma", "will", "would", "should", "shall", "blir", "kommer",
+})
+
+
+def is_question(text: str) -> bool:
+    """A question rather than a request: ends with "?" or opens with a question word."""
+    words, _ = words_of(text)
+    return text.rstrip().endswith("?") or bool(words) and words[0] in QUESTION_OPENERS
 
 
 def request_named_in_words(text: str) -> Optional[str]:
@@ -346,13 +360,21 @@ def promote_named_request(
     intent: Dict[str, Any], ranking: List[Dict[str, Any]], text: str
 ) -> Optional[Tuple[Dict[str, Any], List[Dict[str, Any]]]]:
     """(intent, ranking) with the named request on top, or None when the message names none or the
-    classifier's intent is not one it may replace. The replaced intent and the named request's close
+    classifier's intent is not one it may replace (the request itself, when the classifier was right but unsure,
+    is re-ranked the same way). The replaced intent and the named request's close
     neighbours leave the ranking: they are the same request in other words, and left in they would make the
-    FallbackClassifier call the message ambiguous. The request takes the replaced intent's confidence."""
+    FallbackClassifier call the message ambiguous. The request takes the replaced intent's confidence, and at
+    least NAMED_REQUEST_MIN_CONFIDENCE: the words decided, so the fallback must not ask "did you mean" again."""
     named = request_named_in_words(text)
     replaced = intent.get("name")
-    if named is None or replaced not in NAMED_REQUEST_REPLACES[named]:
+    if named is None or (replaced != named and replaced not in NAMED_REQUEST_REPLACES[named]):
         return None
     dropped = NAMED_REQUEST_NEIGHBOURS[named] | {replaced, named}
-    top = {"name": named, "confidence": float(intent.get("confidence") or 0.0)}
+    if replaced == "faq" and is_question(text):
+        # "How do I get out of the recruitment database?": answered, with the request offered right below it
+        # (actions/routing.offer_for_question); the faq confidence stays clearly ahead of the offer.
+        faq_confidence = float(intent.get("confidence") or 0.0)
+        offered = {"name": named, "confidence": round(max(0.0, min(0.5, faq_confidence - 0.15)), 4)}
+        return intent, [intent, offered, *(r for r in ranking if r.get("name") not in dropped)]
+    top = {"name": named, "confidence": max(float(intent.get("confidence") or 0.0), NAMED_REQUEST_MIN_CONFIDENCE)}
     return top, [top, *(r for r in ranking if r.get("name") not in dropped)]

@@ -131,8 +131,18 @@ def test_leaving_the_recruitment_database_is_the_application_withdrawal(text: st
     ranking = [intent, {"name": "withdraw_application", "confidence": 0.4}, {"name": "request_erasure", "confidence": 0.1},
                {"name": "faq", "confidence": 0.05}]
     top, new_ranking = promote_named_request(intent, ranking, text)
-    assert top == {"name": "withdraw_application", "confidence": 0.45}
+    assert top == {"name": "withdraw_application", "confidence": 0.6}  # over the fallback threshold: the words decided
     assert [r["name"] for r in new_ranking] == ["withdraw_application", "faq"]  # no near tie left for the fallback
+
+
+def test_a_named_request_the_classifier_was_unsure_of_is_not_asked_about_again() -> None:
+    from bot.request_rules import promote_named_request
+
+    intent = {"name": "withdraw_application", "confidence": 0.33}
+    ranking = [intent, {"name": "request_erasure", "confidence": 0.31}, {"name": "request_rectification", "confidence": 0.2}]
+    top, new_ranking = promote_named_request(intent, ranking, "I am in your recruitment base and want to be deleted from it")
+    assert top == {"name": "withdraw_application", "confidence": 0.6}
+    assert [r["name"] for r in new_ranking] == ["withdraw_application", "request_rectification"]
 
 
 @pytest.mark.parametrize("text", [
@@ -147,7 +157,7 @@ def test_a_complaint_said_in_words_is_a_complaint(text: str) -> None:
     intent = {"name": "report_incident", "confidence": 0.6}
     ranking = [intent, {"name": "file_complaint", "confidence": 0.3}, {"name": "report_misconduct", "confidence": 0.05}]
     top, new_ranking = promote_named_request(intent, ranking, text)
-    assert top["name"] == "file_complaint" and [r["name"] for r in new_ranking] == ["file_complaint"]
+    assert top == {"name": "file_complaint", "confidence": 0.6} and [r["name"] for r in new_ranking] == ["file_complaint"]
 
 
 @pytest.mark.parametrize("intent_name,text", [
@@ -165,3 +175,14 @@ def test_named_requests_leave_questions_routes_and_other_goals_alone(intent_name
 
     intent = {"name": intent_name, "confidence": 0.9}
     assert promote_named_request(intent, [intent], text) is None
+
+
+def test_a_policy_question_about_leaving_the_database_is_answered_with_the_request_offered() -> None:
+    from bot.request_rules import promote_named_request
+
+    intent = {"name": "faq", "confidence": 0.95}
+    ranking = [intent, {"name": "withdraw_consent", "confidence": 0.03}, {"name": "greet", "confidence": 0.01}]
+    top, new_ranking = promote_named_request(intent, ranking, "how do I get out of the recruitment database?")
+    assert top == intent
+    assert [r["name"] for r in new_ranking] == ["faq", "withdraw_application", "greet"]
+    assert 0.1 <= new_ranking[1]["confidence"] <= top["confidence"] - 0.1  # offered, and no ambiguity
