@@ -337,12 +337,9 @@ def _create_tx(
     response = _creation_response(case, issued, resend_after, receipt)
     record.response_enc = cipher.encrypt(json.dumps(response))
     if issued is not None and email:
-        queue_email(session, svc, to=email, template="verification_code", language=new.language,
-                    reference=case.reference, now=now, code_id=issued.code_id, code=issued.code,
-                    minutes_valid=CODE_MINUTES_VALID)
+        _queue_code(session, svc, case, email, issued, "verification_code", case.language, now)
     elif case.status == "open" and email:
-        queue_email(session, svc, to=email, template="case_received", language=new.language,
-                    reference=case.reference, now=now, case_type=new.type, due_at=case.due_at, country=new.country)
+        _queue_case_received(session, svc, case, email, now)
     _queue_staff_notice(session, svc, case.reference, new.type, new.country, response, now)
     return _Created(201, response)
 
@@ -391,6 +388,19 @@ def _parse_iso(value: Optional[str]) -> Optional[datetime]:
     return datetime.fromisoformat(value) if value else None
 
 
+def _queue_code(session: Session, svc: Services, case: Case, email: str, issued: IssuedCode, template: str,
+                language: str, now: datetime) -> None:
+    """The e-mail carrying a one-time code (`verification_code` or `status_code`), sent after the commit."""
+    queue_email(session, svc, to=email, template=template, language=language, reference=case.reference, now=now,
+                code_id=issued.code_id, code=issued.code, minutes_valid=CODE_MINUTES_VALID)
+
+
+def _queue_case_received(session: Session, svc: Services, case: Case, email: str, now: datetime) -> None:
+    """The requester's receipt for an open (verified) case, with its due date, sent after the commit."""
+    queue_email(session, svc, to=email, template="case_received", language=case.language, reference=case.reference,
+                now=now, case_type=case.type, due_at=case.due_at, country=case.country)
+
+
 def _queue_staff_notice(session: Session, svc: Services, reference: str, case_type: str, country: str,
                         response: dict[str, Any], now: datetime) -> None:
     if not svc.settings.privacy_team_email:
@@ -423,8 +433,7 @@ def _verify_case_tx(session: Session, svc: Services, reference: str, code: str, 
                  data={"type": case.type})
     email = svc.cipher.decrypt(case.requester_email_enc)
     if email:
-        queue_email(session, svc, to=email, template="case_received", language=case.language,
-                    reference=case.reference, now=now, case_type=case.type, due_at=case.due_at, country=case.country)
+        _queue_case_received(session, svc, case, email, now)
     return {
         "reference": case.reference, "status": case.status, "due_at": iso(case.due_at),
         "verified_at": iso(case.verified_at), "clocks": _clocks(case),
@@ -457,9 +466,8 @@ def _resend_tx(session: Session, svc: Services, reference: str, now: datetime) -
     issued = issue_code(session, svc.index, case, PURPOSE_CASE, email_index, now)
     audit.append(session, action="verification_code_issued", actor="service", now=now,
                  case_reference=case.reference, data={"purpose": PURPOSE_CASE})
-    queue_email(session, svc, to=svc.cipher.decrypt(case.requester_email_enc), template="verification_code",
-                language=case.language, reference=case.reference, now=now, code_id=issued.code_id, code=issued.code,
-                minutes_valid=CODE_MINUTES_VALID)
+    _queue_code(session, svc, case, svc.cipher.decrypt(case.requester_email_enc), issued, "verification_code",
+                case.language, now)
     return issued
 
 
@@ -487,9 +495,8 @@ def _status_code_tx(session: Session, svc: Services, reference: str, email: str,
     issued = issue_code(session, svc.index, case, PURPOSE_STATUS, email_index, now)
     audit.append(session, action="verification_code_issued", actor="service", now=now,
                  case_reference=case.reference, data={"purpose": PURPOSE_STATUS})
-    queue_email(session, svc, to=svc.cipher.decrypt(case.requester_email_enc), template="status_code",
-                language=language, reference=case.reference, now=now, code_id=issued.code_id, code=issued.code,
-                minutes_valid=CODE_MINUTES_VALID)
+    _queue_code(session, svc, case, svc.cipher.decrypt(case.requester_email_enc), issued, "status_code", language,
+                now)
     return None
 
 
