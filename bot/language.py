@@ -213,14 +213,16 @@ def _lexicon() -> Dict[str, Dict[str, float]]:
     return lexicon
 
 
-# Longest phrase of the word lists, in words ("tak_skal_du_have").
-MAX_PHRASE_WORDS = 4
-
-
 @functools.lru_cache(maxsize=1)
 def _phrases() -> Dict[str, Dict[str, float]]:
     """The word lists' phrases ("hej med dig", "i lige måde"): evidence on top of their words' own."""
     return {entry: weights for entry, weights in _lexicon().items() if " " in entry}
+
+
+@functools.lru_cache(maxsize=1)
+def _longest_phrase() -> int:
+    """The most words in one phrase of the word lists ("tak skal du have": 4), read from the lists."""
+    return max((entry.count(" ") + 1 for entry in _phrases()), default=1)
 
 
 # "i" is English "I" when written as a capital (or Danish "I", you), and "in" in all Nordic languages:
@@ -313,7 +315,7 @@ def _evidence_of(tokens: Iterable[Any]) -> _WordEvidence:
     # Phrases ("hej med dig" is Danish, a Swede says "hej på dig") count on top of their words.
     phrases = _phrases()
     lowered = [token.word for token in tokens]
-    for size in range(2, MAX_PHRASE_WORDS + 1):
+    for size in range(2, _longest_phrase() + 1):
         for start in range(len(lowered) - size + 1):
             known = phrases.get(" ".join(lowered[start:start + size]))
             if known:
