@@ -22,6 +22,11 @@ YES_WORDS = ["ja", "japp", "jo", "yes", "yep", "yeah", "yup", "absolut", "stämm
 BUT_WORDS = {"men", "but", "fast", "dock", "although", "except", "unntatt", "utom"}
 NO_WORDS = ["nej", "nei", "no", "nope", "inte", "ikke", "ikkje", "not"]
 
+# -- what a company name ends with (as written: "AS" is a company form, "as" an English word) -------------
+COMPANY_FORMS = frozenset({"AB", "AS", "ASA", "A/S", "ApS", "HB", "KB", "Oy", "Oyj", "Ltd", "Ltd.", "Inc", "Inc.",
+                           "GmbH", "plc", "SE", "NUF"})
+GROUP_NAME = "amesto"  # "Rådgiver, Amesto Accounthouse": a position at one of our companies, not a name
+
 # -- choices that have buttons, typed instead --------------------------------------------------------------
 RIGHT_WORDS = {
     "access": ["tillgång", "registerutdrag", "innsyn", "access", "kopia", "kopi", "copy", "insyn"],

@@ -61,6 +61,9 @@ def start_steps(intent: str, flow: str) -> List[Dict[str, Any]]:
 
 
 # action_stop_flow forgets the flow; rules must show it, or their last state would still hold the old values.
+# "Start again" clears the answers and asks from the first question: the case forms and the status check (its
+# answers are the reference and the proof). The verification code has nothing to start again from.
+RESTARTABLE_FORMS = CASE_FORMS + ["case_status_form"]
 STOP_RESETS: Dict[str, Any] = {"slot_was_set": [{"flow": None}, {"filing_status": None}]}
 
 
@@ -142,11 +145,14 @@ def build_rules() -> Dict[str, List[Dict[str, Any]]]:
                       {"action": "action_deactivate_loop"}, {"active_loop": None}],
         })
         for intent, actions in interruptions.items():
-            if form not in CASE_FORMS and intent in ("restart_form", "correct_value"):
+            if form not in RESTARTABLE_FORMS and intent == "restart_form":
+                continue
+            if form not in CASE_FORMS and intent == "correct_value":
                 continue
             steps = [{"intent": intent}] + [{"action": a} for a in actions] + [{"action": form}, {"active_loop": form}]
             forms.append({"rule": f"{intent} during {form}", "condition": [{"active_loop": form}], "steps": steps})
-        for intent in ("restart_form", "correct_value") if form not in CASE_FORMS else ():
+        for intent in [i for i in ("restart_form", "correct_value") if not (
+                i == "restart_form" and form in RESTARTABLE_FORMS or i == "correct_value" and form in CASE_FORMS)]:
             forms.append({
                 "rule": f"{intent} during {form}", "condition": [{"active_loop": form}],
                 "steps": [{"intent": intent}, {"action": "utter_help_in_form"}, {"action": form},

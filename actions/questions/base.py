@@ -21,7 +21,9 @@ from actions.common import MAX_DESCRIPTION, clean_text, get_lang, has_any
 from actions.policy import answer_beside_a_form_answer
 from actions.reading import answer_intent, off_topic
 from actions.texts import name_of, stop_handoff_buttons, t
+from actions.words import NO_WORDS, YES_WORDS
 from basics.national_ids import strip_national_ids
+from bot.text import fold
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +52,19 @@ SUMMARY_INTERRUPTIONS: Tuple[str, ...] = tuple(i for i in HARD_INTERRUPTIONS if 
 
 def never(text: str, slots: Mapping[str, Any]) -> bool:
     return False
+
+
+# "ja", "nej takk", "yes yes": at most this many words, all of them yes or no.
+MAX_WORDS_OF_A_BARE_YES_NO = 3
+_YES_NO_TOKENS = frozenset(fold(word) for word in YES_WORDS + NO_WORDS)
+
+
+def is_bare_yes_or_no(text: str) -> bool:
+    """Whether `text` is only a yes or a no. It answers a yes/no question, never "which consent?" or "what
+    happened?" (seen: "ja" filed as the consent to withdraw)."""
+    words = [word.strip(" .,!?") for word in fold(text).split()]
+    words = [word for word in words if word]
+    return 0 < len(words) <= MAX_WORDS_OF_A_BARE_YES_NO and all(word in _YES_NO_TOKENS for word in words)
 
 
 def as_typed(value: Any, lang: str) -> str:
@@ -163,6 +178,8 @@ class Turn:
         text = self.scrub(value)
         if len(text) > max_chars:
             return self.fail("invalid_too_long", limit=max_chars)
+        if is_bare_yes_or_no(text):
+            return self.fail("invalid_bare_yes_no", answer=text)
         if refuse_off_topic and off_topic(self.tracker, text):
             return self.fail("invalid_off_topic")
         if len(text.split()) < min_words or len(text) < 2:

@@ -22,6 +22,8 @@ from actions.texts import YES_NO_UNKNOWN, button, t
 from actions.words import (
     ANONYMOUS_WORDS,
     COMMAND_WORDS,
+    COMPANY_FORMS,
+    GROUP_NAME,
     NAME_ENDINGS,
     NAME_INTROS,
     NAMED_WORDS,
@@ -65,15 +67,40 @@ def name_in(text: str) -> str:
     return " ".join(words).strip(" ,.!")
 
 
+def names_a_company(text: str) -> bool:
+    """"Senior Consultant, Amesto Solutions AB" is a position and a company: a company form at the end, or
+    one of the group's companies."""
+    words = text.strip(" .,!").split()
+    return bool(words) and (words[-1] in COMPANY_FORMS or GROUP_NAME in {fold(word).strip(",.") for word in words})
+
+
 def validate_requester_name(turn: Turn, value: Any) -> Values:
     earlier = same_as_before(turn, value)
     if earlier is not None:
         return earlier
-    name = valid_name(name_in(turn.scrub(value)))
+    text = name_in(turn.scrub(value))
+    position = str(turn.slot_value("application_position") or "")
+    if names_a_company(text):
+        if turn.slot_value("withdrawal_target") != "application":  # the only form that asks for a position
+            # "Anna Lindqvist, Amesto Solutions AB": the name, and where the person works.
+            text = text.split(",")[0] if "," in text else ""
+        else:
+            # The position typed where the name was asked. When the name came first, where the position was
+            # asked, the answers were swapped: each goes where it belongs (seen: the position filed as the name).
+            swapped = valid_name(position) if position and not names_a_company(position) else None
+            if swapped and looks_like_name(position):
+                turn.say("name_and_position_swapped", position=text, name=swapped)
+                return turn.ok(swapped, application_position=text)
+            return turn.fail("invalid_name_company")
+    name = valid_name(text)
     if name and (yes_no_unknown(name) is not None or fold(name).strip(" .!") in COMMAND_WORDS):
         name = None  # "ja" and "stopp" are no names (seen: "ja" stored as the name)
     if not name:
         return turn.fail("invalid_name")
+    if position and fold(position) == fold(name):
+        # The name was typed where the position was asked, and again here: it is the name.
+        turn.say("position_was_a_name", name=name)
+        return turn.ok(name, application_position=None)
     return turn.ok(name)
 
 

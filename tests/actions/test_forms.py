@@ -1096,3 +1096,85 @@ async def test_who_reports_is_read_from_the_users_words(lang: str, answer: str, 
     assert conv.slots["requested_slot"] == "reporter_anonymous"
     await conv.say(answer)
     assert conv.slots["reporter_anonymous"] == anonymous
+
+
+# ------------------------------------------------------------ wrong-field answers, tried again in sv / nb / en
+
+
+@pytest.mark.parametrize("lang, text, yes", [
+    ("sv", "jag vill återkalla mitt samtycke", "ja"),
+    ("nb", "jeg vil trekke tilbake samtykket mitt", "ja"),
+    ("en", "I want to withdraw my consent", "yes"),
+])
+async def test_a_bare_yes_is_not_the_consent_to_withdraw(lang: str, text: str, yes: str) -> None:
+    """Seen: "ja" filed as the consent to withdraw ("Description: ja")."""
+    conv = Conversation(lang)
+    await conv.start(text, "withdraw_consent")
+    assert conv.slots["requested_slot"] == "case_description"
+    mark = len(conv.sent)
+    await conv.say(yes, "affirm", 0.99)
+    assert conv.slots["case_description"] is None and conv.slots["requested_slot"] == "case_description"
+    assert {"sv": "säger inte vad det gäller", "nb": "sier ikke hva det gjelder",
+            "en": "does not tell me what it is about"}[lang] in conv.said(mark)
+    await conv.say({"sv": "nyhetsbrevet", "nb": "nyhetsbrevet", "en": "the newsletter"}[lang])
+    assert conv.slots["case_description"] and conv.slots["requested_slot"] == "requester_name"
+
+
+async def _withdrawal_asking_for_the_position(lang: str) -> Conversation:
+    conv = Conversation(lang)
+    await conv.start("withdraw", "withdraw_application")
+    await conv.say("application")
+    assert conv.slots["requested_slot"] == "application_position"
+    return conv
+
+
+@pytest.mark.parametrize("lang, name, position", [
+    ("sv", "Anna Lindqvist", "Senior konsult, Amesto Solutions AB"),
+    ("nb", "Kari Nordmann", "Rådgiver, Amesto Accounthouse AS"),
+    ("en", "Jane Smith", "Consultant, Amesto Solutions AS"),
+])
+async def test_a_name_and_a_position_typed_in_the_wrong_order_are_swapped(lang: str, name: str, position: str) -> None:
+    """Seen: the name filed as the position and the position as the name."""
+    conv = await _withdrawal_asking_for_the_position(lang)
+    await conv.say(name, "nlu_fallback", 0.4)  # typed where the position was asked
+    assert conv.slots["requested_slot"] == "requester_name"
+    await conv.say(position, "faq", 0.95)
+    assert (conv.slots["requester_name"], conv.slots["application_position"]) == (name, position)
+    assert conv.slots["requested_slot"] == "requester_email"
+
+
+@pytest.mark.parametrize("lang", ["sv", "nb", "en"])
+async def test_a_position_is_not_a_name(lang: str) -> None:
+    conv = await _withdrawal_asking_for_the_position(lang)
+    await conv.say("Konsult, Amesto Solutions AB")
+    mark = len(conv.sent)
+    await conv.say("Senior Consultant, Amesto Solutions AB", "faq", 0.9)
+    assert conv.slots["requester_name"] is None and conv.slots["requested_slot"] == "requester_name"
+    assert conv.slots["application_position"] == "Konsult, Amesto Solutions AB"
+    assert {"sv": "inte ett namn", "nb": "ikke et navn", "en": "not a name"}[lang] in conv.said(mark)
+
+
+async def test_the_name_typed_for_the_position_and_again_for_the_name_is_the_name() -> None:
+    conv = await _withdrawal_asking_for_the_position("en")
+    await conv.say("Jane Smith", "nlu_fallback", 0.4)
+    await conv.say("Jane Smith", "nlu_fallback", 0.4)
+    assert conv.slots["requester_name"] == "Jane Smith" and conv.slots["application_position"] is None
+    assert conv.slots["requested_slot"] == "application_position"
+
+
+async def test_a_name_with_the_employer_is_the_name() -> None:
+    conv = Conversation("sv")
+    await conv.start(USER["sv"]["access"], "request_access")
+    await conv.say("Anna Lindqvist, Amesto Solutions AB", "faq", 0.6)
+    assert conv.slots["requester_name"] == "Anna Lindqvist"
+
+
+@pytest.mark.parametrize("lang, label", [("sv", "ärendenummer"), ("nb", "saksnummer"), ("en", "case reference")])
+async def test_an_address_typed_for_the_reference_names_the_reference(lang: str, label: str) -> None:
+    """Seen: "That looks like an e-mail address, but I asked for: status_reference"."""
+    conv = Conversation(lang)
+    await conv.start("status of my case", "check_case_status")
+    mark = len(conv.sent)
+    await conv.say("someone@example.com", "nlu_fallback", 0.4)
+    assert conv.slots["requested_slot"] == "status_reference"
+    assert label in conv.said(mark) and "status_reference" not in conv.said(mark)

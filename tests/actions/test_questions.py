@@ -35,8 +35,9 @@ def test_each_question_is_asked_and_explained_in_three_languages(slot: str) -> N
             assert lang in T[f"ask_{slot}"]
 
 
-def test_every_field_in_a_summary_has_a_label() -> None:
-    for form in CASE_FORMS:
+def test_every_field_a_form_asks_has_a_label() -> None:
+    """Summaries show the labels, and "that looks like an e-mail address, but I asked for: ..." names them."""
+    for form in ALL_FORMS:
         for slot in FORM_SLOTS[form]:
             if slot != "confirm_summary":
                 assert set(FIELD_LABELS[slot]) >= set(LANGUAGES), slot
