@@ -328,7 +328,10 @@ _PEOPLE = re.compile(
     r"över|mer än|mer enn|more than|upp mot|opp mot|up to)\s+)?\d[\d\s.,]*\s*"
     r"(?:personer|persons|people|kunder|kundar|customers|clients|klienter|ansatte|anställda|employees|medarbetare|"
     r"medarbeidere|kandidater|kandidatar|candidates|deltakere|deltakarar|deltagare|participants|elever|students|"
-    r"brukere|användare|users|stk|st\.?)\b", re.IGNORECASE)
+    r"brukere|användare|users|stk|st\.?|"
+    # a list of 300 names or addresses is about 300 people
+    r"namn|navn|names|e-?postadresser|e-?mail addresses|emails|adresser|addresses|kontakter|contacts|"
+    r"poster|records|rader|rows|søkere|sökande|applicants|medlemmer|medlemmar|members)\b", re.IGNORECASE)
 
 
 def people_said(text: str) -> Optional[str]:

@@ -16,7 +16,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import get_lang, has_any, normalise_email, valid_name
+from actions.common import get_lang, has_any, normalise_email, people_said, says_when, valid_name
 from actions.flow_config import CORRECTABLE_FORMS, is_other_goal, slots_for_form
 from actions.questions import ASKED_SLOTS, QUESTIONS, TYPED_ANSWER_SLOTS, Turn, looks_like_answer
 from actions.questions.requester import could_be_a_name
@@ -47,6 +47,9 @@ MAX_WORDS_OF_NEW_REQUEST = 15
 REQUEST_CHOICE_SLOTS = {"right", "withdrawal_target", "field_to_correct"}
 # An address with more words than this around it is a description that mentions an address.
 MAX_WORDS_BESIDES_AN_EMAIL = 5
+# Questions a time is no answer to ("för en timme sedan" read as one person), and how long such a time is.
+TIME_IS_NO_ANSWER = ("incident_people_count", "incident_data_types")
+MAX_WORDS_OF_A_TIME = 6
 
 
 class FlowFormValidation(FormValidationAction):
@@ -155,12 +158,17 @@ class FlowFormValidation(FormValidationAction):
     def _misplaced_answer(self, turn: Turn, text: str, required: List[str]) -> Optional[Dict[str, Any]]:
         """Slot values for an answer that is not an answer to the question asked, or None when it may be one:
         - a stop in words ("nei forresten, glem det") is asked about with a Cancel button; the answers stay;
+        - a time where a count or the kinds of data were asked is said to be one, and the question asked again;
         - an e-mail address given for another question is kept for the e-mail question (and a name written
           next to it for the name question); the question is asked again."""
         slot, tracker = turn.slot, turn.tracker
         said_stop = sounds_like_stop(text) or typed_stop(tracker)
         if said_stop and not looks_like_answer(slot, text, tracker.slots):
             turn.say("confirm_stop", buttons=stop_handoff_buttons(turn.lang)[:1])
+            return {slot: None}
+        if (slot in TIME_IS_NO_ANSWER and len(text.split()) <= MAX_WORDS_OF_A_TIME and says_when(text)
+                and not people_said(text)):
+            turn.say("wrong_field_time", field=field_label(slot, turn.lang))
             return {slot: None}
         email = normalise_email(text)
         besides = words_besides_email(text)

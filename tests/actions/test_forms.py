@@ -458,6 +458,9 @@ async def test_an_answer_with_a_policy_question_keeps_the_answer_and_answers(bac
      "names, phone numbers"),
     ("nb", "Jeg sendte lønnslista til feil mottaker for 2 timer siden, en ekstern kunde. Den inneholder navn og "
            "kontonummer for 12 ansatte i avdelingen.", "12 ansatte", "navn, kontonummer"),
+    # A list of 300 names is about 300 people (seen: asked "how many?" again).
+    ("sv", "Jag vill anmäla en incident: för en timme sedan skickade en kollega vår kundlista med 300 namn och "
+           "e-postadresser till fel leverantör", "300 namn", "namn, e-postadresser"),
 ])
 async def test_an_incident_report_in_the_opening_answers_when_how_many_and_which_data(lang: str, report: str,
                                                                                      count: str, kinds: str) -> None:
@@ -1178,3 +1181,27 @@ async def test_an_address_typed_for_the_reference_names_the_reference(lang: str,
     await conv.say("someone@example.com", "nlu_fallback", 0.4)
     assert conv.slots["requested_slot"] == "status_reference"
     assert label in conv.said(mark) and "status_reference" not in conv.said(mark)
+
+
+@pytest.mark.parametrize("lang, report, when", [
+    ("sv", "jag mejlade ett kalkylark med kundnamn till fel person", "för en timme sedan"),
+    ("nb", "jeg sendte et regneark med kundenavn til feil person", "for en time siden"),
+    ("en", "I emailed a spreadsheet with customer names to the wrong person", "an hour ago"),
+])
+async def test_a_time_is_no_count_and_no_kind_of_data(lang: str, report: str, when: str) -> None:
+    """Seen: "för en timme sedan" filed as the number of people ("en" is one) and "an hour ago" as the data."""
+    conv = Conversation(lang)
+    await conv.start("report a breach", "report_incident")
+    await conv.say(report, "report_incident", 0.9)
+    await conv.say({"sv": "i går kl 14", "nb": "i går kl 14", "en": "yesterday at 2 pm"}[lang])
+    assert conv.slots["requested_slot"] == "incident_data_types"
+    for slot, answer in (("incident_data_types", {"sv": "namn och telefonnummer", "nb": "navn og telefonnumre",
+                                                  "en": "names and phone numbers"}[lang]),
+                         ("incident_people_count", "40")):
+        mark = len(conv.sent)
+        await conv.say(when, "nlu_fallback", 0.4)
+        assert conv.slots[slot] is None and conv.slots["requested_slot"] == slot
+        assert {"sv": "ser ut som en tidpunkt", "nb": "ser ut som et tidspunkt",
+                "en": "looks like a time"}[lang] in conv.said(mark)
+        await conv.say(answer)
+        assert conv.slots[slot] == answer
