@@ -16,7 +16,8 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import get_lang, has_any, normalise_email, people_said, says_when, valid_name
+from actions.common import (get_lang, has_any, normalise_email, people_said, says_when, valid_name,
+                            yes_no_unknown)
 from actions.flow_config import CORRECTABLE_FORMS, is_other_goal, slots_for_form
 from actions.questions import ASKED_SLOTS, QUESTIONS, TYPED_ANSWER_SLOTS, Turn, looks_like_answer
 from actions.questions.requester import could_be_a_name
@@ -48,7 +49,7 @@ REQUEST_CHOICE_SLOTS = {"right", "withdrawal_target", "field_to_correct"}
 # An address with more words than this around it is a description that mentions an address.
 MAX_WORDS_BESIDES_AN_EMAIL = 5
 # Questions a time is no answer to ("för en timme sedan" read as one person), and how long such a time is.
-TIME_IS_NO_ANSWER = ("incident_people_count", "incident_data_types")
+TIME_IS_NO_ANSWER = ("incident_people_count", "incident_data_types", "incident_encrypted", "incident_contained")
 MAX_WORDS_OF_A_TIME = 6
 
 
@@ -167,7 +168,7 @@ class FlowFormValidation(FormValidationAction):
             turn.say("confirm_stop", buttons=stop_handoff_buttons(turn.lang)[:1])
             return {slot: None}
         if (slot in TIME_IS_NO_ANSWER and len(text.split()) <= MAX_WORDS_OF_A_TIME and says_when(text)
-                and not people_said(text)):
+                and not people_said(text) and yes_no_unknown(text) is None):
             turn.say("wrong_field_time", field=field_label(slot, turn.lang))
             return {slot: None}
         email = normalise_email(text)

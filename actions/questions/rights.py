@@ -10,6 +10,7 @@ from rasa_sdk import Tracker
 from actions.common import MAX_DESCRIPTION
 from actions.goals import RIGHT_INTENTS, RIGHTS
 from actions.questions.base import DESCRIPTION_INTERRUPTIONS, Asked, Question, Turn, Values, named_by, typed_choice
+from actions.questions.requester import says_same_as_before
 from actions.reading import latest_intent, looks_like_question
 from actions.texts import RIGHT_NAMES, right_buttons, t
 from actions.words import EVERYTHING_TOKENS, RIGHT_WORDS
@@ -43,6 +44,9 @@ def validate_case_description(turn: Turn, value: Any) -> Values:
         # "vad händer med min anmälan sen?" where we asked what happened: a question about the process, not
         # the report. Answer it and ask again; it is not a failed answer.
         return turn.answer_aside(text)
+    if says_same_as_before(text):
+        # "samma som förut": earlier requests keep their name and address, never what they were about.
+        return turn.fail("same_as_before_unknown")
     one_word = turn.slot_value("right") in ONE_WORD_ANSWERS_RIGHTS
     return turn.free_text(value, MAX_DESCRIPTION, min_words=1 if one_word else MIN_WORDS_OF_A_DESCRIPTION)
 

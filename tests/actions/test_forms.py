@@ -1197,11 +1197,26 @@ async def test_a_time_is_no_count_and_no_kind_of_data(lang: str, report: str, wh
     assert conv.slots["requested_slot"] == "incident_data_types"
     for slot, answer in (("incident_data_types", {"sv": "namn och telefonnummer", "nb": "navn og telefonnumre",
                                                   "en": "names and phone numbers"}[lang]),
-                         ("incident_people_count", "40")):
+                         ("incident_people_count", "40"),
+                         ("incident_encrypted", {"sv": "nej", "nb": "nei", "en": "no"}[lang])):
         mark = len(conv.sent)
         await conv.say(when, "nlu_fallback", 0.4)
         assert conv.slots[slot] is None and conv.slots["requested_slot"] == slot
         assert {"sv": "ser ut som en tidpunkt", "nb": "ser ut som et tidspunkt",
                 "en": "looks like a time"}[lang] in conv.said(mark)
         await conv.say(answer)
-        assert conv.slots[slot] == answer
+        assert conv.slots[slot] == (answer if slot != "incident_encrypted" else "no")
+
+
+@pytest.mark.parametrize("lang, opening, same", [
+    ("sv", "radera mina uppgifter", "samma som förut"),
+    ("nb", "slett opplysningene mine", "samme som før"),
+    ("en", "please erase my data", "same as before"),
+])
+async def test_same_as_before_is_no_description(lang: str, opening: str, same: str) -> None:
+    """Seen: "same as before" filed as what to erase."""
+    conv = Conversation(lang)
+    await conv.start(opening, "request_erasure")
+    assert conv.slots["requested_slot"] == "case_description"
+    await conv.say(same, "faq", 0.9)
+    assert conv.slots["case_description"] is None and conv.slots["requested_slot"] == "case_description"
