@@ -278,7 +278,7 @@ class AskSlot(Action):
         dispatcher.utter_message(text=text, buttons=buttons)
         if self.slot == "confirm_summary" and not tracker.get_slot("idempotency_key"):
             # Stored with this turn, before the user confirms: the filing key must survive a crash mid-filing
-            # (actions/flows.py, filing_key).
+            # (actions/filing.py, filing_key).
             return [SlotSet("idempotency_key", uuid.uuid4().hex)]
         return []
 

@@ -208,7 +208,7 @@ anonymt anonymitet name namn navn namnet navnet identity identitet
 """.split()}
 
 # A case made earlier ("jag rapporterade en incident", "I filed a complaint") and a question about how it is going
-# ("vad är läget med den?"): together they make a status check (actions/flows.follows_up_an_earlier_case).
+# ("vad är läget med den?"): together they make a status check (actions/start.follows_up_an_earlier_case).
 EARLIER_CASE_WORDS = ["rapporterade", "rapporterat", "anmälde", "anmält", "anmalde", "anmalt", "skickade in",
                       "lämnade in", "rapporterte", "meldte", "har meldt", "varslet", "varsla", "sendte inn",
                       "klagde", "klaget", "sendte en", "sendte et", "skickade en", "skickade ett", "i sent a", "reported", "i filed", "i submitted", "i sent", "i made a report",
