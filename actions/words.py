@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Dict, List
 
-from bot.text import fold
+from bot.text import fold, lexicon
 
 # -- yes, no, don't know (yes/no questions, the summary, "should we erase everything?") --------------------
 UNKNOWN_WORDS = ["vet inte", "vet ej", "vet ikke", "vet ikkje", "veit ikkje", "veit ikke", "ingen aning", "aner ikke",
@@ -102,10 +102,10 @@ FILLER_WORDS = {fold(w) for w in (
 )}
 
 # -- what a message is: a question, a command, a stop, another request --------------------------------------
-# ("er " is left out: Norwegian "is" opens a question, Swedish "er" is "your": "er kundtjänst bad mig ...")
-QUESTION_WORDS = ["vad", "vilk", "hur", "när", "var ", "varför", "vem", "hva", "hvilk", "hvordan", "når", "hvor",
-                  "hvorfor", "hvem", "what", "which", "how", "when", "where", "why", "who", "kan ", "can ", "får ",
-                  "may ", "do ", "does ", "is ", "are ", "är ", "måste", "må ", "must "]
+# The start of a question (bot/lexicon/question_words.txt): a `stem` opens the message whatever follows, a `word`
+# only as a word of its own, followed by more ("var " opens "var sparar ni ...", not "vart").
+QUESTION_WORDS = [word + " " if "word" in tags else word
+                  for word, tags in lexicon("question_words").items() if tags & {"stem", "word"}]
 COMMAND_WORDS = {"stop", "stopp", "avbryt", "cancel", "help", "hjalp", "hjelp", "quit", "exit", "slutt", "sluta",
                  "restart", "reset", "menu", "meny"}
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Tuple
 
-from bot.text import fold
+from bot.text import fold, tagged
 
 CUSTOMER_SERVICE = "customer_service"
 OUT_OF_SCOPE = "out_of_scope"
@@ -315,8 +315,7 @@ SUPERVISORY_AUTHORITY_WORDS: Tuple[str, ...] = (
     "supervisory authority", "data protection authority", "authority", "myndighet", "ombudsman",
 )
 # "Where / how can I complain?" asks for the routes (answered with the authorities named), it files nothing.
-ROUTE_QUESTION_WORDS = frozenset({"var", "vart", "hvor", "kvar", "kor", "where", "how", "hur", "hvordan", "korleis",
-                                  "vem", "hvem", "who", "kan", "can", "could"})
+ROUTE_QUESTION_WORDS = frozenset(fold(word) for word in tagged("question_words", "route"))
 # Intents the named request may replace: its neighbours, never a report or a status check of another case.
 NAMED_REQUEST_REPLACES: Dict[str, FrozenSet[str]] = {
     "withdraw_application": frozenset({"withdraw_consent", "request_erasure", "request_restriction",
@@ -331,11 +330,8 @@ NAMED_REQUEST_NEIGHBOURS: Dict[str, FrozenSet[str]] = {
 }
 
 
-QUESTION_OPENERS = frozenset({
-    "how", "what", "can", "could", "may", "do", "does", "is", "are", "where", "why", "when", "hur", "vad", "kan",
-    "far", "ar", "var", "varfor", "nar", "hvordan", "hva", "korleis", "kva", "ka", "kor", "er", "hvor", "hvorfor",
-    "maste", "ma", "will", "would", "should", "shall", "blir", "kommer",
-})
+# The first words that make a message a question (bot/lexicon/question_words.txt, tag `guard`), folded.
+QUESTION_OPENERS = frozenset(fold(word) for word in tagged("question_words", "guard"))
 
 
 def is_question(text: str) -> bool:
