@@ -2,14 +2,15 @@
 
 Why one module: a newcomer looking for "why was this taken as a stop?" or "which words choose erasure?" finds
 every list here, next to the lists it could be confused with. Matching is done by `actions.common.has_any`
-(accent-folded substrings) unless a list says otherwise.
+(accent-folded substrings) unless a list says otherwise. Lists the request guard reads too are kept once, as data
+in bot/lexicon/ (the question words, the erasing verbs, the words of an application), and read from there.
 """
 
 from __future__ import annotations
 
 from typing import Dict, List
 
-from bot.text import fold, lexicon
+from bot.text import fold, lexicon, tagged
 
 # -- yes, no, don't know (yes/no questions, the summary, "should we erase everything?") --------------------
 UNKNOWN_WORDS = ["vet inte", "vet ej", "vet ikke", "vet ikkje", "veit ikkje", "veit ikke", "ingen aning", "aner ikke",
@@ -34,8 +35,7 @@ RIGHT_WORDS = {
 }
 DATABASE_WORDS = ["databas", "database", "öppen ansökan", "åpen søknad", "open application", "talangbank",
                   "kandidatbank", "talent pool"]
-APPLICATION_WORDS = ["ansökan", "ansökning", "søknad", "soknad", "application", "tjänst", "stilling", "position",
-                     "jobb", "job"]
+APPLICATION_WORDS = list(tagged("application_words", "actions"))  # bot/lexicon/application_words.txt
 ANONYMOUS_WORDS = ["anonym", "anonymous", "utan namn", "utan mitt namn", "uten navn", "uten navnet", "utan namnet",
                    "without my name", "without a name", "without name", "rather not give my name",
                    "not give my name", "don't want to give my name", "vill inte uppge", "vil ikke oppgi",
@@ -137,7 +137,7 @@ EMAIL_FILLER_WORDS = {fold(w) for w in (
 # EVERYTHING_TOKENS are single words ("allt" alone answers "what should be erased?"); EVERYTHING_WORDS are
 # phrases an opening message uses for "all my data".
 EVERYTHING_TOKENS = {"allt", "alt", "alla", "alle", "all", "everything", "hela", "hele"}
-DELETE_WORDS = ["radera", "ta bort", "slett", "fjern", "delete", "remove", "erase", "glöm", "glem"]
+DELETE_WORDS = list(tagged("erasing_verbs", "actions"))  # bot/lexicon/erasing_verbs.txt
 WITHDRAW_WORDS = ["återkalla", "dra tillbaka", "ta tillbaka", "trekke", "trekk", "withdraw", "pull"]
 EVERYTHING_WORDS = ["allt", "alla uppgifter", "alt om meg", "alle opplysninger", "everything", "all my data",
                     "all data"]

@@ -25,8 +25,8 @@ def fold(text: str) -> str:
 
 @functools.lru_cache(maxsize=None)
 def lexicon(name: str) -> Dict[str, FrozenSet[str]]:
-    """word -> its tags, from `bot/lexicon/<name>.txt`: a line is `word tag ...`, `#` starts a comment. Each
-    reader takes the words of its own tags (`tagged`)."""
+    """word -> its tags, from `bot/lexicon/<name>.txt`: a line is `word tag ...`, `#` starts a comment, `_` joins
+    the words of a phrase ("ta_bort"). Each reader takes the words of its own tags (`tagged`)."""
     entries: Dict[str, FrozenSet[str]] = {}
     for raw in (_LEXICON_DIR / f"{name}.txt").read_text(encoding="utf-8").splitlines():
         parts = raw.split("#", 1)[0].split()
@@ -34,7 +34,7 @@ def lexicon(name: str) -> Dict[str, FrozenSet[str]]:
             continue
         if len(parts) < 2:
             raise ValueError(f"{name}.txt: {raw!r} names no reader")
-        word = unicodedata.normalize("NFC", parts[0].lower())
+        word = unicodedata.normalize("NFC", parts[0].lower()).replace("_", " ")
         entries[word] = entries.get(word, frozenset()) | frozenset(parts[1:])
     return entries
 
