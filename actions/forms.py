@@ -16,9 +16,9 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import (get_lang, has_any, normalise_email, people_said, says_when, valid_name,
-                            yes_no_unknown)
+from actions.common import get_lang, has_any, normalise_email, valid_name, yes_no_unknown
 from actions.flow_config import CORRECTABLE_FORMS, is_other_goal, slots_for_form
+from actions.incident_facts import people_said, says_when
 from actions.questions import ASKED_SLOTS, QUESTIONS, TYPED_ANSWER_SLOTS, Turn, looks_like_answer
 from actions.questions.requester import could_be_a_name
 from actions.policy import answer_beside_a_form_answer
@@ -287,7 +287,7 @@ class AskSlot(Action):
         dispatcher.utter_message(text=text, buttons=buttons)
         if self.slot == "confirm_summary" and not tracker.get_slot("idempotency_key"):
             # Stored with this turn, before the user confirms: the filing key must survive a crash mid-filing
-            # (actions/flows.py, filing_key).
+            # (actions/filing.py, filing_key).
             return [SlotSet("idempotency_key", uuid.uuid4().hex)]
         return []
 

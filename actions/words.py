@@ -2,14 +2,15 @@
 
 Why one module: a newcomer looking for "why was this taken as a stop?" or "which words choose erasure?" finds
 every list here, next to the lists it could be confused with. Matching is done by `actions.common.has_any`
-(accent-folded substrings) unless a list says otherwise.
+(accent-folded substrings) unless a list says otherwise. Lists the request guard reads too are kept once, as data
+in bot/lexicon/ (the question words, the erasing verbs, the words of an application), and read from there.
 """
 
 from __future__ import annotations
 
 from typing import Dict, List
 
-from bot.text import fold
+from bot.text import fold, lexicon, tagged
 
 # -- yes, no, don't know (yes/no questions, the summary, "should we erase everything?") --------------------
 UNKNOWN_WORDS = ["vet inte", "vet ej", "vet ikke", "vet ikkje", "veit ikkje", "veit ikke", "ingen aning", "aner ikke",
@@ -39,8 +40,7 @@ RIGHT_WORDS = {
 }
 DATABASE_WORDS = ["databas", "database", "öppen ansökan", "åpen søknad", "open application", "talangbank",
                   "kandidatbank", "talent pool"]
-APPLICATION_WORDS = ["ansökan", "ansökning", "søknad", "soknad", "application", "tjänst", "stilling", "position",
-                     "jobb", "job"]
+APPLICATION_WORDS = list(tagged("application_words", "actions"))  # bot/lexicon/application_words.txt
 ANONYMOUS_WORDS = ["anonym", "anonymous", "utan namn", "utan mitt namn", "uten navn", "uten navnet", "utan namnet",
                    "without my name", "without a name", "without name", "rather not give my name",
                    "not give my name", "don't want to give my name", "vill inte uppge", "vil ikke oppgi",
@@ -107,10 +107,10 @@ FILLER_WORDS = {fold(w) for w in (
 )}
 
 # -- what a message is: a question, a command, a stop, another request --------------------------------------
-# ("er " is left out: Norwegian "is" opens a question, Swedish "er" is "your": "er kundtjänst bad mig ...")
-QUESTION_WORDS = ["vad", "vilk", "hur", "när", "var ", "varför", "vem", "hva", "hvilk", "hvordan", "når", "hvor",
-                  "hvorfor", "hvem", "what", "which", "how", "when", "where", "why", "who", "kan ", "can ", "får ",
-                  "may ", "do ", "does ", "is ", "are ", "är ", "måste", "må ", "must "]
+# The start of a question (bot/lexicon/question_words.txt): a `stem` opens the message whatever follows, a `word`
+# only as a word of its own, followed by more ("var " opens "var sparar ni ...", not "vart").
+QUESTION_WORDS = [word + " " if "word" in tags else word
+                  for word, tags in lexicon("question_words").items() if tags & {"stem", "word"}]
 COMMAND_WORDS = {"stop", "stopp", "avbryt", "cancel", "help", "hjalp", "hjelp", "quit", "exit", "slutt", "sluta",
                  "restart", "reset", "menu", "meny"}
 
@@ -142,7 +142,7 @@ EMAIL_FILLER_WORDS = {fold(w) for w in (
 # EVERYTHING_TOKENS are single words ("allt" alone answers "what should be erased?"); EVERYTHING_WORDS are
 # phrases an opening message uses for "all my data".
 EVERYTHING_TOKENS = {"allt", "alt", "alla", "alle", "all", "everything", "hela", "hele"}
-DELETE_WORDS = ["radera", "ta bort", "slett", "fjern", "delete", "remove", "erase", "glöm", "glem"]
+DELETE_WORDS = list(tagged("erasing_verbs", "actions"))  # bot/lexicon/erasing_verbs.txt
 WITHDRAW_WORDS = ["återkalla", "dra tillbaka", "ta tillbaka", "trekke", "trekk", "withdraw", "pull"]
 EVERYTHING_WORDS = ["allt", "alla uppgifter", "alt om meg", "alle opplysninger", "everything", "all my data",
                     "all data"]
@@ -213,7 +213,7 @@ anonymt anonymitet name namn navn namnet navnet identity identitet
 """.split()}
 
 # A case made earlier ("jag rapporterade en incident", "I filed a complaint") and a question about how it is going
-# ("vad är läget med den?"): together they make a status check (actions/flows.follows_up_an_earlier_case).
+# ("vad är läget med den?"): together they make a status check (actions/start.follows_up_an_earlier_case).
 EARLIER_CASE_WORDS = ["rapporterade", "rapporterat", "anmälde", "anmält", "anmalde", "anmalt", "skickade in",
                       "lämnade in", "rapporterte", "meldte", "har meldt", "varslet", "varsla", "sendte inn",
                       "klagde", "klaget", "sendte en", "sendte et", "skickade en", "skickade ett", "i sent a", "reported", "i filed", "i submitted", "i sent", "i made a report",

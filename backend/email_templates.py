@@ -149,7 +149,8 @@ def _staff_new_case(lang: str, c: Mapping[str, object]) -> tuple[str, str]:
     lang = lang if lang in LANGUAGES else "en"
     ref, case_type = c["reference"], str(c["case_type"])
     country = c.get("country")
-    lines = [_text("staff_new_case.intro", lang, ref=ref, type=case_type_name(case_type, lang))]
+    kind = case_type_name(case_type, lang)
+    lines = [_text("staff_new_case.intro", lang, ref=ref, type=kind)]
     due_lines: list[str] = []
     if c.get("due_summary"):
         due_lines.append(str(c["due_summary"]))
@@ -164,7 +165,7 @@ def _staff_new_case(lang: str, c: Mapping[str, object]) -> tuple[str, str]:
     if due_lines:
         lines.append("\n".join(due_lines))
     lines.append(_text("staff_new_case.outro", lang))
-    return _text("staff_new_case.subject", lang, ref=ref, type=case_type), "\n\n".join(lines)
+    return _text("staff_new_case.subject", lang, ref=ref, type=kind), "\n\n".join(lines)
 
 
 TEMPLATES: dict[str, tuple[Builder, tuple[str, ...], bool]] = {

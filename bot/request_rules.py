@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Tuple
 
-from bot.text import fold
+from bot.text import fold, tagged
 
 CUSTOMER_SERVICE = "customer_service"
 OUT_OF_SCOPE = "out_of_scope"
@@ -118,11 +118,8 @@ CASE_ANCHORS: Tuple[str, ...] = (
     "forfragan", "forespurnad", "dsar",
 )
 
-APPLICATION_ANCHORS: Tuple[str, ...] = (
-    "ansok", "sokt", "soknad", "soker", "applic", "applied", "cv", "tjanst", "stilling", "position", "jobb", "job",
-    "rekryt", "rekrutt", "recruit", "kandidat", "candidate", "intervju", "interview", "vacanc", "talang",
-    "talent", "candida",
-)
+# The words of a job application (bot/lexicon/application_words.txt, tag `guard`).
+APPLICATION_ANCHORS: Tuple[str, ...] = tuple(fold(word) for word in tagged("application_words", "guard"))
 CONSENT_ANCHORS: Tuple[str, ...] = (
     "samtyck", "samtykk", "consent", "nyhetsbrev", "newsletter", "utskick", "utsendel", "mailing", "sms",
     "reklam", "marknadsf", "markedsf", "marketing", "cookie", "kaka", "kakor", "informasjonskaps", "unsubscri",
@@ -242,10 +239,8 @@ def guarded_intent(intent: str, text: str) -> Optional[str]:
 # "kan ni radera allt ni har sparat om mig?" reads like access ("everything you have stored about me") and was
 # classified so at 0.70 with erasure second: the verb decides. An access request that uses an erasing verb and
 # no word of seeing or getting a copy, with erasure in the ranking, is the erasure request.
-ERASING_VERBS: Tuple[str, ...] = (
-    "radera", "raderin", "ta bort", "tas bort", "slett", "fjern", "delete", "erase", "remove", "wipe", "glom mig",
-    "glem meg", "gloym meg", "forget me", "utplan",
-)
+# (bot/lexicon/erasing_verbs.txt, tag `guard`)
+ERASING_VERBS: Tuple[str, ...] = tuple(fold(word) for word in tagged("erasing_verbs", "guard"))
 ACCESS_WORDS: Tuple[str, ...] = (
     "kopi", "copy", "innsyn", "insyn", "registerutdrag", "utdrag", "tillgang", "access", "se ", "see ", "vis ",
     "visa", "show", "vilka", "vilken", "hvilke", "hvilken", "kva ", "ka ", "what ", "which ", "vet ", "veta",
@@ -315,8 +310,8 @@ SUPERVISORY_AUTHORITY_WORDS: Tuple[str, ...] = (
     "supervisory authority", "data protection authority", "authority", "myndighet", "ombudsman",
 )
 # "Where / how can I complain?" asks for the routes (answered with the authorities named), it files nothing.
-ROUTE_QUESTION_WORDS = frozenset({"var", "vart", "hvor", "kvar", "kor", "where", "how", "hur", "hvordan", "korleis",
-                                  "vem", "hvem", "who", "kan", "can", "could"})
+# (bot/lexicon/question_words.txt, tag `route`)
+ROUTE_QUESTION_WORDS = frozenset(fold(word) for word in tagged("question_words", "route"))
 # Intents the named request may replace: its neighbours, never a report or a status check of another case.
 NAMED_REQUEST_REPLACES: Dict[str, FrozenSet[str]] = {
     "withdraw_application": frozenset({"withdraw_consent", "request_erasure", "request_restriction",
@@ -331,11 +326,8 @@ NAMED_REQUEST_NEIGHBOURS: Dict[str, FrozenSet[str]] = {
 }
 
 
-QUESTION_OPENERS = frozenset({
-    "how", "what", "can", "could", "may", "do", "does", "is", "are", "where", "why", "when", "hur", "vad", "kan",
-    "far", "ar", "var", "varfor", "nar", "hvordan", "hva", "korleis", "kva", "ka", "kor", "er", "hvor", "hvorfor",
-    "maste", "ma", "will", "would", "should", "shall", "blir", "kommer",
-})
+# The first words that make a message a question (bot/lexicon/question_words.txt, tag `guard`), folded.
+QUESTION_OPENERS = frozenset(fold(word) for word in tagged("question_words", "guard"))
 
 
 def is_question(text: str) -> bool:

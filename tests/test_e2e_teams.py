@@ -208,7 +208,7 @@ OPENING = "Hei! Jeg må melde et sikkerhetsbrudd – personopplysninger har komm
 NO_CARD_OFFERED = ("actions/ never send the incident card: nothing calls bot.channels.cards.incident_report_message "
                    "(docs/TEAMS.md §5), so Teams users only get the questions as text")
 STAFF_ASKED_FOR_NAME = (
-    "card submitted while incident_form is already running: action_start_flow (actions/flows.py) pre-fills "
+    "card submitted while incident_form is already running: action_start_flow (actions/start.py) pre-fills "
     "reporter_anonymous='no' but resets identity_from_channel/requester_* to None, and Rasa re-validates "
     "pre-filled slots only when a form is activated, so validate_reporter_anonymous never copies the Teams "
     "identity and the staff reporter is asked for name, e-mail and an e-mail code")

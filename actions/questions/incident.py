@@ -9,16 +9,8 @@ from typing import Any, Mapping, Optional
 
 from rasa_sdk import Tracker
 
-from actions.common import (
-    MAX_DESCRIPTION,
-    MAX_SHORT_TEXT,
-    country_for,
-    has_any,
-    names_time_of_day,
-    parse_aware_at,
-    people_count,
-    yes_no_unknown,
-)
+from actions.common import MAX_DESCRIPTION, MAX_SHORT_TEXT, country_for, has_any, yes_no_unknown
+from actions.incident_facts import names_time_of_day, parse_aware_at, people_count
 from actions.questions.base import LOOSE_TEXT_INTERRUPTIONS, Asked, Question, Turn, Values, named_by
 from actions.reading import INTENT_ANSWERS, looks_like_question
 from actions.texts import FIELD_LABELS, YES_NO_UNKNOWN, format_datetime, parse_iso, t, yes_no_unknown_buttons

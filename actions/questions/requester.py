@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, Text
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
 
 from actions.common import (
     channel_identity,
@@ -16,6 +17,7 @@ from actions.common import (
     valid_name,
     yes_no_unknown,
 )
+from actions.goals import FLOWS_THAT_ASK_WHO
 from actions.questions.base import Asked, Question, Turn, Values, named_by
 from actions.reading import INTENT_ANSWERS, has_phrase, words_besides_email
 from actions.texts import YES_NO_UNKNOWN, button, t
@@ -35,9 +37,29 @@ from bot.text import fold
 MIN_WORDS_OF_A_NAME, MAX_WORDS_OF_A_NAME = 2, 5
 
 
-# Where a verified earlier request of this conversation keeps each answer (actions/flows.remember_identity).
+# Where a verified earlier request of this conversation keeps each answer (`remember_identity`).
 PREVIOUS_IDENTITY = {"requester_name": "previous_requester_name", "requester_email": "previous_requester_email"}
 MAX_WORDS_OF_SAME_AS_BEFORE = 8
+
+# A second request in the same conversation reuses the name and address of a verified first one: they are
+# shown with the intro and in the summary, where the user can change them, instead of being asked again.
+# Only a code-verified address is reused, and only while the conversation's encrypted slots live
+# (bot/tracker_store.py: TRACKER_SECRET_TTL_HOURS, and erased with the conversation).
+
+
+def remember_identity(tracker: Tracker) -> List[Dict[Text, Any]]:
+    """Keep the verified requester for a later request in this conversation (not the channel's identity)."""
+    if tracker.get_slot("identity_from_channel") or not tracker.get_slot("requester_email"):
+        return []
+    return [SlotSet(previous, tracker.get_slot(slot)) for slot, previous in PREVIOUS_IDENTITY.items()]
+
+
+def reused_identity(tracker: Tracker, flow: Optional[str]) -> Dict[str, Any]:
+    """The earlier request's name and address for a new flow that asks who the user is, or {}."""
+    found = {slot: tracker.get_slot(previous) for slot, previous in PREVIOUS_IDENTITY.items()}
+    if flow not in FLOWS_THAT_ASK_WHO or not all(found.values()):
+        return {}
+    return found
 
 
 def says_same_as_before(text: str, slots: Optional[Mapping[str, Any]] = None) -> bool:

@@ -15,14 +15,13 @@ from actions.common import (
     email_mistake,
     looks_like_email_attempt,
     normalise_email,
-    parse_aware_at,
-    people_count,
     suggest_email,
     valid_name,
     yes_no_unknown,
 )
 from actions.flow_config import ALL_FORMS, FORM_SLOTS, slots_for_form
-from actions.flows import decide_flow
+from actions.incident_facts import parse_aware_at, people_count
+from actions.start import decide_flow
 from actions.texts import CASE_TYPE_NAMES, FIELD_LABELS, STATUS_NAMES, T, format_date, format_datetime
 from basics.national_ids import strip_national_ids
 from basics.references import find_reference
@@ -231,7 +230,7 @@ def _tracker_with(*users: Tuple[Any, ...]) -> Tracker:
 ])
 def test_a_flow_started_with_a_button_starts_from_the_message_the_button_answered(before_intent: str,
                                                                                   starts_from_it: bool) -> None:
-    from actions.flows import opening_description, opening_text
+    from actions.start import opening_description, opening_text
 
     told = "a consultant on one of our client projects has been billing hours for work that was never done"
     ranking = [{"name": before_intent, "confidence": 0.47}, {"name": "report_misconduct", "confidence": 0.3}]
@@ -253,7 +252,7 @@ def test_a_flow_started_with_a_button_starts_from_the_message_the_button_answere
     ("Jag vill rapportera en allvarlig oegentlighet.", False),
 ])
 def test_a_report_opening_is_its_description_when_it_tells_something(text: str, description: bool) -> None:
-    from actions.flows import opening_description
+    from actions.start import opening_description
 
     assert (opening_description("misconduct", None, text) == text) is description
 

@@ -12,7 +12,7 @@ from typing import Iterator
 import pytest
 
 from actions.backend_client import set_backend_client
-from actions.flows import filing_key
+from actions.filing import filing_key
 from actions.texts import GOAL_NAMES
 from tests.actions.flow_harness import BackendProcess, Conversation, use_backend
 from tests.support import DATE, REFERENCE

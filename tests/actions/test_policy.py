@@ -1,4 +1,4 @@
-"""Tests for the policy knowledge base and actions/policy.py.
+"""Tests for the policy knowledge base (actions/knowledge.py) and its actions (actions/policy.py).
 
 Real files and real rasa_sdk objects throughout: the knowledge YAML as shipped, the policy text, and the
 actions run through rasa_sdk's ActionExecutor with a Tracker built from a tracker dump.
@@ -14,8 +14,8 @@ import pytest
 import yaml
 from rasa_sdk.executor import ActionExecutor
 
-from actions import policy
-from actions.policy import KnowledgeBase, get_knowledge_base
+from actions import knowledge
+from actions.knowledge import KnowledgeBase, get_knowledge_base
 from basics.languages import normalise_language
 from tests.support import action_request, modules_loaded_by_importing
 from scripts import gen_faq_responses
@@ -175,7 +175,7 @@ def test_every_topic_answers_in_each_language_and_names_its_section(kb, topic, l
     answer = kb.answer_for_topic(topic, language, is_staff)
     assert answer.language == language
     assert answer.text.strip()
-    assert policy.cite(answer.section, language) in answer.text
+    assert knowledge.cite(answer.section, language) in answer.text
     if answer.source == "faq":
         # Chat-sized: 2-4 sentences. Count sentence ends followed by a capital or the end.
         sentences = re.findall(r"[.!?)](?=\s+[A-ZÅÄÖÆØ]|\s*$)", answer.text)
@@ -389,7 +389,7 @@ def test_search_finds_nothing_for_unrelated_questions(kb, language, question) ->
 def test_unanswerable_question_gets_the_honest_fallback(kb, language) -> None:
     answer = kb.answer_question("what's the weather in Oslo", language)
     assert answer.source == "fallback"
-    assert "amestotrust@amesto.no" in answer.text and policy.cite("7", language) in answer.text
+    assert "amestotrust@amesto.no" in answer.text and knowledge.cite("7", language) in answer.text
 
 
 def test_search_answer_cites_the_section(kb) -> None:

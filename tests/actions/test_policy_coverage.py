@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from actions.goals import START_INTENT_GOALS
-from actions.policy import KnowledgeBase, get_knowledge_base
+from actions.knowledge import KnowledgeBase, get_knowledge_base
 from actions.texts import t
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -145,7 +145,7 @@ def test_loose_discovery_times(text: str, lang: str, local: str) -> None:
     from datetime import datetime, timezone
     from zoneinfo import ZoneInfo
 
-    from actions.common import parse_aware_at
+    from actions.incident_facts import parse_aware_at
 
     now = datetime(2026, 12, 7, 11, 0, tzinfo=timezone.utc)  # 12:00 in Oslo and Stockholm
     moment, in_future = parse_aware_at(text, lang, now)
@@ -158,7 +158,7 @@ def test_earlier_today_is_the_start_of_today(text: str, lang: str) -> None:
     from datetime import datetime, timezone
     from zoneinfo import ZoneInfo
 
-    from actions.common import parse_aware_at
+    from actions.incident_facts import parse_aware_at
 
     moment, _ = parse_aware_at(text, lang, datetime(2026, 12, 7, 11, 0, tzinfo=timezone.utc))
     assert moment is not None and moment.astimezone(ZoneInfo("Europe/Oslo")).strftime("%d %H:%M") == "07 00:00"

@@ -7,8 +7,10 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
 
-from actions import policy, routing
+from actions import routing
+from actions.knowledge import get_knowledge_base
 from actions.routing import Route, offer_for_question, route
+from actions.texts import t
 from tests.support import action_request
 
 
@@ -99,18 +101,18 @@ async def test_answer_then_offer_in_the_users_language(policy_executor, language
                     text="how long do you keep my personal information, can you delete it")
     result = await policy_executor.run(action_request("action_answer_faq", message, {"language": language}))
     answer, offer = result["responses"]
-    assert answer["text"] == policy.get_knowledge_base().topics["retention_general"]["answer"][language]
+    assert answer["text"] == get_knowledge_base().topics["retention_general"]["answer"][language]
     assert words in offer["text"]
     assert offer["buttons"][0]["payload"] == "/request_erasure"
 
 
 @pytest.mark.parametrize("language", ["sv", "nb", "en"])
 async def test_an_unsure_topic_is_asked_about_with_titled_buttons(policy_executor, language: str) -> None:
-    kb = policy.get_knowledge_base()
+    kb = get_knowledge_base()
     message = parse("faq", 0.9, [("request_access", 0.2)], topics=[("what_data", 0.45), ("legal_basis", 0.4)])
     result = await policy_executor.run(action_request("action_answer_faq", message, {"language": language}))
     (reply,) = result["responses"]
-    assert reply["text"] == policy.t("clarify_topic", language)
+    assert reply["text"] == t("clarify_topic", language)
     assert [b["title"] for b in reply["buttons"][:2]] == [kb.topics["what_data"]["title"][language],
                                                           kb.topics["legal_basis"]["title"][language]]
     assert [b["payload"] for b in reply["buttons"]] == [
@@ -152,7 +154,7 @@ async def test_clarify_between_a_question_and_a_request_answers_and_offers(polic
                     text="where can i complain if im not happy with how you handle my data")
     result = await policy_executor.run(action_request("action_clarify_request", message, {"language": language}))
     answer, offer = result["responses"]
-    assert answer["text"] == policy.get_knowledge_base().topics["complaint_authority"]["answer"][language]
+    assert answer["text"] == get_knowledge_base().topics["complaint_authority"]["answer"][language]
     assert "IMY" in answer["text"] and "Datatilsynet" in answer["text"]
     assert offer["buttons"][0]["payload"] == "/file_complaint"
 

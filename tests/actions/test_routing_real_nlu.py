@@ -102,7 +102,8 @@ async def test_close_requests_are_clarified_with_buttons_in_the_users_language(a
 async def test_a_topic_button_payload_answers_that_topic(agent: Any, policy_executor: Any) -> None:
     # The payload goes through Rasa's own parsing of "/intent{entities}" with the trained domain: the
     # entity must be declared there, or Rasa drops it and the click would be asked about again.
-    from actions.policy import get_knowledge_base, topic_payload
+    from actions.knowledge import get_knowledge_base
+    from actions.policy import topic_payload
 
     message = await agent.parse_message(topic_payload("credit_check"))
     result = await policy_executor.run(action_request("action_answer_faq", message, {"language": "nb"}))

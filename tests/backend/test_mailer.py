@@ -408,17 +408,18 @@ def test_staff_new_case_in_the_privacy_officers_language_with_clocks() -> None:
         "staff_new_case", "en", reference="INC-2026-XXRV-GV9E", case_type="incident",
         clocks={"authority_notification_due_at": DUE}, country="NO",
     )
-    assert subject == "New case INC-2026-XXRV-GV9E (incident)"
+    assert subject == "New case INC-2026-XXRV-GV9E: personal data incident report"
     assert "personal data incident report" in body
     assert "Authority notification due (72 h): 24 November 2026, 09:00 (CET)" in body
     subject, body = render(
         "staff_new_case", "sv", reference="INC-2026-XXRV-GV9E", case_type="incident",
         clocks={"authority_notification_due_at": DUE}, country="NO",
     )
-    assert subject == "Nytt ärende INC-2026-XXRV-GV9E (incident)"
+    assert subject == "Nytt ärende INC-2026-XXRV-GV9E: anmälan om personuppgiftsincident"
     assert "Anmälan till tillsynsmyndigheten senast (72 h): 24 november 2026" in body and "Reference" not in body
     subject, body = render("staff_new_case", "nb", reference=REF, case_type="access", clocks={"due_at": DUE},
                            country="NO")
-    assert subject.startswith("Ny sak ") and "Svar innen: 24. november 2026" in body and "Referanse" in body
+    assert subject == f"Ny sak {REF}: forespørsel om innsyn i personopplysninger"
+    assert "Svar innen: 24. november 2026" in body and "Referanse" in body
     _, body = render("staff_new_case", "en", reference=REF, case_type="access", due_summary="Due in 30 days")
     assert "Due in 30 days" in body

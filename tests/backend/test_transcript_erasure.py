@@ -229,7 +229,7 @@ async def test_the_action_servers_client_sends_it(api: Api) -> None:
 def test_build_case_request_links_the_chat_for_identified_requesters_only() -> None:
     from rasa_sdk import Tracker
 
-    from actions.flows import build_case_request
+    from actions.filing import build_case_request
 
     def tracker(slots: dict[str, Any]) -> Tracker:
         return Tracker("web-0123456789abcdef", slots, {}, [], False, None, {}, None)

@@ -188,7 +188,7 @@ def test_parser_rejects_a_non_object() -> None:
 
 def test_data_kind_labels_are_public_and_used_by_the_incident_flow() -> None:
     """The flow shows the card's own wording in the summary; a renamed constant must not silently drop it."""
-    from actions.flows import incident_card_answers
+    from actions.start import incident_card_answers
     from bot.channels.cards import DATA_KIND_LABELS, DATA_KINDS, parse_incident_report
 
     assert set(DATA_KIND_LABELS) == set(DATA_KINDS)
