@@ -13,6 +13,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.common import has_any
 from actions.goals import START_INTENT_GOALS
 from actions.knowledge import KnowledgeBase, answer_question, get_knowledge_base
 from actions.routing import (
@@ -24,7 +25,9 @@ from actions.routing import (
     topic_in_fallback,
 )
 from actions.texts import button, goal_name, t
+from actions.words import MUST_WORDS, NOTIFY_WORDS
 from basics.languages import normalise_language
+from bot.request_rules import names_an_authority
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +90,12 @@ def answer_beside_a_form_answer(dispatcher: CollectingDispatcher, tracker: Track
     topic, _ = faq_topic(tracker.latest_message)
     kb = get_knowledge_base()
     language, is_staff = _tracker_language(tracker), _tracker_is_staff(tracker)
+    if tracker.get_slot("flow") == "incident" and asks_who_must_be_told(question):
+        # "namn och personnummer, måste vi anmäla det till IMY?": the 72-hour assessment is the team's, not the
+        # complaint route the policy topic would give.
+        logger.info("incident notification question beside a form answer")
+        dispatcher.utter_message(text=t("incident_who_is_told", language))
+        return
     if topic in kb.topics:
         answer = kb.answer_for_topic(topic, language, is_staff, question)
     else:
@@ -94,6 +103,11 @@ def answer_beside_a_form_answer(dispatcher: CollectingDispatcher, tracker: Track
     logger.info("faq answer beside a form answer: topic=%s source=%s section=%s", topic, answer.source,
                 answer.section)
     dispatcher.utter_message(text=answer.text)
+
+
+def asks_who_must_be_told(question: str) -> bool:
+    """A question, in an incident report, about telling the authority or the people affected."""
+    return names_an_authority(question) or (has_any(question, NOTIFY_WORDS) and has_any(question, MUST_WORDS))
 
 
 def topic_payload(topic: str) -> str:

@@ -223,3 +223,11 @@ FOLLOW_UP_WORDS = ["vad är läget", "hur går det", "något nytt", "nåt nytt",
                    "har det skjedd", "korleis går det", "any news", "how is it going", "how's it going",
                    "follow up", "follow-up", "check on", "what is happening with", "what's happening with",
                    "heard nothing", "hört något", "hört nåt", "hørt noe", "hørt noko", "inte hört", "ikke hørt"]
+
+# -- "do we have to report it?" in an incident report: who must be told is the privacy team's call -----------
+NOTIFY_WORDS = ["anmäla", "anmäler", "anmälas", "underrätta", "underrättas", "informera", "informeras", "meddela",
+                "berätta", "melde", "meldes", "varsle", "varsles", "informere", "informeres", "fortelle", "notify",
+                "notified", "report", "reported", "tell", "told", "inform", "informed", "si fra", "gi beskjed",
+                "säga till", "let them know"]
+MUST_WORDS = ["måste", "behöver", "ska", "skall", "bör", "må", "skal", "trenger", "trengs", "bør", "must", "need",
+              "needs", "have to", "has to", "should", "required"]

@@ -336,14 +336,20 @@ def is_question(text: str) -> bool:
     return text.rstrip().endswith("?") or bool(words) and words[0] in QUESTION_OPENERS
 
 
+def names_an_authority(text: str) -> bool:
+    """Whether the text names a supervisory authority (IMY, Datatilsynet, "the authority" ...)."""
+    words, joined = words_of(text)
+    return _matches(words, joined, SUPERVISORY_AUTHORITY_WORDS)
+
+
 def request_named_in_words(text: str) -> Optional[str]:
     """The request intent the message names by its object or act (see above), or None."""
     words, joined = words_of(text)
     if any(f" {o}" in joined for o in RECRUITMENT_DATABASE_OBJECTS) and _matches(words, joined, LEAVING_WORDS):
         return "withdraw_application"
     heading = bool(words) and words[0] in COMPLAINT_HEADINGS and re.match(r"\s*\w+\s*[:!-]", fold(text)) is not None
-    if (heading or any(f" {act}" in joined for act in COMPLAINT_ACTS)) and not _matches(
-            words, joined, SUPERVISORY_AUTHORITY_WORDS) and not ROUTE_QUESTION_WORDS & set(words[:4]):
+    if (heading or any(f" {act}" in joined for act in COMPLAINT_ACTS)) and not names_an_authority(
+            text) and not ROUTE_QUESTION_WORDS & set(words[:4]):
         return "file_complaint"
     return None
 

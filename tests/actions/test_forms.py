@@ -428,13 +428,18 @@ async def test_same_as_before_without_an_earlier_request_asks_again() -> None:
     assert conv.slots["requested_slot"] == "requester_name"
 
 
-@pytest.mark.parametrize("lang, answer, question, kept", [
-    ("sv", "namn och e-post, måste vi meddela kunderna?", "faq/security_measures", "namn och e-post"),
-    ("nb", "ca 200, må vi si fra til dem?", "faq/security_measures", "ca 200"),
+@pytest.mark.parametrize("lang, answer, question, kept, told", [
+    ("sv", "namn och e-post, måste vi meddela kunderna?", "faq/security_measures", "namn och e-post", "72 timmar"),
+    ("nb", "ca 200, må vi si fra til dem?", "faq/security_measures", "ca 200", "72 timer"),
+    ("en", "names and salaries, do we have to tell the authority?", "faq/complaint_authority", "names and salaries",
+     "72 hours"),
+    ("sv", "namn och adresser, hur skyddar ni sådant?", "faq/security_measures", "namn och adresser", "("),
 ])
 async def test_an_answer_with_a_policy_question_keeps_the_answer_and_answers(backend: BackendProcess, lang: str,
                                                                              answer: str, question: str,
-                                                                             kept: str) -> None:
+                                                                             kept: str, told: str) -> None:
+    """In an incident report, "do we have to tell them / the authority?" is answered with the team's 72-hour
+    assessment (seen: the complaint route); any other question with its policy topic."""
     conv = Conversation(lang)
     await conv.start("incident", "report_incident")
     await conv.say("A laptop with a customer list was stolen from a car")
@@ -449,7 +454,7 @@ async def test_an_answer_with_a_policy_question_keeps_the_answer_and_answers(bac
     assert await conv.say(answer, "faq", 0.99, parse=selector) == "ok"
     assert conv.slots[slot] == kept
     said = conv.said(mark)
-    assert "(" in said and conv.slots["requested_slot"] != slot  # the policy answer cites its section; next question
+    assert told in said and conv.slots["requested_slot"] != slot  # (a policy answer cites its section); next question
 
 
 @pytest.mark.parametrize("lang, report, count, kinds", [
