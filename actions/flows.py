@@ -10,11 +10,9 @@ slots until the case is filed (the tracker store persists them), and are cleared
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import logging
-import os
 import re
 import uuid
 from datetime import datetime, timezone
@@ -593,30 +591,3 @@ class ActionStatusDone(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
         return reset_case_slots()
-
-
-class ActionForgetConversation(Action):
-    """"Forget this conversation" (the widget's button sends /forget_conversation): erase the stored
-    conversation through the redacting tracker store (bot/tracker_store.py), forget the answers."""
-
-    def name(self) -> Text:
-        return "action_forget_conversation"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
-        lang = get_lang(tracker)
-        try:
-            await asyncio.to_thread(_erase_conversation, tracker.sender_id)
-        except Exception as error:  # the store is not configured, or the database is unreachable
-            logger.warning("could not erase a conversation: %s", type(error).__name__)
-            dispatcher.utter_message(text=t("forget_failed", lang, contact=CONTACT[lang]))
-            return reset_case_slots() + [SlotSet("requested_slot", None)]
-        dispatcher.utter_message(text=t("forgotten", lang))
-        return reset_case_slots() + [SlotSet("requested_slot", None)]
-
-
-def _erase_conversation(sender_id: str) -> bool:
-    # Imported here: it loads Rasa's SQL tracker store, which only this action needs.
-    from bot.tracker_store import store_from_endpoints
-
-    store = store_from_endpoints(os.environ.get("TRACKER_ENDPOINTS", "endpoints.yml"))
-    return store.erase_conversation(sender_id)
