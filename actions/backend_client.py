@@ -258,6 +258,15 @@ class BackendClient:
             "POST", "/api/v1/status/receipt", {"reference": reference, "receipt": receipt}
         )
 
+    async def erase_conversation(self, conversation_id: str) -> bool:
+        """POST /api/v1/conversations/erasure ("forget this conversation"). True when Rasa erased it before
+        the answer, False when the backend queued it for its outbox's retries. Retries are safe: the
+        backend reuses a pending request. ValueError for an id the backend would refuse."""
+        if not CONVERSATION_ID_RE.match(conversation_id):
+            raise ValueError("conversation id outside the backend's format")
+        answer = await self._request("POST", "/api/v1/conversations/erasure", {"conversation_id": conversation_id})
+        return answer.get("delivered") is True
+
     async def health(self) -> bool:
         try:
             session = await self._get_session()

@@ -5,9 +5,7 @@ the code, actions/filing.py.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import os
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
@@ -21,7 +19,7 @@ from actions.forms import form_answer_beats_interruption
 from actions.goals import START_INTENT_GOALS
 from actions.questions.summary import clear_field_events, find_field
 from actions.reading import active_form
-from actions.texts import CONTACT, FIELD_LABELS, button, goal_name, name_of, t
+from actions.texts import FIELD_LABELS, button, goal_name, name_of, t
 
 logger = logging.getLogger(__name__)
 
@@ -128,30 +126,3 @@ class ActionStatusDone(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
         return reset_case_slots()
-
-
-class ActionForgetConversation(Action):
-    """"Forget this conversation" (the widget's button sends /forget_conversation): erase the stored
-    conversation through the redacting tracker store (bot/tracker_store.py), forget the answers."""
-
-    def name(self) -> Text:
-        return "action_forget_conversation"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
-        lang = get_lang(tracker)
-        try:
-            await asyncio.to_thread(_erase_conversation, tracker.sender_id)
-        except Exception as error:  # the store is not configured, or the database is unreachable
-            logger.warning("could not erase a conversation: %s", type(error).__name__)
-            dispatcher.utter_message(text=t("forget_failed", lang, contact=CONTACT[lang]))
-            return reset_case_slots() + [SlotSet("requested_slot", None)]
-        dispatcher.utter_message(text=t("forgotten", lang))
-        return reset_case_slots() + [SlotSet("requested_slot", None)]
-
-
-def _erase_conversation(sender_id: str) -> bool:
-    # Imported here: it loads Rasa's SQL tracker store, which only this action needs.
-    from bot.tracker_store import store_from_endpoints
-
-    store = store_from_endpoints(os.environ.get("TRACKER_ENDPOINTS", "endpoints.yml"))
-    return store.erase_conversation(sender_id)

@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import declarative_base, relationship
@@ -209,21 +210,26 @@ class Message(Base):
 
 
 class TranscriptErasure(Base):
-    """Outbox row: erase one chat conversation in Rasa's tracker store for one completed erasure case.
+    """Outbox row: erase one chat conversation in Rasa's tracker store, owed by a completed erasure case or,
+    with no case (`case_id` NULL), asked for by the user in the chat ("forget this conversation").
 
     Delivered by backend/services/transcripts.py. The conversation id is kept only encrypted (and removed
     once delivered); `conversation_index` is a keyed hash of it so each conversation is queued once per
-    case (unique constraint). `last_error_code` is a short machine code, never a response body.
+    case (unique constraint), and a chat request at most once while it is pending (partial unique index).
+    `last_error_code` is a short machine code, never a response body.
     """
 
     __tablename__ = "transcript_erasures"
     __table_args__ = (
         UniqueConstraint("case_id", "conversation_index", name="uq_transcript_erasures_case_conversation"),
         Index("ix_transcript_erasures_due", "done_at", "next_attempt_at"),
+        Index("uq_transcript_erasures_chat_pending", "conversation_index", unique=True,
+              sqlite_where=text("case_id IS NULL AND done_at IS NULL"),
+              postgresql_where=text("case_id IS NULL AND done_at IS NULL")),
     )
 
     id = Column(Integer, primary_key=True)
-    case_id = Column(Integer, ForeignKey("cases.id", ondelete="CASCADE"), nullable=False)
+    case_id = Column(Integer, ForeignKey("cases.id", ondelete="CASCADE"), nullable=True)
     conversation_id_enc = Column(Text, nullable=True)
     conversation_index = Column(String(64), nullable=False)
     created_at = Column(UTCDateTime, nullable=False)

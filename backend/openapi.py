@@ -407,6 +407,21 @@ def build_openapi() -> dict[str, Any]:
                 security="serviceToken", params=[_REFERENCE_PARAM],
             )
         },
+        "/api/v1/conversations/erasure": {
+            "post": _op(
+                "Erase a chat conversation the user asked to forget (no case needed; idempotent while pending)",
+                {"202": _json({"type": "object", "required": ["delivered"], "properties": {
+                    "delivered": {"type": "boolean", "description": "true: Rasa erased it before this answer; "
+                                  "false: queued, delivered by the backend's outbox with retries"}}},
+                    "queued in the transcript-erasure outbox")},
+                security="serviceToken",
+                body={"type": "object", "additionalProperties": False, "required": ["conversation_id"],
+                      "properties": {"conversation_id": {
+                          "type": "string", "minLength": 1, "maxLength": MAX_CONVERSATION_ID,
+                          "pattern": CONVERSATION_ID_PATTERN,
+                          "description": "the chat's Rasa sender id; in the body so no access log holds it"}}},
+            )
+        },
         "/api/v1/status/code": {
             "post": _op(
                 "Ask for a status code (always 202; a code goes out only when reference and address match)",

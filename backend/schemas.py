@@ -276,6 +276,15 @@ def idempotency_key(value: Optional[str]) -> str:
     return value
 
 
+def chat_erasure_request(data: Mapping[str, Any]) -> str:
+    """The body of POST /api/v1/conversations/erasure: exactly one, required, `conversation_id`."""
+    reject_unknown(data, frozenset({"conversation_id"}))
+    value = conversation_id(data)
+    if value is None:
+        raise ApiError(400, "missing_field", "conversation_id is required", field="conversation_id")
+    return value
+
+
 def reject_unknown(data: Mapping[str, Any], allowed: frozenset[str], where: str = "body") -> None:
     unknown = sorted(k for k in data if k not in allowed)
     if unknown:

@@ -156,8 +156,6 @@ def production_stack(work: Path) -> Iterator[SoakStack]:
         cur.execute(f'CREATE DATABASE "{name}"')
     stack = ProductionStack(work, name)
     stack.env["REDIS_LOCK_DB"] = REDIS_LOCK_DB
-    # The action server erases "forget this conversation" through the same store Rasa uses.
-    stack.env["TRACKER_ENDPOINTS"] = str(ROOT / "endpoints.production.yml")
     try:
         stack.backend.migrate()
         stack.backend.start()

@@ -86,8 +86,6 @@ def replica_env(conf: Mapping[str, str]) -> Dict[str, str]:
     env.setdefault("SANIC_HOST", "127.0.0.1")
     if "BACKEND_URL" not in os.environ and "BACKEND_URL" not in dotenv:  # follow BACKEND_PORT
         env["BACKEND_URL"] = f"http://127.0.0.1:{conf['BACKEND_PORT']}"
-    # "Forget this conversation" in the action servers erases from the same store the Rasa servers use.
-    env["TRACKER_ENDPOINTS"] = ENDPOINTS
     # Nothing may call out at run time; Rasa's telemetry would.
     env.setdefault("RASA_TELEMETRY_ENABLED", "false")
     for i, port in enumerate(_ports(conf["RASA_REPLICA_PORTS"], REPLICAS), start=1):

@@ -91,15 +91,15 @@ def running_stack(work: Path, credentials: Path, extra_env: Optional[Mapping[str
     tracker_store: the endpoints file's `tracker_store:` keys (YAML lines indented by two spaces) instead of
     the redacting store on this stack's SQLite file (e.g. the same store on a PostgreSQL database)."""
     model = model_or_skip()
+    action_port, rasa_port = free_port(), free_port()
     backend = BackendProcess(work)
+    backend.deliver_transcript_erasures_to(rasa_port)
     backend.migrate()
     backend.start()
     processes: List[subprocess.Popen] = []
     try:
-        action_port, rasa_port = free_port(), free_port()
-        # The redacting SQL tracker store on a file of this stack, as `make run` has it. Rasa and the action
-        # server share it ("forget this conversation" erases through it): the action server must never fall
-        # back to the project's endpoints.yml, whose store is the developer's own var/trackers.db.
+        # The redacting SQL tracker store on a file of this stack, as `make run` has it (never the project's
+        # endpoints.yml, whose store is the developer's own var/trackers.db).
         tracker_db = work / "trackers.db"
         endpoints = work / "endpoints.yml"
         endpoints.write_text(

@@ -150,6 +150,7 @@ class FaultStack:
             lock_db.close()
         self.gate = FilingGate(self.backend.url)
         self.action_port, self.rasa_port = free_port(), free_port()
+        self.backend.deliver_transcript_erasures_to(self.rasa_port)
         self.env = {**self.backend.env, "BACKEND_URL": self.gate.url, "TF_CPP_MIN_LOG_LEVEL": "2",
                     "SQLALCHEMY_SILENCE_UBER_WARNING": "1", "RASA_TELEMETRY_ENABLED": "false",
                     "TRACKER_ENCRYPTION_KEYS": Fernet.generate_key().decode("ascii"),
@@ -170,7 +171,6 @@ class FaultStack:
                 f'  dialect: "sqlite"\n  db: "{work / "trackers.db"}"\n'
                 'lock_store:\n  type: "in_memory"\n'
             )
-        self.env["TRACKER_ENDPOINTS"] = str(self.endpoints)
         self.actions: Optional[subprocess.Popen] = None
         self.rasa: Optional[subprocess.Popen] = None
 

@@ -55,6 +55,7 @@ class ProductionStack:
         self.work = work
         self.backend = BackendProcess(work)
         self.action_port, self.rasa_port = free_port(), free_port()
+        self.backend.deliver_transcript_erasures_to(self.rasa_port)
         self.auth_token = secrets.token_urlsafe(16)
         self.env = {
             **self.backend.env,

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from backend import schemas
 from backend.routes.common import json_response, read_object, services
 from backend.schemas import ApiError
-from backend.services import cases
+from backend.services import cases, transcripts
 from backend.services.staff import authenticate_service
 
 routes = web.RouteTableDef()
@@ -55,6 +55,15 @@ async def resend_code(request: web.Request) -> web.Response:
     await _service(request)
     reference = schemas.path_reference(request.match_info["reference"])
     return json_response(await cases.resend_code(services(request), reference))
+
+
+@routes.post("/api/v1/conversations/erasure")
+async def erase_conversation(request: web.Request) -> web.Response:
+    """"Forget this conversation": the chat's transcript goes through the transcript-erasure outbox. The id
+    is in the body, not the path, so no access log ever holds it."""
+    await _service(request)
+    conversation_id = schemas.chat_erasure_request(await read_object(request))
+    return json_response(await transcripts.request_chat_erasure(services(request), conversation_id), status=202)
 
 
 @routes.post("/api/v1/status/code")

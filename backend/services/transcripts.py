@@ -14,6 +14,15 @@ On success the row is marked done, its encrypted conversation id is dropped and 
 (`attempts`, `next_attempt_at`, `last_error_code`). A failure that is not about one conversation (wrong
 token, Rasa down or not configured) stops the run: the other rows stay due for the next run.
 
+The user can also ask in the chat ("forget this conversation", actions/forget.py): the action server calls
+POST /api/v1/conversations/erasure, and `request_chat_erasure` queues a row without a case (`case_id` NULL; at
+most one pending per conversation, so a retried call reuses it) and delivers it at once, after the commit and
+inside the request, so the erasure reaches Rasa before the action answers, as it did when the action server
+erased the store itself. Rasa saves the turn after the action returns; its tombstone (bot/tracker_store.py)
+keeps only the events written after the erasure, so the turn cannot bring the erased ones back. When the
+immediate delivery fails, the row backs off and the sweep below delivers it later (a late erasure removes
+everything stored until then).
+
 Runs from the backend's scheduler tick (backend/scheduler.py) and from `python -m backend transcripts
 deliver` (cron). Two runners never send the same row: each row is claimed first with a conditional
 UPDATE (compare-and-set on `next_attempt_at`), which on PostgreSQL re-checks the row after a concurrent
@@ -36,6 +45,7 @@ from typing import Any, Optional
 
 import aiohttp
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from backend.crypto import DecryptionError
@@ -50,6 +60,9 @@ ERASING_STATUS = "completed"
 
 # --- delivery: timeouts and retries (the only place they are set) -----------------------------------
 REQUEST_TIMEOUT_SECONDS = 10.0  # one POST to Rasa, connect + answer
+# A chat's own request is delivered while the action server waits: under its 5 s try timeout
+# (actions/backend_client.py RetryPolicy), so a slow Rasa leaves the row to the sweep instead of a retry.
+IMMEDIATE_TIMEOUT_SECONDS = 3.0
 CLAIM_LEASE = timedelta(minutes=2)  # a claimed row is left alone this long (> the timeout), then due again
 # Wait after the n-th failed attempt; the last step repeats for ever (the request stays owed).
 BACKOFF_STEPS = (
@@ -146,9 +159,14 @@ class DeliveryRun:
 @dataclass(frozen=True)
 class _Claimed:
     id: int
-    case_reference: str
+    case_reference: Optional[str]  # None: the user asked in the chat
     conversation_id: str
     attempts: int
+
+    @property
+    def label(self) -> str:
+        """What the logs call it: the case, or a chat request (never the conversation id)."""
+        return f"for case {self.case_reference}" if self.case_reference else "asked in the chat"
 
 
 def _pending_count(session: Session) -> int:
@@ -177,7 +195,7 @@ def _claim_tx(session: Session, svc: Services, now: datetime, limit: int) -> lis
         if result.rowcount != 1:
             continue
         row = session.get(TranscriptErasure, row_id)
-        case = session.get(Case, row.case_id)
+        case = session.get(Case, row.case_id) if row.case_id is not None else None
         try:
             conversation = svc.cipher.decrypt(row.conversation_id_enc)
         except DecryptionError:  # its key was retired too early: keep the row owed and visible
@@ -185,10 +203,10 @@ def _claim_tx(session: Session, svc: Services, now: datetime, limit: int) -> lis
             row.last_error_code = "undecryptable"
             row.next_attempt_at = now + backoff_after(row.attempts)
             continue
-        if conversation is None or case is None:  # nothing left to send: settle the row
+        if conversation is None or (row.case_id is not None and case is None):  # nothing left to send: settle
             row.done_at, row.last_error_code = now, "nothing_to_send"
             continue
-        claimed.append(_Claimed(row.id, case.reference, conversation, row.attempts))
+        claimed.append(_Claimed(row.id, case.reference if case else None, conversation, row.attempts))
     return claimed
 
 
@@ -249,6 +267,22 @@ async def _post(http: aiohttp.ClientSession, url: str, token: str, conversation_
         return None, "connection_error"
 
 
+async def _attempt(svc: Services, http: aiohttp.ClientSession, item: _Claimed) -> str:
+    """Send one claimed row and record the outcome; "" on success, else the error code."""
+    settings = svc.settings
+    erased, code = await _post(http, settings.transcript_erase_url, settings.transcript_erase_token,
+                               item.conversation_id)
+    if erased is not None:
+        await svc.db.run(_done_tx, item, erased, svc.now())
+        log.info("transcript erasure %d %s delivered (found=%s)", item.id, item.label, erased)
+        return ""
+    await svc.db.run(_failed_tx, item, code, svc.now())
+    log.warning("transcript erasure %d %s failed: %s", item.id, item.label, code)
+    if code == "unauthorized":
+        log.error("Rasa refused TRANSCRIPT_ERASE_TOKEN: check that the backend and Rasa share it")
+    return code
+
+
 async def deliver_pending(svc: Services, limit: int = BATCH_SIZE) -> DeliveryRun:
     """Send the due erasures to Rasa once each; see the module docstring."""
     settings = svc.settings
@@ -264,23 +298,72 @@ async def deliver_pending(svc: Services, limit: int = BATCH_SIZE) -> DeliveryRun
         timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_SECONDS)
         async with aiohttp.ClientSession(timeout=timeout) as http:
             for position, item in enumerate(claimed):
-                erased, code = await _post(http, settings.transcript_erase_url, settings.transcript_erase_token,
-                                           item.conversation_id)
-                if erased is not None:
-                    await svc.db.run(_done_tx, item, erased, svc.now())
+                code = await _attempt(svc, http, item)
+                if not code:
                     run.delivered += 1
-                    log.info("transcript erasure %d for case %s delivered (found=%s)", item.id,
-                             item.case_reference, erased)
                     continue
-                await svc.db.run(_failed_tx, item, code, svc.now())
                 run.failed += 1
                 run.error_codes.append(code)
-                log.warning("transcript erasure %d for case %s failed: %s", item.id, item.case_reference, code)
                 if code not in PER_ITEM_ERRORS:
                     rest = [other.id for other in claimed[position + 1:]]
                     await svc.db.run(_release_tx, rest, svc.now())
-                    if code == "unauthorized":
-                        log.error("Rasa refused TRANSCRIPT_ERASE_TOKEN: check that the backend and Rasa share it")
                     break
     run.pending = await svc.db.run(_pending_count, write=False)
     return run
+
+
+# --- a chat's own request ("forget this conversation") ----------------------------------------------
+
+def _request_chat_tx(session: Session, svc: Services, conversation_id: str, now: datetime,
+                     deliver: bool) -> Optional[_Claimed]:
+    """Queue the chat's erasure (or find its pending row) and, when `deliver`, claim it for this request.
+
+    Returns the claimed row, or None when it is left to the sweep (delivery not configured, or the pending
+    row is backing off or claimed by another runner)."""
+    index = conversation_index(svc, conversation_id)
+    row = session.execute(
+        select(TranscriptErasure).where(TranscriptErasure.case_id.is_(None), TranscriptErasure.done_at.is_(None),
+                                        TranscriptErasure.conversation_index == index)
+    ).scalar_one_or_none()
+    if row is None:
+        # Created claimed by this request (like a queued e-mail, backend/services/notify.py): if the process
+        # dies before sending, the claim runs out and the sweep sends it.
+        row = TranscriptErasure(
+            case_id=None, conversation_id_enc=svc.cipher.encrypt(conversation_id), conversation_index=index,
+            created_at=now, attempts=0, next_attempt_at=now + CLAIM_LEASE if deliver else now,
+        )
+        session.add(row)
+        session.flush()  # a concurrent request's row makes this fail on the unique index: the caller retries
+        audit.append(session, action="chat_erasure_requested", actor="service", now=now,
+                     data={"erasure_id": row.id})
+        return _Claimed(row.id, None, conversation_id, 0) if deliver else None
+    if not deliver:
+        return None
+    # A retry, or the user asked again before the last request was delivered: the same row, if it is due.
+    claimed = session.execute(
+        update(TranscriptErasure)
+        .where(TranscriptErasure.id == row.id, TranscriptErasure.done_at.is_(None),
+               TranscriptErasure.next_attempt_at <= now)
+        .values(next_attempt_at=now + CLAIM_LEASE)
+        .execution_options(synchronize_session=False)
+    )
+    return _Claimed(row.id, None, conversation_id, row.attempts) if claimed.rowcount == 1 else None
+
+
+async def request_chat_erasure(svc: Services, conversation_id: str) -> dict[str, Any]:
+    """Queue the erasure of one chat conversation the user asked to forget, and deliver it at once.
+
+    Idempotent: while a request for the conversation is pending, another one reuses its row. Returns
+    {"delivered": bool}: False means queued, for the sweep (module docstring)."""
+    deliver = bool(svc.settings.transcript_erase_token)
+    try:
+        item = await svc.db.run(_request_chat_tx, svc, conversation_id, svc.now(), deliver)
+    except IntegrityError:  # a concurrent request queued it first (PostgreSQL): use its row
+        item = await svc.db.run(_request_chat_tx, svc, conversation_id, svc.now(), deliver)
+    if not deliver:
+        log.warning("TRANSCRIPT_ERASE_TOKEN is not set: a chat's erasure request is left pending")
+    if item is None:
+        return {"delivered": False}
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=IMMEDIATE_TIMEOUT_SECONDS)) as http:
+        code = await _attempt(svc, http, item)
+    return {"delivered": not code}

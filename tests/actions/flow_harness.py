@@ -68,6 +68,13 @@ class BackendProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def deliver_transcript_erasures_to(self, rasa_port: int) -> None:
+        """As `make run` wires them (scripts/run_all.py): the backend delivers transcript erasures (a case's,
+        or a chat's own "forget this conversation") to that Rasa's transcript channel. A stack that passes
+        this env on to Rasa gives both the same token."""
+        self.env.update(TRANSCRIPT_ERASE_TOKEN="test-erase-" + secrets.token_urlsafe(24),
+                        TRANSCRIPT_ERASE_URL=f"http://127.0.0.1:{rasa_port}/webhooks/transcripts/erase")
+
     def migrate(self) -> None:
         subprocess.run([PYTHON, "-m", "backend", "migrate"], cwd=ROOT, env=self.env, check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120)

@@ -611,27 +611,6 @@ async def test_teams_incident_card_prefills_the_form(backend: BackendProcess, la
     assert broken.slots["requested_slot"] == "case_description"  # asked in the chat instead
 
 
-async def test_forget_conversation_erases_the_stored_conversation(tmp_path, monkeypatch) -> None:
-    from rasa.shared.core.domain import Domain
-    from rasa.shared.core.events import UserUttered
-    from rasa.shared.core.trackers import DialogueStateTracker
-
-    from bot.tracker_store import RedactingSQLTrackerStore
-
-    db_url = f"sqlite:///{tmp_path / 'trackers.db'}"
-    monkeypatch.setenv("TRACKER_DB_URL", db_url)
-    store = RedactingSQLTrackerStore(host=db_url, domain=Domain.empty())
-    conv = Conversation("nb")
-    stored = DialogueStateTracker.from_events(conv.sender, [UserUttered("hei")])
-    await store.save(stored)
-    assert await store.retrieve(conv.sender) is not None
-    conv.set_message("/forget_conversation", "forget_conversation", 1.0)
-    await conv.run("action_forget_conversation")
-    assert "samtalen er slettet" in conv.said()
-    again = await store.retrieve(conv.sender)
-    assert again is None or not [e for e in again.events if isinstance(e, UserUttered)]
-
-
 class InProcessBackend:
     """The backend in-process on a real socket (aiohttp TestServer) with a clock the test moves."""
 

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from actions.flow_config import ALL_FORMS, FORM_SLOTS
-from actions.goals import CASE_FORMS, GOALS, RIGHT_INTENTS, START_INTENT_GOALS, case_type_for, goal_for
+from actions.goals import GOALS, RIGHT_INTENTS, START_INTENT_GOALS, case_type_for, goal_for
 from actions.questions import ASKED_SLOTS, QUESTIONS, looks_like_answer
 from actions.texts import FIELD_LABELS, T
 from basics.languages import LANGUAGES

@@ -13,6 +13,7 @@ ALL_PROTECTED = [
     ("POST", "/api/v1/status/verify"),
     ("POST", "/api/v1/status/receipt"),
     ("POST", "/api/v1/status/receipt/reply"),
+    ("POST", "/api/v1/conversations/erasure"),
     ("GET", "/api/v1/staff/cases"),
     ("GET", "/api/v1/staff/cases/PRV-2026-0000-0000"),
     ("POST", "/api/v1/staff/cases/PRV-2026-0000-0000/status"),

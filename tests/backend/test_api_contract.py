@@ -275,7 +275,7 @@ async def test_schemathesis_finds_no_contract_failures(contract_server: Contract
     assert not _problems(report), "\n".join(_problems(report)) + "\n" + output[-20000:]
     assert code == 0, output[-20000:]
     # Every operation of this token's tags, each with requests that reached it.
-    expected = {"service": 9, "staff": 8}[caller]
+    expected = {"service": 10, "staff": 8}[caller]
     assert report["operations"]["tested"] == expected, report["operations"]
     assert report["test_cases"]["generated"] >= 20 * expected, report["test_cases"]
 

@@ -44,7 +44,7 @@ def test_cli_end_to_end(cli_env: dict[str, str], tmp_path: Path) -> None:
     # migrate works from any working directory (no alembic.ini needed)
     result = run(cli_env, "migrate", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "0004_queued_emails" in result.stdout
+    assert "0005_chat_transcript_erasures" in result.stdout
 
     result = run(cli_env, "create-staff", "--name", "Pia Officer", "--role", "privacy_officer")
     assert result.returncode == 0, result.stderr

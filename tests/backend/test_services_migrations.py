@@ -27,7 +27,7 @@ def empty_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 def test_upgrade_downgrade_upgrade(empty_db: str) -> None:
     assert current_heads(empty_db) == []
     upgrade(empty_db)
-    assert current_heads(empty_db) == ["0004_queued_emails"]
+    assert current_heads(empty_db) == ["0005_chat_transcript_erasures"]
     engine = create_engine(empty_db, future=True)
     try:
         tables = set(inspect(engine).get_table_names())
@@ -43,6 +43,6 @@ def test_upgrade_downgrade_upgrade(empty_db: str) -> None:
         downgrade(empty_db, "base")
         assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
         upgrade(empty_db)
-        assert current_heads(empty_db) == ["0004_queued_emails"]
+        assert current_heads(empty_db) == ["0005_chat_transcript_erasures"]
     finally:
         engine.dispose()
