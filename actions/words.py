@@ -174,7 +174,7 @@ DOMAIN_WORDS = [
     "register", "samtycke", "samtykke", "consent", "rekryt", "rekrutt", "recruit", "amesto", "laptop", "dator",
     "datamaskin", "computer", "usb", "lösenord", "passord", "password", "server", "filen", "file", "dokument",
     "document", "kontrakt", "contract", "faktura", "invoice", "allt", "alt", "everything", "all",
-    "sjukmeld", "sykmeld", "sykemeld", "sjukskriv", "sykmeld", "läkarintyg", "legeerklæring", "helse", "hälsa",
+    "sjukmeld", "sykmeld", "sykemeld", "sjukskriv", "läkarintyg", "legeerklæring", "helse", "hälsa",
     "health", "medical", "diagnos", "skrivar", "skriver", "printer", "utskrift", "kontonummer", "lønnsslipp",
     "lönebesked", "payslip", "personal",
 ]
