@@ -24,21 +24,48 @@ def fold(text: str) -> str:
 
 
 @functools.lru_cache(maxsize=None)
-def lexicon(name: str) -> Dict[str, FrozenSet[str]]:
-    """word -> its tags, from `bot/lexicon/<name>.txt`: a line is `word tag ...`, `#` starts a comment, `_` joins
-    the words of a phrase ("ta_bort"). Each reader takes the words of its own tags (`tagged`)."""
-    entries: Dict[str, FrozenSet[str]] = {}
+def lexicon_lines(name: str, keep_case: bool = False) -> Tuple[Tuple[str, FrozenSet[str]], ...]:
+    """The lines of `bot/lexicon/<name>.txt` in order, as (word, tags): a line is `word tag ...`, `#` starts a
+    comment, `_` joins the words of a phrase ("ta_bort"). Words are lower-cased unless `keep_case` (the company
+    forms: "AS" is one, "as" is not). A word may stand on several lines (one per list of the file), but twice
+    with the same tag is a slip and refused."""
+    lines = []
+    seen = set()
     for raw in (_LEXICON_DIR / f"{name}.txt").read_text(encoding="utf-8").splitlines():
         parts = raw.split("#", 1)[0].split()
         if not parts:
             continue
         if len(parts) < 2:
             raise ValueError(f"{name}.txt: {raw!r} names no reader")
-        word = unicodedata.normalize("NFC", parts[0].lower()).replace("_", " ")
-        entries[word] = entries.get(word, frozenset()) | frozenset(parts[1:])
+        word = unicodedata.normalize("NFC", parts[0] if keep_case else parts[0].lower()).replace("_", " ")
+        tags = frozenset(parts[1:])
+        if any((word, tag) in seen for tag in tags):
+            raise ValueError(f"{name}.txt: {word!r} is listed twice with the same tag")
+        seen.update((word, tag) for tag in tags)
+        lines.append((word, tags))
+    return tuple(lines)
+
+
+@functools.lru_cache(maxsize=None)
+def lexicon(name: str) -> Dict[str, FrozenSet[str]]:
+    """word -> its tags, from `bot/lexicon/<name>.txt` (`lexicon_lines`). Each reader takes the words of its own
+    tags (`tagged`)."""
+    entries: Dict[str, FrozenSet[str]] = {}
+    for word, tags in lexicon_lines(name):
+        entries[word] = entries.get(word, frozenset()) | tags
     return entries
 
 
-def tagged(name: str, tag: str) -> Tuple[str, ...]:
+def tagged(name: str, tag: str, keep_case: bool = False) -> Tuple[str, ...]:
     """The words of `bot/lexicon/<name>.txt` that carry `tag`, in the file's order."""
-    return tuple(word for word, tags in lexicon(name).items() if tag in tags)
+    return tuple(word for word, tags in lexicon_lines(name, keep_case) if tag in tags)
+
+
+def grouped(name: str) -> Dict[str, Tuple[str, ...]]:
+    """tag -> its words, for a file that is one list per choice (the tag is the choice): tags in the order they
+    first appear, words in the file's order."""
+    groups: Dict[str, Tuple[str, ...]] = {}
+    for word, tags in lexicon_lines(name):
+        for tag in sorted(tags):
+            groups[tag] = groups.get(tag, ()) + (word,)
+    return groups

@@ -7,13 +7,18 @@ APPLICATION_ANCHORS, read as stems) kept their own lists. The old lists and read
 every training example in data/nlu and every phrase of tests/language_eval (and each clause of them, as
 actions/reading.answer_before_question reads clauses) must get the same answer from the old and the new reader.
 A deliberate change of the lexicon updates the copies here.
+
+The action server's own lists moved from Python literals in actions/words.py to bot/lexicon/ too:
+tests/bot/lexicon_snapshot.json holds their values as they were (generated once from the literals), and every name
+must load equal to it, type and order included. A deliberate change of a word updates the snapshot.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
-from typing import List
+from typing import Any, Dict, List
 
 import pytest
 from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader
@@ -21,7 +26,8 @@ from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader
 from actions import reading, words
 from actions.common import has_any
 from bot import request_rules
-from bot.text import fold, lexicon
+import bot.text
+from bot.text import fold, lexicon, lexicon_lines, tagged
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -136,3 +142,74 @@ def test_every_line_names_a_reader_and_the_readers_are_known() -> None:
         assert set().union(*lexicon(name).values()) == {"actions", "guard"}
     # "er" opens a Norwegian question but is Swedish "your": the guard takes it, the action server does not.
     assert lexicon("question_words")["er"] == {"guard"}
+
+
+SNAPSHOT: Dict[str, Dict[str, Any]] = json.loads((ROOT / "tests" / "bot" / "lexicon_snapshot.json").read_text("utf-8"))
+
+
+def test_the_snapshot_covers_every_name_of_actions_words() -> None:
+    assert {name for name in dir(words) if name.isupper()} == set(SNAPSHOT)
+
+
+@pytest.mark.parametrize("name", sorted(SNAPSHOT))
+def test_actions_words_loads_the_values_the_python_literals_had(name: str) -> None:
+    value, expected = getattr(words, name), SNAPSHOT[name]
+    assert type(value).__name__ == expected["type"]
+    if isinstance(value, dict):
+        assert list(value) == list(expected["value"])  # typed_choice tries the choices in this order
+        for key, found in value.items():
+            assert type(found) is list and found == expected["value"][key], key
+    elif isinstance(value, (set, frozenset)):
+        assert sorted(value) == expected["value"]
+    else:
+        assert value == expected["value"]  # lists in order: first match wins in some readers
+
+
+# The lists of each file, as actions/words.py reads them: a list added to a file without a reader (or a tag
+# misspelt in one line) fails here rather than being silently ignored.
+FILE_TAGS = {
+    "answers": {"unknown", "yes", "no", "but", "filler", "same_as_before"},
+    "corrections": {"again", "change"},
+    "fields": {"requester_email", "requester_name", "case_description", "application_position", "withdrawal_target",
+               "incident_aware_at", "incident_data_types", "incident_people_count", "incident_encrypted",
+               "incident_contained", "reporter_anonymous", "right"},
+    "rights": {"access", "rectification", "erasure", "restriction", "objection", "portability",
+               "consent_withdrawal"},
+    "choices": {"database", "email_method", "receipt_method"},
+    "identity": {"name_intro", "name_ending", "group_name", "email_filler", "not_anonymous", "anonymous", "named"},
+    "company_forms": {"form"},
+    "commands": {"command", "stop_phrase", "stop", "new_request"},
+    "requests": {"withdraw", "everything_token", "everything", "earlier_case", "follow_up"},
+    "description_objects": {"erasure", "consent_withdrawal", "objection"},
+    "domain_words": {"domain"},
+    "report_frame": {"frame"},
+    "incident_facts": {"contained", "encrypted", "notify", "must"},
+}
+
+
+def test_every_file_is_read_with_the_tags_it_has() -> None:
+    files = {path.stem for path in (ROOT / "bot" / "lexicon").glob("*.txt")}
+    assert files == set(FILE_TAGS) | {"question_words", "erasing_verbs", "application_words"}
+    for name, tags in FILE_TAGS.items():
+        assert set().union(*lexicon(name).values()) == tags, name
+    # The dict-shaped files take one choice a line: a second tag would put the word in two choices silently.
+    for name in ("fields", "rights", "description_objects"):
+        assert all(len(tags) == 1 for _, tags in lexicon_lines(name)), name
+
+
+def test_a_word_twice_in_one_list_is_refused_and_case_is_kept_only_when_asked(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "twice.txt").write_text("# a header\nja yes\nnej no\nJa yes\n", encoding="utf-8")
+    (tmp_path / "lists.txt").write_text("ja yes\nAS form  # a comment\nja other\nta_bort yes\n", encoding="utf-8")
+    monkeypatch.setattr(bot.text, "_LEXICON_DIR", tmp_path)
+    lexicon_lines.cache_clear()
+    try:
+        with pytest.raises(ValueError, match="twice"):
+            lexicon_lines("twice")
+        # A word may stand in several lists of a file, one line each; each list keeps its own order.
+        assert tagged("lists", "yes") == ("ja", "ta bort")
+        assert tagged("lists", "other") == ("ja",)
+        assert tagged("lists", "form") == ("as",)
+        assert tagged("lists", "form", keep_case=True) == ("AS",)
+    finally:
+        lexicon_lines.cache_clear()
