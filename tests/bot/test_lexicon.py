@@ -23,10 +23,10 @@ from typing import Any, Dict, List
 import pytest
 from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader
 
+import bot.text
 from actions import reading, words
 from actions.common import has_any
 from bot import request_rules
-import bot.text
 from bot.text import fold, lexicon, lexicon_lines, tagged
 
 ROOT = Path(__file__).resolve().parents[2]
