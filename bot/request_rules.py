@@ -67,7 +67,7 @@ PERSONAL_DATA_ANCHORS: Tuple[str, ...] = (
     "adress", "address", "namn", "navn", "name", "telefonnummer", "mobilnummer", "phone", "personnummer",
     "fodselsnummer", "personnr", "bild", "foto", "photo", "fodselsnum", "bilet",
     # what the rights are called
-    "innsyn", "insyn", "registerutdrag", "utdrag", "portab", "gdpr", "rattighet", "rettighet", "right to",
+    "innsyn", "insyn", "registerutdrag", "utdrag", "portab", "rattighet", "rettighet", "right to",
     "system", "databas", "database", "record", "kartotek", "behandl", "process", "details", "detaljer",
     "kontaktinf", "etternavn", "efternamn", "fornavn", "fornamn", "surname", "visitor", "besoksregistr", "artikel", "artikkel", "article", "dsar", "subject access", "access request",
     "tillgang", "innsigelse", "csv", "xml", "json", "maskinl", "machine readable", "everything i", "allt jag",
