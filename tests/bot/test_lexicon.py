@@ -8,9 +8,9 @@ every training example in data/nlu and every phrase of tests/language_eval (and 
 actions/reading.answer_before_question reads clauses) must get the same answer from the old and the new reader.
 A deliberate change of the lexicon updates the copies here.
 
-The action server's own lists moved from Python literals in actions/words.py to bot/lexicon/ too:
-tests/bot/lexicon_snapshot.json holds their values as they were (generated once from the literals), and every name
-must load equal to it, type and order included. A deliberate change of a word updates the snapshot.
+The action server's own lists (actions/words.py) and the request guard's (bot/request_rules.py) moved from Python
+literals to bot/lexicon/ too: tests/bot/lexicon_snapshot.json holds their values as they were (generated once from
+the literals), and every name must load equal to it, type and order included. A deliberate change of a word updates the snapshot.
 """
 
 from __future__ import annotations
@@ -144,25 +144,29 @@ def test_every_line_names_a_reader_and_the_readers_are_known() -> None:
     assert lexicon("question_words")["er"] == {"guard"}
 
 
-SNAPSHOT: Dict[str, Dict[str, Any]] = json.loads((ROOT / "tests" / "bot" / "lexicon_snapshot.json").read_text("utf-8"))
+SNAPSHOT: Dict[str, Dict[str, Dict[str, Any]]] = json.loads(
+    (ROOT / "tests" / "bot" / "lexicon_snapshot.json").read_text("utf-8"))
+MODULES = {"actions.words": words, "bot.request_rules": request_rules}
 
 
 def test_the_snapshot_covers_every_name_of_actions_words() -> None:
-    assert {name for name in dir(words) if name.isupper()} == set(SNAPSHOT)
+    assert {name for name in dir(words) if name.isupper()} == set(SNAPSHOT["actions.words"])
 
 
-@pytest.mark.parametrize("name", sorted(SNAPSHOT))
-def test_actions_words_loads_the_values_the_python_literals_had(name: str) -> None:
-    value, expected = getattr(words, name), SNAPSHOT[name]
+@pytest.mark.parametrize("module, name", [(m, n) for m in sorted(SNAPSHOT) for n in sorted(SNAPSHOT[m])])
+def test_the_word_lists_load_the_values_the_python_literals_had(module: str, name: str) -> None:
+    value, expected = getattr(MODULES[module], name), SNAPSHOT[module][name]
     assert type(value).__name__ == expected["type"]
     if isinstance(value, dict):
         assert list(value) == list(expected["value"])  # typed_choice tries the choices in this order
         for key, found in value.items():
-            assert type(found) is list and found == expected["value"][key], key
+            assert type(found).__name__ == expected["item_type"] and list(found) == expected["value"][key], key
     elif isinstance(value, (set, frozenset)):
         assert sorted(value) == expected["value"]
+    elif isinstance(value, (list, tuple)):
+        assert list(value) == expected["value"]  # in order: first match wins in some readers
     else:
-        assert value == expected["value"]  # lists in order: first match wins in some readers
+        assert value == expected["value"]
 
 
 # The lists of each file, as actions/words.py reads them: a list added to a file without a reader (or a tag
