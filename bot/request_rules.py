@@ -28,55 +28,26 @@ from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Tuple
 
 from bot.text import fold, tagged
 
+
+def _stems(name: str, tag: str) -> Tuple[str, ...]:
+    """The words of `tag` in bot/lexicon/<name>.txt, folded like the message they are matched against."""
+    return tuple(fold(word) for word in tagged(name, tag))
+
+
 CUSTOMER_SERVICE = "customer_service"
 OUT_OF_SCOPE = "out_of_scope"
 
-# Word stems, folded (lower case, å/ä→a, ö/ø→o, æ→ae). A stem matches a word that starts with it, or, for
-# stems of 5+ letters, a word that contains it (Nordic compounds: "kundportallösenordet", "fakturakopian").
+# Word stems, as data in bot/lexicon/guard_*.txt (the files' headers say what each list is for), folded (lower case,
+# å/ä→a, ö/ø→o, æ→ae). A stem matches a word that starts with it, or, for stems of 5+ letters, a word that
+# contains it (Nordic compounds: "kundportallösenordet", "fakturakopian").
 
 # Things a company's customer service handles: never a privacy request's object.
-CUSTOMER_SERVICE_OBJECTS: Tuple[str, ...] = (
-    "faktur", "invoice", "kvitto", "kvitter", "receipt", "kreditnot", "betalingspaminn", "betalningspaminn",
-    "losenord", "passord", "password", "passwd", "inlogg", "innlogg", "login", "tvafaktor", "tofaktor", "2fa",
-    "bestall", "bestill", "order", "ordre", "leverans", "levering", "delivery", "frakt", "shipping", "paket",
-    "pakke", "parcel", "abonnem", "prenumer", "subscription", "licens", "lisens", "licence", "license",
-    "bokning", "booking", "mote", "moten", "motet", "meeting", "timebestill", "kursplats", "kursplass",
-    "lonespec", "lonebesked", "lonnsslipp", "lonnslipp", "payslip", "lonn", "salary", "offert", "quote",
-    "prisforslag", "pristilbud", "ticket", "supportarend", "supportsak", "notis", "notific", "varsling",
-    "pushvarsl", "nyhetsflode", "kundportal", "kundeportal", "portal", "konto", "account",
-)
+CUSTOMER_SERVICE_OBJECTS = _stems("guard_objects", "customer_service")
 # Things of daily life the assistant has nothing to do with (voice-assistant commands, media, home).
-OTHER_OBJECTS: Tuple[str, ...] = (
-    "alarm", "larm", "vackar", "vekker", "paminn", "pamin", "reminder", "timer", "nedrakn", "tidtak",
-    "musik", "music", "sang", "song", "spellist", "spillelist", "playlist", "album", "radio", "podcast",
-    "podd", "lampa", "lampe", "lamp", "light", "ljuset", "lyset", "lysa", "volum", "volume",
-    "vader", "weather", "temperatur", "kalender", "calendar", "inkopslist", "handlelist", "handleliste",
-    "shopping", "indkob", "mjolk", "melk", "milk", "spotify", "netflix", "youtube", "serien", "episod",
-    "film", "movie", "spel", "spill", "game", "recept", "oppskrift", "recipe",
-)
+OTHER_OBJECTS = _stems("guard_objects", "other_object")
 # Words that make the object personal data, consent, an application or a privacy matter: a message with
 # any of these keeps its request, whatever else it names ("radera mina uppgifter och min order").
-PERSONAL_DATA_ANCHORS: Tuple[str, ...] = (
-    "personuppg", "personopplys", "personoplys", "personal", "personlig", "uppgift", "uppgifter", "opplysning",
-    "oplysning", "data", "info", "information", "informasjon", "samtyck", "samtykk", "consent", "nyhetsbrev",
-    "newsletter", "marknadsf", "markedsf", "marketing", "reklam", "ansokan", "ansokn", "soknad", "soknaden",
-    "application", "applied", "cv", "profil", "profile", "kandidat", "candidate", "rekryt", "rekrutt",
-    "recruit", "gdpr", "integritet", "personvern", "privacy", "dataskydd", "registrer", "register",
-    "lagrat", "lagret", "lagra", "stored", "sparat", "spart", "saved", "kept", "holder", "hold",
-    # the fields people name instead of "my data"
-    "adress", "address", "namn", "navn", "name", "telefonnummer", "mobilnummer", "phone", "personnummer",
-    "fodselsnummer", "personnr", "bild", "foto", "photo", "fodselsnum", "bilet",
-    # what the rights are called
-    "innsyn", "insyn", "registerutdrag", "utdrag", "portab", "rattighet", "rettighet", "right to",
-    "system", "databas", "database", "record", "kartotek", "behandl", "process", "details", "detaljer",
-    "kontaktinf", "etternavn", "efternamn", "fornavn", "fornamn", "surname", "visitor", "besoksregistr", "artikel", "artikkel", "article", "dsar", "subject access", "access request",
-    "tillgang", "innsigelse", "csv", "xml", "json", "maskinl", "machine readable", "everything i", "allt jag",
-    # "bli glemt" (the right to be forgotten), not "glemt passordet" (forgot the password)
-    "alt jeg", "alt eg", "bli glomd", "bli glemt", "bli gloymd", "be forgotten", "glom mig", "glem meg",
-    "gloym meg", "forget me", "telefonnr", "fodelsedat", "fodselsdat",
-    "birth", "titel", "tittel", "title", "roll", "rolle", "role", "ratten", "retten", "right of",
-    "kundnummer", "kundenummer", "customer number",
-)
+PERSONAL_DATA_ANCHORS = _stems("guard_anchors", "personal_data")
 # Phrases that point at the person themself ("forget me", "allt om mig", "everything you have on me",
 # "jag vill bli raderad", "I want to be forgotten").
 _SELF_PATTERN = re.compile(
@@ -87,74 +58,16 @@ _SELF_PATTERN = re.compile(
     r"|\bbe\s+(?:forgotten|deleted|erased|removed)\b"
 )
 # For an incident report a password or login can be the point ("I typed my password into a phishing page").
-INCIDENT_ANCHORS: Tuple[str, ...] = (
-    "phish", "natfisk", "fisk", "hack", "lack", "lekk", "leak", "stulen", "stulet", "stjal", "stole",
-    "stolen", "tapt", "tappa", "mist", "lost", "forlorad", "forlagt", "feil mottak", "fel mottag",
-    "wrong recipient", "wrong person", "obehorig", "uautoris", "unauthori", "intrang", "innbrudd", "breach",
-    "virus", "malware", "ransom", "komprom", "avvik", "incident", "hendelse", "handelse", "sikkerhet",
-    "sakerhet", "security", "nagon annan", "noen andre", "someone", "somebody", "fremmed", "okand", "ukjent",
-    "fel person", "feil person", "feil mottaker", "fel adress", "av misstag", "ved en feil", "ved et uhell",
-    "by mistake", "tilgang", "atkomst", "access", "behorig", "laptop", "dator", "datamaskin", "mobil",
-    "telefon", "usb", "minnepinne", "minnessticka", "kundlist", "kundeliste", "lonelist", "lonnsliste",
-    "payroll", "kryptera", "kryptert", "encrypt", "okrypt", "ukrypt", "unencrypt", "lonef", "loned", "lonn",
-    "salary", "fel", "feil", "wrong", "noen har", "nagon har", "someone has", "falsk", "fake", "misstank",
-    "mistenk", "suspicious", "server", "offentlig", "publikt", "public", "delat", "delt", "shared", "exponer",
-    "eksponer", "exposed", "deviat", "compromis", "misplac", "flash drive", "kundavtal", "kundeavtal", "customer contract",
-    # payslips, portals and mailboxes in a report are what leaked or was exposed, not a customer-service matter
-    "lonebesk", "lonespec", "lonnsslip", "lonsslip", "lonnslip", "payslip", "pay slip",
-    "kapat", "kapad", "kapret", "kapra", "hijack", "taken over", "sharepoint", "gast", "gjest", "guest",
-    "revisor", "auditor", "zip", "pc", "bitlocker", "router", "skrivar", "skriver", "printer", "skarmdump",
-    "skjermdump", "screenshot", "skjermbilde", "fodselsnum", "personnum",
-    "another", "annen kund", "annan kund", "annet selskap", "annat foretag", "other compan", "employee list",
-    "ansattlist", "anstalldlist", "ipad", "tablet", "surfplatt", "nettbrett", "jobbmejl", "jobbmail",
-    "jobbepost", "work mail", "work email", "read", "laste", "leste", "lest",
-    "picture", "snapped", "instagram", "snapchat", "facebook", "linkedin", "social media", "sociala medier",
-    "sosiale medier",
-)
+INCIDENT_ANCHORS = _stems("guard_anchors", "incident")
 # For a status check, the object is a case of ours.
-CASE_ANCHORS: Tuple[str, ...] = (
-    "arend", "sak", "saken", "saka", "case", "referens", "referanse", "reference", "begaran", "foresporsel",
-    "henvendelse", "request", "prv", "inc", "wbl", "klagom", "klage", "complaint", "anmalan", "melding", "krav",
-    "forfragan", "forespurnad", "dsar",
-)
+CASE_ANCHORS = _stems("guard_anchors", "case")
 
 # The words of a job application (bot/lexicon/application_words.txt, tag `guard`).
-APPLICATION_ANCHORS: Tuple[str, ...] = tuple(fold(word) for word in tagged("application_words", "guard"))
-CONSENT_ANCHORS: Tuple[str, ...] = (
-    "samtyck", "samtykk", "consent", "nyhetsbrev", "newsletter", "utskick", "utsendel", "mailing", "sms",
-    "reklam", "marknadsf", "markedsf", "marketing", "cookie", "kaka", "kakor", "informasjonskaps", "unsubscri",
-    "avregistr", "avmeld", "meld meg av", "prenumer", "erbjud", "tilbud", "offers", "kampanj", "nyheit",
-    "advertis", "ads", "annons", "text message", "leads", "market research", "marknadsunders", "markedsunders",
-    "permission", "tillatelse", "tillat", "spam", "mejl", "opt out", "opt me", "invitation", "inbjud",
-    "invitasjon", "promotion", "email", "e mail", "mail", "epost", "e post",
-)
-OBJECTION_ANCHORS: Tuple[str, ...] = CONSENT_ANCHORS + (
-    "invand", "invend", "object", "protest", "motsat", "motsett", "reserver", "profil", "analys", "analyz",
-    "analyse", "spar", "track", "legitim", "berettig", "intresse", "interesse", "interest",
-)
-MISCONDUCT_ANCHORS: Tuple[str, ...] = (
-    "varsl", "visselbl", "whistle", "misconduct", "missforh", "kritikkverd", "trakass", "harass", "mobb",
-    "bully", "korrup", "corrupt", "bribe", "muta", "mutor", "fusk", "fraud", "bedrag", "svindel", "underslag",
-    "embezzl", "irregular", "oegentlig", "uregelmess", "uetisk", "oetisk", "unethical", "diskrim", "kollega",
-    "colleague", "sjef", "chef", "leder", "manager", "overordn", "anonym", "lovbrudd", "lagbrott", "illegal",
-    "olag", "ulovlig", "stjal", "stjel", "steal", "selger", "saljer", "sells", "wrongdo", "brott", "brudd",
-    "crime", "breaking the law", "bryter", "brib", "bestikk", "penningtvatt", "hvitvask", "launder", "jav",
-    "inhabil", "conflict of interest", "forskingr", "underslar", "rigg", "visselpip", "klandervard", "bulli",
-    "jukse", "cheat", "regnskap", "bokforing", "the books", "anbud", "upphandl", "anskaff", "tender",
-    "faking", "penger", "pengar", "money", "under bordet", "under the table",
-    "konsult", "konsulent", "consultant", "kreditupplys", "kredittsjekk", "kredittopplys", "credit check",
-    "leadlist", "lead list", "selj", "salj", "sales", "epostkass", "e postkass", "innboks", "inbox", "leiar",
-    "personnum", "fodselsnum",
-    "admin", "read", "laser", "lese", "leser", "las ", "mejl", "email", "e post", "epost", "ceo", "vd ", "vdn",
-    "slar opp", "sla opp", "kolla upp", "look up", "looks up", "snok", "snoop", "tener", "tjener", "naboa",
-    "neighbo",
-)
-COMPLAINT_ANCHORS: Tuple[str, ...] = CASE_ANCHORS + (
-    "klag", "complain", "reklamer", "missnojd", "misfornoyd", "unhappy", "dissatisf", "not satisfied",
-    "inte nojd", "ikke fornoyd", "otillrack", "utilstrekk", "insufficient", "svar", "answer", "respons",
-    "hanter", "handter", "handled", "handling", "radering", "sletting", "erasure",
-    "leadlist", "lead list", "export", "eksport", "fjerne", "fjerna", "remove",
-)
+APPLICATION_ANCHORS = _stems("application_words", "guard")
+CONSENT_ANCHORS = _stems("guard_anchors", "consent")
+OBJECTION_ANCHORS = CONSENT_ANCHORS + _stems("guard_anchors", "objection")
+MISCONDUCT_ANCHORS = _stems("guard_anchors", "misconduct")
+COMPLAINT_ANCHORS = CASE_ANCHORS + _stems("guard_anchors", "complaint")
 # A status check is asked in open words ("any news?", "I'm still waiting"): the guard needs a foreign object
 # to act on it (see `guarded_intent`). Incidents and misconduct reports need their own words, like rights:
 # on the training and tuning sets their anchors keep 98-100% of the examples.
@@ -165,12 +78,12 @@ OPEN_VOCABULARY_INTENTS = frozenset({"check_case_status"})
 GUARDED_INTENTS: Dict[str, Tuple[str, ...]] = {
     # An e-mail address, an account or a log is personal data here, but "mail me the invoice", "my account is
     # locked" and "the server logs" are not requests: those words count only for the intents that need them.
-    "request_access": ("logg", "logs"),
-    "request_rectification": ("rattelse", "retting", "rectif", "e post", "epost", "email", "e mail", "mejl", "mail"),
-    "request_erasure": ("konto", "account", "logg", "logs"),
-    "request_restriction": ("begrans", "begrens", "restrict"),
+    "request_access": _stems("guard_anchors", "request_access"),
+    "request_rectification": _stems("guard_anchors", "request_rectification"),
+    "request_erasure": _stems("guard_anchors", "request_erasure"),
+    "request_restriction": _stems("guard_anchors", "request_restriction"),
     "request_objection": OBJECTION_ANCHORS,
-    "request_portability": ("export", "eksport", "entered", "lagt inn", "lagt in"),
+    "request_portability": _stems("guard_anchors", "request_portability"),
     "withdraw_consent": CONSENT_ANCHORS,
     "withdraw_application": APPLICATION_ANCHORS,
     "file_complaint": COMPLAINT_ANCHORS,
@@ -240,12 +153,8 @@ def guarded_intent(intent: str, text: str) -> Optional[str]:
 # classified so at 0.70 with erasure second: the verb decides. An access request that uses an erasing verb and
 # no word of seeing or getting a copy, with erasure in the ranking, is the erasure request.
 # (bot/lexicon/erasing_verbs.txt, tag `guard`)
-ERASING_VERBS: Tuple[str, ...] = tuple(fold(word) for word in tagged("erasing_verbs", "guard"))
-ACCESS_WORDS: Tuple[str, ...] = (
-    "kopi", "copy", "innsyn", "insyn", "registerutdrag", "utdrag", "tillgang", "access", "se ", "see ", "vis ",
-    "visa", "show", "vilka", "vilken", "hvilke", "hvilken", "kva ", "ka ", "what ", "which ", "vet ", "veta",
-    "vite", "know", "fa ut", "fa se", "fa vite", "send me", "skicka", "export", "list",
-)
+ERASING_VERBS = _stems("erasing_verbs", "guard")
+ACCESS_WORDS = _stems("guard_requests", "access")
 
 
 def erasure_said_as_access(intent: Dict[str, Any], ranking: List[Dict[str, Any]], text: str) -> Optional[Dict[str, Any]]:
@@ -285,30 +194,11 @@ def guard_ranking(
 # - "Klage: ..." / "I'd like to lodge a complaint. ..." is a complaint even when what it describes is an
 #   incident (a list of participants sent openly) or a policy topic (cookies). A complaint to the supervisory
 #   authority is not ours to file: the complaint-routes answer names them.
-RECRUITMENT_DATABASE_OBJECTS: Tuple[str, ...] = (
-    "rekryteringsdatabas", "rekrutteringsdatabas", "rekrutteringsbas", "rekryteringsbas", "recruitment database",
-    "recruitment base", "recruitment register", "recruitment pool", "recruiting database", "candidate database",
-    "kandidatdatabas", "kandidatbank", "talangbank", "talentbank", "talent pool", "talent database",
-    "som jobbsokande", "som jobbsoker", "som arbeidssoker", "som kandidat", "as a job seeker", "as a jobseeker",
-    "as a candidate",
-)
-LEAVING_WORDS: Tuple[str, ...] = ERASING_VERBS + (
-    "dra tillbaka", "dra tilbake", "trekk", "trakk", "aterkall", "aterta", "withdraw", "revoke", "avregistr",
-    "avslut", "ut av", "ut ur", "ut fra", "out of", "unregister", "deregister", "sluta", "slutar", "slutte",
-    "inte langre", "inte vara", "ikke lenger", "ikkje lenger", "ikke vaere", "no longer", "not be registered",
-    "stop", "leave", "off your", "off the", "opt out",
-)
-COMPLAINT_ACTS: Tuple[str, ...] = (
-    "vill klaga", "vil klage", "ville klage", "klagar pa", "klager pa", "lamna ett klagomal", "lamna klagomal",
-    "klage pa", "sende en klage", "levere en klage", "formell klage", "want to complain", "like to complain",
-    "wish to complain", "lodge a complaint", "file a complaint", "make a complaint", "formal complaint",
-    "raise a complaint", "submit a complaint",
-)
-COMPLAINT_HEADINGS: Tuple[str, ...] = ("klage", "klagomal", "complaint", "reklamation")
-SUPERVISORY_AUTHORITY_WORDS: Tuple[str, ...] = (
-    "imy", "integritetsskyddsmyndighet", "datatilsyn", "tilsynsmyndighet", "tillsynsmyndighet",
-    "supervisory authority", "data protection authority", "authority", "myndighet", "ombudsman",
-)
+RECRUITMENT_DATABASE_OBJECTS = _stems("guard_requests", "recruitment_database")
+LEAVING_WORDS = ERASING_VERBS + _stems("guard_requests", "leaving")
+COMPLAINT_ACTS = _stems("guard_requests", "complaint_act")
+COMPLAINT_HEADINGS = _stems("guard_requests", "complaint_heading")
+SUPERVISORY_AUTHORITY_WORDS = _stems("guard_requests", "supervisory_authority")
 # "Where / how can I complain?" asks for the routes (answered with the authorities named), it files nothing.
 # (bot/lexicon/question_words.txt, tag `route`)
 ROUTE_QUESTION_WORDS = frozenset(fold(word) for word in tagged("question_words", "route"))

@@ -57,8 +57,12 @@ def lexicon(name: str) -> Dict[str, FrozenSet[str]]:
 
 
 def tagged(name: str, tag: str, keep_case: bool = False) -> Tuple[str, ...]:
-    """The words of `bot/lexicon/<name>.txt` that carry `tag`, in the file's order."""
-    return tuple(word for word, tags in lexicon_lines(name, keep_case) if tag in tags)
+    """The words of `bot/lexicon/<name>.txt` that carry `tag`, in the file's order. A tag with no word is a
+    renamed tag or a wrong file name, refused when the reader loads it."""
+    found = tuple(word for word, tags in lexicon_lines(name, keep_case) if tag in tags)
+    if not found:
+        raise ValueError(f"bot/lexicon/{name}.txt has no word tagged {tag!r}")
+    return found
 
 
 def grouped(name: str) -> Dict[str, Tuple[str, ...]]:

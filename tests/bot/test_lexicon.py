@@ -169,7 +169,7 @@ def test_the_word_lists_load_the_values_the_python_literals_had(module: str, nam
         assert value == expected["value"]
 
 
-# The lists of each file, as actions/words.py reads them: a list added to a file without a reader (or a tag
+# The lists of each file, as actions/words.py and bot/request_rules.py read them: a list added to a file without a reader (or a tag
 # misspelt in one line) fails here rather than being silently ignored.
 FILE_TAGS = {
     "answers": {"unknown", "yes", "no", "but", "filler", "same_as_before"},
@@ -188,6 +188,13 @@ FILE_TAGS = {
     "domain_words": {"domain"},
     "report_frame": {"frame"},
     "incident_facts": {"contained", "encrypted", "notify", "must"},
+    # bot/request_rules.py
+    "guard_objects": {"customer_service", "other_object"},
+    "guard_anchors": {"personal_data", "request_access", "request_rectification", "request_erasure",
+                      "request_restriction", "request_portability", "consent", "objection", "incident", "misconduct",
+                      "case", "complaint"},
+    "guard_requests": {"access", "recruitment_database", "leaving", "complaint_act", "complaint_heading",
+                       "supervisory_authority"},
 }
 
 
@@ -201,7 +208,7 @@ def test_every_file_is_read_with_the_tags_it_has() -> None:
         assert all(len(tags) == 1 for _, tags in lexicon_lines(name)), name
 
 
-def test_a_word_twice_in_one_list_is_refused_and_case_is_kept_only_when_asked(
+def test_a_word_twice_in_one_list_or_an_empty_tag_is_refused_and_case_is_kept_only_when_asked(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "twice.txt").write_text("# a header\nja yes\nnej no\nJa yes\n", encoding="utf-8")
     (tmp_path / "lists.txt").write_text("ja yes\nAS form  # a comment\nja other\nta_bort yes\n", encoding="utf-8")
@@ -215,5 +222,7 @@ def test_a_word_twice_in_one_list_is_refused_and_case_is_kept_only_when_asked(
         assert tagged("lists", "other") == ("ja",)
         assert tagged("lists", "form") == ("as",)
         assert tagged("lists", "form", keep_case=True) == ("AS",)
+        with pytest.raises(ValueError, match="no word tagged"):
+            tagged("lists", "yse")  # a misspelt tag fails on loading, not by matching nothing
     finally:
         lexicon_lines.cache_clear()
