@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from actions.goals import START_INTENT_GOALS
+from actions.words import OBJECTING_VERBS
 from bot.request_rules import ERASING_VERBS, names_personal_data, words_of
 
 # The policy topic (bot/faq_topics.py) is trusted from this confidence on ... (0.3 with the margin below: on
@@ -147,7 +148,7 @@ def offer_for_question(parse: Mapping[str, Any], topic_unsure: bool = False) -> 
 # long story): offered even when another request ranks above it, if the classifier saw it at all.
 REQUEST_VERBS: Dict[str, Tuple[str, ...]] = {
     "request_erasure": ERASING_VERBS,
-    "request_objection": ("motsatter mig", "motsetter meg", "invander", "invend", "i object", "object to"),
+    "request_objection": OBJECTING_VERBS,
 }
 REQUEST_SEEN_MIN_CONFIDENCE = 0.05
 REQUEST_SEEN_IN_TOP = 4

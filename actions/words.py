@@ -56,6 +56,7 @@ FIELD_WORDS = _by_choice("fields")
 # -- correcting an answer (corrections.txt) ------------------------------------------------------------------
 AGAIN_WORDS = _words("corrections", "again")
 CHANGE_WORDS = _words("corrections", "change")
+AGREEING_WORDS = set(_words("corrections", "agreeing"))  # compared as written (questions/summary)
 
 # -- what a message is: a question, a command, a stop, another request (question_words.txt, commands.txt) ----
 # The start of a question: a `stem` opens the message whatever follows, a `word` only as a word of its own,
@@ -83,6 +84,7 @@ DOMAIN_STEMS = [fold(word).replace("-", "") for word in DOMAIN_WORDS]
 REPORT_FRAME_WORDS = _folded("report_frame", "frame")
 EARLIER_CASE_WORDS = _words("requests", "earlier_case")
 FOLLOW_UP_WORDS = _words("requests", "follow_up")
+OBJECTING_VERBS = tuple(fold(word) for word in _words("requests", "objecting_verb"))  # read like the guard's stems
 
 # -- facts said in words, "do we have to report it?" (incident_facts.txt) ------------------------------------
 CONTAINED_WORDS = _words("incident_facts", "contained")

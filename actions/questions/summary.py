@@ -12,7 +12,7 @@ from actions.flow_config import DEPENDANT_FIELDS, answer_fields, needs_email_ver
 from actions.questions.base import SUMMARY_INTERRUPTIONS, Asked, Question, Turn, Values
 from actions.reading import INTENT_ANSWERS
 from actions.texts import FIELD_LABELS, button, name_of, t
-from actions.words import BUT_WORDS, CHANGE_WORDS, FIELD_WORDS
+from actions.words import AGREEING_WORDS, BUT_WORDS, CHANGE_WORDS, FIELD_WORDS
 from basics.languages import LANGUAGES
 from bot.text import fold
 
@@ -41,10 +41,6 @@ def clear_field_events(field: str) -> Dict[str, Any]:
 
 def _cleared(turn: Turn, field: str) -> None:
     turn.say("correction_cleared", field=name_of(FIELD_LABELS, field, turn.lang).lower())
-
-
-# "correct" is a change word ("correct the e-mail") but also agreement ("yes, that's correct").
-AGREEING_WORDS = {"correct", "rätt", "riktig", "riktigt", "right", "stämmer", "stemmer"}
 
 
 def _plain_yes(text: str) -> bool:

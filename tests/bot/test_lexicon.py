@@ -173,7 +173,7 @@ def test_the_word_lists_load_the_values_the_python_literals_had(module: str, nam
 # misspelt in one line) fails here rather than being silently ignored.
 FILE_TAGS = {
     "answers": {"unknown", "yes", "no", "but", "filler", "same_as_before"},
-    "corrections": {"again", "change"},
+    "corrections": {"again", "change", "agreeing"},
     "fields": {"requester_email", "requester_name", "case_description", "application_position", "withdrawal_target",
                "incident_aware_at", "incident_data_types", "incident_people_count", "incident_encrypted",
                "incident_contained", "reporter_anonymous", "right"},
@@ -183,7 +183,7 @@ FILE_TAGS = {
     "identity": {"name_intro", "name_ending", "group_name", "email_filler", "not_anonymous", "anonymous", "named"},
     "company_forms": {"form"},
     "commands": {"command", "stop_phrase", "stop", "new_request"},
-    "requests": {"withdraw", "everything_token", "everything", "earlier_case", "follow_up"},
+    "requests": {"withdraw", "everything_token", "everything", "earlier_case", "follow_up", "objecting_verb"},
     "description_objects": {"erasure", "consent_withdrawal", "objection"},
     "domain_words": {"domain"},
     "report_frame": {"frame"},
