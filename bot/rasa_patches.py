@@ -54,6 +54,23 @@
    (`ActionExecutionRejection`) and every other error take Rasa's own path, and calls outside the processor's
    `_run_action` (slot extraction) are unchanged.
 
+9. Every prediction also runs TEDPolicy (a TensorFlow call, the largest share of a message's CPU) even when
+   another policy's prediction already decides the ensemble's choice. In `DefaultPolicyPredictionEnsemble`
+   (`_pick_best_policy`) TED's prediction counts only through (a) its mandatory events, (b) its flags
+   `is_no_user_prediction` / `is_end_to_end_prediction`, which filter the others, and (c) winning on
+   (max confidence, priority), compared strictly. Under the conditions checked at each call, TED's own code
+   gives (a) no events (`Policy._prediction` without `events`), (b) both flags False (with no TEXT in its
+   `fake_features` the batch has one row and `_pick_confidence` returns `self.only_e2e`, False; its optional
+   entity events exist only for e2e predictions), and (c) a max confidence <= 1.0 (softmax confidences with
+   cross-entropy loss; `rank_and_mask` only renormalises by a sum that includes the value). So TED cannot win,
+   and removing it changes neither the winner nor the events, when another prediction has a flag set (TED is
+   filtered out) or has max confidence >= 1.0 with a priority above TED's (it beats TED's (<= 1.0, priority)
+   strictly, so the winner does too), and the last action was not rejected (the ensemble would zero that
+   action's probability in every prediction first). Within one `MessageProcessor._predict_next_with_tracker`
+   TED's graph node returns a deferred prediction; the ensemble computes it (TED's own code, same inputs)
+   unless that proof holds, and any other reader computes it on first access. Outside a prediction, Rasa's
+   own code runs.
+
 Applied where Rasa loads our code: `bot/language_component.py`, the first pipeline component, imports this
 module, so `rasa run`, `rasa shell` and `rasa test` load the patches with the model. The action server never
 imports it. tests/bot/test_rasa_patches.py proves each patch is active in a running Rasa (a real `rasa run`
@@ -494,13 +511,108 @@ def _patch_action_server_failures() -> None:
     MessageProcessor._run_action = _run_action  # type: ignore[method-assign]
 
 
+# ------------------------------------------------------- 9. TED skipped when another policy decides the prediction
+
+_DEFER_TED: contextvars.ContextVar[bool] = contextvars.ContextVar("privacy_assistant_defer_ted", default=False)
+TED_STATS = {"computed": 0, "skipped": 0}  # for tests/bot/test_rasa_patches.py
+
+
+def _ted_cannot_win(ted_priority: int, others: List[Any], tracker: Any) -> bool:
+    """True when a TED prediction with no events, both flags False and max confidence <= 1.0 cannot be the
+    ensemble's choice among `others` (the argument is in the module docstring, 9)."""
+    from rasa.shared.core.events import ActionExecuted, ActionExecutionRejected
+
+    last_action = next((event for event in reversed(tracker.events)
+                        if isinstance(event, (ActionExecutionRejected, ActionExecuted))), None)
+    if isinstance(last_action, ActionExecutionRejected):
+        return False
+    return any(other.is_no_user_prediction or other.is_end_to_end_prediction
+               or (other.max_confidence >= 1.0 and other.policy_priority > ted_priority) for other in others)
+
+
+def _patch_deferred_ted() -> None:
+    from rasa.core.policies.ensemble import DefaultPolicyPredictionEnsemble
+    from rasa.core.policies.policy import PolicyPrediction
+    from rasa.core.policies.ted_policy import TEDPolicy
+    from rasa.core.processor import MessageProcessor
+    from rasa.shared.nlu.constants import TEXT
+    from rasa.utils.tensorflow.constants import CROSS_ENTROPY, LOSS_TYPE, MODEL_CONFIDENCE, SOFTMAX
+
+    original_ted = TEDPolicy.predict_action_probabilities
+    original_combine = DefaultPolicyPredictionEnsemble.combine_predictions_from_kwargs
+    original_predict = MessageProcessor._predict_next_with_tracker
+    if getattr(original_ted, PATCH_MARK, False):
+        return
+    expected = ["self", "tracker", "domain", "rule_only_data", "precomputations", "kwargs"]
+    if list(inspect.signature(original_ted).parameters) != expected:
+        raise UnsupportedRasaVersion("TEDPolicy.predict_action_probabilities has another signature")
+    if list(inspect.signature(original_combine).parameters) != ["self", "tracker", "domain", "kwargs"]:
+        raise UnsupportedRasaVersion("DefaultPolicyPredictionEnsemble.combine_predictions_from_kwargs changed")
+
+    class DeferredPrediction(PolicyPrediction):
+        """TED's prediction, computed by TED's own code on first access to any of its attributes."""
+
+        def __init__(self, compute: Any, priority: int) -> None:  # no super().__init__: nothing known yet
+            self.__dict__["_deferred"] = (compute, priority)
+
+        def __getattr__(self, name: str) -> Any:  # only called for attributes not set yet
+            deferred = self.__dict__.pop("_deferred", None)
+            if deferred is None or name.startswith("__"):
+                raise AttributeError(name)
+            TED_STATS["computed"] += 1
+            self.__dict__.update(deferred[0]().__dict__)
+            return getattr(self, name)
+
+    def _deferrable(ted: Any) -> bool:
+        return (type(ted) is TEDPolicy and ted.model is not None and not ted.only_e2e and TEXT not in ted.fake_features
+                and ted.config.get(MODEL_CONFIDENCE) == SOFTMAX and ted.config.get(LOSS_TYPE) == CROSS_ENTROPY)
+
+    def predict_action_probabilities(self: Any, tracker: Any, domain: Any, rule_only_data: Any = None,
+                                     precomputations: Any = None, **kwargs: Any) -> Any:
+        if not _DEFER_TED.get() or not _deferrable(self):
+            return original_ted(self, tracker, domain, rule_only_data, precomputations, **kwargs)
+        return DeferredPrediction(
+            lambda: original_ted(self, tracker, domain, rule_only_data, precomputations, **kwargs), self.priority)
+
+    def combine_predictions_from_kwargs(self: Any, tracker: Any, domain: Any, **kwargs: Any) -> Any:
+        deferred = {key for key, value in kwargs.items()
+                    if isinstance(value, DeferredPrediction) and "_deferred" in value.__dict__}
+        if deferred:
+            others = [value for key, value in kwargs.items()
+                      if key not in deferred and isinstance(value, PolicyPrediction)]
+            skip = {key for key in deferred
+                    if _ted_cannot_win(kwargs[key].__dict__["_deferred"][1], others, tracker)}
+            TED_STATS["skipped"] += len(skip)
+            kwargs = {key: value for key, value in kwargs.items() if key not in skip}
+        return original_combine(self, tracker, domain, **kwargs)
+
+    def _predict_next_with_tracker(self: Any, tracker: Any) -> Any:
+        token = _DEFER_TED.set(True)
+        try:
+            return original_predict(self, tracker)
+        finally:
+            _DEFER_TED.reset(token)
+
+    for patched, original in ((predict_action_probabilities, original_ted),
+                              (combine_predictions_from_kwargs, original_combine),
+                              (_predict_next_with_tracker, original_predict)):
+        setattr(patched, PATCH_MARK, True)
+        setattr(patched, "original", original)
+    setattr(predict_action_probabilities, "deferred_class", DeferredPrediction)
+    TEDPolicy.predict_action_probabilities = predict_action_probabilities  # type: ignore[method-assign]
+    DefaultPolicyPredictionEnsemble.combine_predictions_from_kwargs = (  # type: ignore[method-assign]
+        combine_predictions_from_kwargs)
+    MessageProcessor._predict_next_with_tracker = _predict_next_with_tracker  # type: ignore[method-assign]
+
+
 # What the start-up log line lists (tests/bot/test_rasa_patches_running.py looks for each in a real `rasa run`).
 PATCHES = ("RemoteAction._validate_action_result (compiled, per-event-type fast path)",
            "Event.resolve_by_type (cached)", "EndpointConfig.session (domain JSON reused)",
            "Slot.__copy__ (plain copy)",
            "Domain.states_for_tracker_history (shared within one prediction)",
            "debug-only deepcopies skipped while debug logging is off",
-           "a translated answer when the action server cannot run an action")
+           "a translated answer when the action server cannot run an action",
+           "TEDPolicy deferred (skipped when another policy decides)")
 
 
 def apply() -> None:
@@ -513,6 +625,7 @@ def apply() -> None:
     _patch_shared_past_states()
     _patch_debug_copies()
     _patch_action_server_failures()
+    _patch_deferred_ted()
     logger.info("Rasa %s patches applied: %s", PATCHED_FOR_RASA, ", ".join(PATCHES))
 
 
