@@ -71,6 +71,14 @@
    unless that proof holds, and any other reader computes it on first access. Outside a prediction, Rasa's
    own code runs.
 
+10. `RulePolicy._get_possible_keys` filters the rule keys once for every state of the conversation, newest
+    first, calling `_is_rule_applicable(key, i, state)` for each key still possible. That returns True without
+    looking at the state once `i` reaches the rule's length (at most 3 states here), so from the longest rule's
+    length on each pass keeps every key: the filter is `set(filter(always true, keys))`, and the patch builds
+    that same set the same way (`set(iter(keys))`: the same insertions in the same order, so the same
+    iteration order, which `_find_action_from_rules`' `max(rule_keys, key=len)` depends on for ties) without
+    the Python call per key. Only for RulePolicy's own `_is_rule_applicable` and `_rule_key_to_state`.
+
 Applied where Rasa loads our code: `bot/language_component.py`, the first pipeline component, imports this
 module, so `rasa run`, `rasa shell` and `rasa test` load the patches with the model. The action server never
 imports it. tests/bot/test_rasa_patches.py proves each patch is active in a running Rasa (a real `rasa run`
@@ -605,6 +613,56 @@ def _patch_deferred_ted() -> None:
     MessageProcessor._predict_next_with_tracker = _predict_next_with_tracker  # type: ignore[method-assign]
 
 
+# ------------------------------------------------------- 10. RulePolicy's rule filter stops checking past the longest rule
+
+RULE_KEYS_STATS = {"checked": 0, "kept": 0}  # passes over the states: filtered by Rasa's check / all kept
+_LONGEST_RULE: Dict[int, Tuple[Dict[Text, Any], int, int]] = {}  # id(lookup) -> (lookup, number of keys, longest)
+
+
+def _longest_rule(policy: Any, lookup: Dict[Text, Any]) -> int:
+    entry = _LONGEST_RULE.get(id(lookup))
+    if entry is not None and entry[0] is lookup and entry[1] == len(lookup):
+        return entry[2]
+    longest = max((len(policy._rule_key_to_state(key)) for key in lookup), default=0)
+    if len(_LONGEST_RULE) >= 16:  # two lookups per loaded model
+        _LONGEST_RULE.clear()
+    _LONGEST_RULE[id(lookup)] = (lookup, len(lookup), longest)
+    return longest
+
+
+def _patch_rule_keys() -> None:
+    from rasa.core.policies.rule_policy import RulePolicy
+
+    original = RulePolicy._get_possible_keys
+    if getattr(original, PATCH_MARK, False):
+        return
+    is_applicable, key_to_state = RulePolicy._is_rule_applicable, RulePolicy.__dict__["_rule_key_to_state"]
+    if list(inspect.signature(original).parameters) != ["self", "lookup", "states"]:
+        raise UnsupportedRasaVersion("RulePolicy._get_possible_keys has another signature")
+    source = inspect.getsource(is_applicable)
+    if "if turn_index >= len(reversed_rule_states):\n            return True" not in source:
+        raise UnsupportedRasaVersion("RulePolicy._is_rule_applicable no longer accepts turns past a rule's length")
+
+    def _get_possible_keys(self: Any, lookup: Dict[Text, Text], states: List[Any]) -> Any:
+        if (type(self)._is_rule_applicable is not is_applicable
+                or inspect.getattr_static(type(self), "_rule_key_to_state") is not key_to_state):
+            return original(self, lookup, states)
+        longest = _longest_rule(self, lookup)
+        possible_keys = set(lookup.keys())
+        for i, state in enumerate(reversed(states)):
+            if i >= longest:  # every key's rule is shorter than i: Rasa's filter keeps them all
+                RULE_KEYS_STATS["kept"] += 1
+                possible_keys = set(iter(possible_keys))
+                continue
+            RULE_KEYS_STATS["checked"] += 1
+            possible_keys = set(filter(lambda _key: self._is_rule_applicable(_key, i, state), possible_keys))
+        return possible_keys
+
+    setattr(_get_possible_keys, PATCH_MARK, True)
+    setattr(_get_possible_keys, "original", original)
+    RulePolicy._get_possible_keys = _get_possible_keys  # type: ignore[method-assign]
+
+
 # What the start-up log line lists (tests/bot/test_rasa_patches_running.py looks for each in a real `rasa run`).
 PATCHES = ("RemoteAction._validate_action_result (compiled, per-event-type fast path)",
            "Event.resolve_by_type (cached)", "EndpointConfig.session (domain JSON reused)",
@@ -612,7 +670,8 @@ PATCHES = ("RemoteAction._validate_action_result (compiled, per-event-type fast 
            "Domain.states_for_tracker_history (shared within one prediction)",
            "debug-only deepcopies skipped while debug logging is off",
            "a translated answer when the action server cannot run an action",
-           "TEDPolicy deferred (skipped when another policy decides)")
+           "TEDPolicy deferred (skipped when another policy decides)",
+           "RulePolicy._get_possible_keys (no checks past the longest rule)")
 
 
 def apply() -> None:
@@ -626,6 +685,7 @@ def apply() -> None:
     _patch_debug_copies()
     _patch_action_server_failures()
     _patch_deferred_ted()
+    _patch_rule_keys()
     logger.info("Rasa %s patches applied: %s", PATCHED_FOR_RASA, ", ".join(PATCHES))
 
 

@@ -523,3 +523,60 @@ def test_ted_cannot_win_only_against_a_certain_higher_priority_or_flagged_predic
     assert rasa_patches._ted_cannot_win(1, [prediction(0.3, 6, is_end_to_end_prediction=True)], tracker)
     tracker.update(ActionExecutionRejected("utter_greet"))  # the ensemble zeroes it in every prediction first
     assert not rasa_patches._ted_cannot_win(1, [prediction(1.0, 6)], tracker)
+
+
+# ------------------------------------------------------- 10. RulePolicy's rule filter stops past the longest rule
+
+def test_rule_keys_are_rasas_own_in_the_same_iteration_order(agent: Any) -> None:
+    """For every prefix of real conversations (predictions as in the steps above): the same set, iterated in
+    the same order (the rule policy breaks ties of `max(keys, key=len)` by that order), for both lookups."""
+    import asyncio
+
+    from rasa.core.channels.channel import UserMessage
+    from rasa.core.policies.rule_policy import RULES, RULES_FOR_LOOP_UNHAPPY_PATH, RulePolicy
+    from rasa.shared.core.events import ActionExecuted, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    assert getattr(RulePolicy._get_possible_keys, rasa_patches.PATCH_MARK, False)
+    original = getattr(RulePolicy._get_possible_keys, "original")
+    processor = agent.processor
+    rules = [node._component for node in processor.graph_runner._instantiated_nodes.values()
+             if type(node._component) is RulePolicy]
+    assert len(rules) == 1
+    policy, domain = rules[0], processor.domain
+    compared = 0
+    kept = rasa_patches.RULE_KEYS_STATS["kept"]
+    for lang, texts in CONVERSATIONS:
+        tracker = DialogueStateTracker(f"rules-{lang}", domain.slots)
+        tracker.update(ActionExecuted("action_listen"))
+        for text in texts:
+            parsed = asyncio.run(processor.parse_message(UserMessage(text, metadata={"language": lang})))
+            tracker.update(UserUttered(text, parsed["intent"], parsed["entities"], parsed))
+            for _ in range(6):
+                for use_text in (True, False):
+                    states = policy._prediction_states(tracker, domain, use_text,
+                                                       rule_only_data=policy._get_rule_only_data())
+                    for lookup in (policy.lookup[RULES], policy.lookup[RULES_FOR_LOOP_UNHAPPY_PATH]):
+                        assert list(policy._get_possible_keys(lookup, states)) == list(original(policy, lookup,
+                                                                                                states))
+                        compared += 1
+                ours = processor._predict_next_with_tracker(tracker)
+                action = domain.action_names_or_texts[ours.max_confidence_index]
+                tracker.update(ActionExecuted(action, policy=ours.policy_name, confidence=ours.max_confidence))
+                if action == "action_listen":
+                    break
+    assert compared > 60
+    assert rasa_patches.RULE_KEYS_STATS["kept"] > kept  # the shortcut was taken (conversations longer than rules)
+
+
+def test_a_rule_policy_with_its_own_applicability_check_keeps_rasas_filter() -> None:
+    from rasa.core.policies.rule_policy import RulePolicy
+
+    class Strict(RulePolicy):
+        def _is_rule_applicable(self, rule_key: str, turn_index: int, conversation_state: Any) -> bool:
+            return turn_index < 2  # unlike Rasa's check, also refuses turns past the rule's length
+
+    policy = Strict.__new__(Strict)
+    lookup = {'[{"prev_action": {"action_name": "action_listen"}}]': "utter_greet"}
+    states = [{"prev_action": {"action_name": "action_listen"}}] * 3
+    assert policy._get_possible_keys(lookup, states) == set()  # its own check ran on every state, the third too
