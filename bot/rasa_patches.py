@@ -71,13 +71,16 @@
    unless that proof holds, and any other reader computes it on first access. Outside a prediction, Rasa's
    own code runs.
 
-10. `RulePolicy._get_possible_keys` filters the rule keys once for every state of the conversation, newest
-    first, calling `_is_rule_applicable(key, i, state)` for each key still possible. That returns True without
-    looking at the state once `i` reaches the rule's length (at most 3 states here), so from the longest rule's
-    length on each pass keeps every key: the filter is `set(filter(always true, keys))`, and the patch builds
-    that same set the same way (`set(iter(keys))`: the same insertions in the same order, so the same
-    iteration order, which `_find_action_from_rules`' `max(rule_keys, key=len)` depends on for ties) without
-    the Python call per key. Only for RulePolicy's own `_is_rule_applicable` and `_rule_key_to_state`.
+10. `RulePolicy._get_possible_keys` filters every rule key (562 rules here) through `_is_rule_applicable` for the
+    conversation's current state first: a Python call per rule, after every action and twice after a user
+    message. A rule whose last state names a `prev_action.action_name` or a `user.intent` (a string, not
+    `SHOULD_NOT_BE_SET`) other than the current state's fails that check (`_does_rule_match_state` rejects any
+    set value that differs, and a rule with a `prev_action` never takes the "conversation start" exits). So the
+    first pass only checks the rules indexed under the current state's action name and intent (or that name
+    neither), in the order Rasa iterates `set(lookup.keys())`: the survivors are inserted into the new set in the
+    same order as Rasa's filter inserts them, so the set iterates in the same order too, which
+    `_find_action_from_rules`' `max(rule_keys, key=len)` depends on for ties. The later passes are Rasa's own.
+    Only for RulePolicy's own `_is_rule_applicable` and `_rule_key_to_state`.
 
 Applied where Rasa loads our code: `bot/language_component.py`, the first pipeline component, imports this
 module, so `rasa run`, `rasa shell` and `rasa test` load the patches with the model. The action server never
@@ -613,25 +616,44 @@ def _patch_deferred_ted() -> None:
     MessageProcessor._predict_next_with_tracker = _predict_next_with_tracker  # type: ignore[method-assign]
 
 
-# ------------------------------------------------------- 10. RulePolicy's rule filter stops checking past the longest rule
+# ------------------------------------------------------- 10. RulePolicy's first rule filter through an index
 
-RULE_KEYS_STATS = {"checked": 0, "kept": 0}  # passes over the states: filtered by Rasa's check / all kept
-_LONGEST_RULE: Dict[int, Tuple[Dict[Text, Any], int, int]] = {}  # id(lookup) -> (lookup, number of keys, longest)
+RULE_KEYS_STATS = {"indexed": 0, "skipped_checks": 0}  # for tests/bot/test_rasa_patches.py
+# id(lookup) -> (lookup, number of keys, {(action name or None, intent or None): [(position, key)]})
+_RULE_INDEX: Dict[int, Tuple[Dict[Text, Any], int, Dict[Tuple[Optional[Text], Optional[Text]], List[Any]]]] = {}
 
 
-def _longest_rule(policy: Any, lookup: Dict[Text, Any]) -> int:
-    entry = _LONGEST_RULE.get(id(lookup))
+def _indexed_value(sub_state: Any, name: Text) -> Optional[Text]:
+    """The value a rule's state requires for `name`, or None when it requires none the index can use."""
+    from rasa.core.policies.rule_policy import SHOULD_NOT_BE_SET
+
+    value = sub_state.get(name) if isinstance(sub_state, dict) else None
+    return value if isinstance(value, str) and value and value != SHOULD_NOT_BE_SET else None
+
+
+def _rule_index(policy: Any, lookup: Dict[Text, Any]) -> Dict[Tuple[Optional[Text], Optional[Text]], List[Any]]:
+    from rasa.shared.core.constants import PREVIOUS_ACTION, USER
+    from rasa.shared.nlu.constants import ACTION_NAME, INTENT
+
+    entry = _RULE_INDEX.get(id(lookup))
     if entry is not None and entry[0] is lookup and entry[1] == len(lookup):
         return entry[2]
-    longest = max((len(policy._rule_key_to_state(key)) for key in lookup), default=0)
-    if len(_LONGEST_RULE) >= 16:  # two lookups per loaded model
-        _LONGEST_RULE.clear()
-    _LONGEST_RULE[id(lookup)] = (lookup, len(lookup), longest)
-    return longest
+    index: Dict[Tuple[Optional[Text], Optional[Text]], List[Any]] = {}
+    for position, key in enumerate(set(lookup.keys())):  # the order Rasa's first filter iterates in
+        last = policy._rule_key_to_state(key)[-1]
+        action = _indexed_value(last.get(PREVIOUS_ACTION), ACTION_NAME) if last.get(PREVIOUS_ACTION) else None
+        intent = _indexed_value(last.get(USER), INTENT) if last.get(PREVIOUS_ACTION) else None
+        index.setdefault((action, intent), []).append((position, key))
+    if len(_RULE_INDEX) >= 16:  # two lookups per loaded model
+        _RULE_INDEX.clear()
+    _RULE_INDEX[id(lookup)] = (lookup, len(lookup), index)
+    return index
 
 
 def _patch_rule_keys() -> None:
     from rasa.core.policies.rule_policy import RulePolicy
+    from rasa.shared.core.constants import PREVIOUS_ACTION, USER
+    from rasa.shared.nlu.constants import ACTION_NAME, INTENT
 
     original = RulePolicy._get_possible_keys
     if getattr(original, PATCH_MARK, False):
@@ -639,22 +661,23 @@ def _patch_rule_keys() -> None:
     is_applicable, key_to_state = RulePolicy._is_rule_applicable, RulePolicy.__dict__["_rule_key_to_state"]
     if list(inspect.signature(original).parameters) != ["self", "lookup", "states"]:
         raise UnsupportedRasaVersion("RulePolicy._get_possible_keys has another signature")
-    source = inspect.getsource(is_applicable)
-    if "if turn_index >= len(reversed_rule_states):\n            return True" not in source:
-        raise UnsupportedRasaVersion("RulePolicy._is_rule_applicable no longer accepts turns past a rule's length")
 
     def _get_possible_keys(self: Any, lookup: Dict[Text, Text], states: List[Any]) -> Any:
-        if (type(self)._is_rule_applicable is not is_applicable
+        if (not states or type(self)._is_rule_applicable is not is_applicable
                 or inspect.getattr_static(type(self), "_rule_key_to_state") is not key_to_state):
             return original(self, lookup, states)
-        longest = _longest_rule(self, lookup)
-        possible_keys = set(lookup.keys())
-        for i, state in enumerate(reversed(states)):
-            if i >= longest:  # every key's rule is shorter than i: Rasa's filter keeps them all
-                RULE_KEYS_STATS["kept"] += 1
-                possible_keys = set(iter(possible_keys))
-                continue
-            RULE_KEYS_STATS["checked"] += 1
+        index = _rule_index(self, lookup)
+        state = states[-1]
+        previous = state.get(PREVIOUS_ACTION) or {}
+        action, intent = previous.get(ACTION_NAME), (state.get(USER) or {}).get(INTENT)
+        candidates = [entry for pair in {(action, intent), (action, None), (None, intent), (None, None)}
+                      for entry in index.get(pair, ())]
+        candidates.sort()  # Rasa's order
+        RULE_KEYS_STATS["indexed"] += 1
+        RULE_KEYS_STATS["skipped_checks"] += len(lookup) - len(candidates)
+        possible_keys = set(filter(lambda _key: self._is_rule_applicable(_key, 0, state),
+                                   [key for _, key in candidates]))
+        for i, state in enumerate(reversed(states[:-1]), start=1):  # Rasa's loop from its second pass on
             possible_keys = set(filter(lambda _key: self._is_rule_applicable(_key, i, state), possible_keys))
         return possible_keys
 
@@ -671,7 +694,7 @@ PATCHES = ("RemoteAction._validate_action_result (compiled, per-event-type fast 
            "debug-only deepcopies skipped while debug logging is off",
            "a translated answer when the action server cannot run an action",
            "TEDPolicy deferred (skipped when another policy decides)",
-           "RulePolicy._get_possible_keys (no checks past the longest rule)")
+           "RulePolicy._get_possible_keys (first pass through an index)")
 
 
 def apply() -> None:
