@@ -567,8 +567,10 @@ def _patch_deferred_ted() -> None:
             self.__dict__["_deferred"] = (compute, priority)
 
         def __getattr__(self, name: str) -> Any:  # only called for attributes not set yet
+            if name.startswith("__"):  # protocol lookups (copy, pickle, dask's checks) do not compute it
+                raise AttributeError(name)
             deferred = self.__dict__.pop("_deferred", None)
-            if deferred is None or name.startswith("__"):
+            if deferred is None:
                 raise AttributeError(name)
             TED_STATS["computed"] += 1
             self.__dict__.update(deferred[0]().__dict__)
