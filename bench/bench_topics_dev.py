@@ -49,7 +49,8 @@ def load_dev(languages: Sequence[str] = LANGUAGES) -> List[Case]:
     for lang in languages:
         path = DEV / lang / "policy.tsv"
         if path.exists():
-            cases += [Case(row[0], (row[1].strip(),), lang, "policy") for row in read_tsv(path) if len(row) > 1]
+            cases += [Case(row[0], tuple(e.strip() for e in row[1].split("|")), lang, "policy")
+                      for row in read_tsv(path) if len(row) > 1]
     return cases
 
 
@@ -97,7 +98,10 @@ def results(cases: List[Case], parses: List[Dict[str, Any]]) -> List[Tuple[Case,
     out = []
     for case, parse in zip(cases, parses):
         decided = routing.route(parse)
-        out.append((case, judge(case, parse, decided), decided))
+        # A question that is also a request asked as one names that request as a second right answer
+        # ("faq/trust_center|report_misconduct"): starting it is right, as answering the topic is.
+        started_expected = decided.kind == "start" and decided.intent in case.expected
+        out.append((case, "ok" if started_expected else judge(case, parse, decided), decided))
     return out
 
 
