@@ -54,6 +54,34 @@
    (`ActionExecutionRejection`) and every other error take Rasa's own path, and calls outside the processor's
    `_run_action` (slot extraction) are unchanged.
 
+9. Every prediction also runs TEDPolicy (a TensorFlow call, the largest share of a message's CPU) even when
+   another policy's prediction already decides the ensemble's choice. In `DefaultPolicyPredictionEnsemble`
+   (`_pick_best_policy`) TED's prediction counts only through (a) its mandatory events, (b) its flags
+   `is_no_user_prediction` / `is_end_to_end_prediction`, which filter the others, and (c) winning on
+   (max confidence, priority), compared strictly. Under the conditions checked at each call, TED's own code
+   gives (a) no events (`Policy._prediction` without `events`), (b) both flags False (with no TEXT in its
+   `fake_features` the batch has one row and `_pick_confidence` returns `self.only_e2e`, False; its optional
+   entity events exist only for e2e predictions), and (c) a max confidence <= 1.0 (softmax confidences with
+   cross-entropy loss; `rank_and_mask` only renormalises by a sum that includes the value). So TED cannot win,
+   and removing it changes neither the winner nor the events, when another prediction has a flag set (TED is
+   filtered out) or has max confidence >= 1.0 with a priority above TED's (it beats TED's (<= 1.0, priority)
+   strictly, so the winner does too), and the last action was not rejected (the ensemble would zero that
+   action's probability in every prediction first). Within one `MessageProcessor._predict_next_with_tracker`
+   TED's graph node returns a deferred prediction; the ensemble computes it (TED's own code, same inputs)
+   unless that proof holds, and any other reader computes it on first access. Outside a prediction, Rasa's
+   own code runs.
+
+10. `RulePolicy._get_possible_keys` filters every rule key (562 rules here) through `_is_rule_applicable` for the
+    conversation's current state first: a Python call per rule, after every action and twice after a user
+    message. A rule whose last state names a `prev_action.action_name` or a `user.intent` (a string, not
+    `SHOULD_NOT_BE_SET`) other than the current state's fails that check (`_does_rule_match_state` rejects any
+    set value that differs, and a rule with a `prev_action` never takes the "conversation start" exits). So the
+    first pass only checks the rules indexed under the current state's action name and intent (or that name
+    neither), in the order Rasa iterates `set(lookup.keys())`: the survivors are inserted into the new set in the
+    same order as Rasa's filter inserts them, so the set iterates in the same order too, which
+    `_find_action_from_rules`' `max(rule_keys, key=len)` depends on for ties. The later passes are Rasa's own.
+    Only for RulePolicy's own `_is_rule_applicable` and `_rule_key_to_state`.
+
 Applied where Rasa loads our code: `bot/language_component.py`, the first pipeline component, imports this
 module, so `rasa run`, `rasa shell` and `rasa test` load the patches with the model. The action server never
 imports it. tests/bot/test_rasa_patches.py proves each patch is active in a running Rasa (a real `rasa run`
@@ -494,13 +522,181 @@ def _patch_action_server_failures() -> None:
     MessageProcessor._run_action = _run_action  # type: ignore[method-assign]
 
 
+# ------------------------------------------------------- 9. TED skipped when another policy decides the prediction
+
+_DEFER_TED: contextvars.ContextVar[bool] = contextvars.ContextVar("privacy_assistant_defer_ted", default=False)
+TED_STATS = {"computed": 0, "skipped": 0}  # for tests/bot/test_rasa_patches.py
+
+
+def _ted_cannot_win(ted_priority: int, others: List[Any], tracker: Any) -> bool:
+    """True when a TED prediction with no events, both flags False and max confidence <= 1.0 cannot be the
+    ensemble's choice among `others` (the argument is in the module docstring, 9)."""
+    from rasa.shared.core.events import ActionExecuted, ActionExecutionRejected
+
+    last_action = next((event for event in reversed(tracker.events)
+                        if isinstance(event, (ActionExecutionRejected, ActionExecuted))), None)
+    if isinstance(last_action, ActionExecutionRejected):
+        return False
+    return any(other.is_no_user_prediction or other.is_end_to_end_prediction
+               or (other.max_confidence >= 1.0 and other.policy_priority > ted_priority) for other in others)
+
+
+def _patch_deferred_ted() -> None:
+    from rasa.core.policies.ensemble import DefaultPolicyPredictionEnsemble
+    from rasa.core.policies.policy import PolicyPrediction
+    from rasa.core.policies.ted_policy import TEDPolicy
+    from rasa.core.processor import MessageProcessor
+    from rasa.shared.nlu.constants import TEXT
+    from rasa.utils.tensorflow.constants import CROSS_ENTROPY, LOSS_TYPE, MODEL_CONFIDENCE, SOFTMAX
+
+    original_ted = TEDPolicy.predict_action_probabilities
+    original_combine = DefaultPolicyPredictionEnsemble.combine_predictions_from_kwargs
+    original_predict = MessageProcessor._predict_next_with_tracker
+    if getattr(original_ted, PATCH_MARK, False):
+        return
+    expected = ["self", "tracker", "domain", "rule_only_data", "precomputations", "kwargs"]
+    if list(inspect.signature(original_ted).parameters) != expected:
+        raise UnsupportedRasaVersion("TEDPolicy.predict_action_probabilities has another signature")
+    if list(inspect.signature(original_combine).parameters) != ["self", "tracker", "domain", "kwargs"]:
+        raise UnsupportedRasaVersion("DefaultPolicyPredictionEnsemble.combine_predictions_from_kwargs changed")
+
+    class DeferredPrediction(PolicyPrediction):
+        """TED's prediction, computed by TED's own code on first access to any of its attributes."""
+
+        def __init__(self, compute: Any, priority: int) -> None:  # no super().__init__: nothing known yet
+            self.__dict__["_deferred"] = (compute, priority)
+
+        def __getattr__(self, name: str) -> Any:  # only called for attributes not set yet
+            if name.startswith("__"):  # protocol lookups (copy, pickle, dask's checks) do not compute it
+                raise AttributeError(name)
+            deferred = self.__dict__.pop("_deferred", None)
+            if deferred is None:
+                raise AttributeError(name)
+            TED_STATS["computed"] += 1
+            self.__dict__.update(deferred[0]().__dict__)
+            return getattr(self, name)
+
+    def _deferrable(ted: Any) -> bool:
+        return (type(ted) is TEDPolicy and ted.model is not None and not ted.only_e2e and TEXT not in ted.fake_features
+                and ted.config.get(MODEL_CONFIDENCE) == SOFTMAX and ted.config.get(LOSS_TYPE) == CROSS_ENTROPY)
+
+    def predict_action_probabilities(self: Any, tracker: Any, domain: Any, rule_only_data: Any = None,
+                                     precomputations: Any = None, **kwargs: Any) -> Any:
+        if not _DEFER_TED.get() or not _deferrable(self):
+            return original_ted(self, tracker, domain, rule_only_data, precomputations, **kwargs)
+        return DeferredPrediction(
+            lambda: original_ted(self, tracker, domain, rule_only_data, precomputations, **kwargs), self.priority)
+
+    def combine_predictions_from_kwargs(self: Any, tracker: Any, domain: Any, **kwargs: Any) -> Any:
+        deferred = {key for key, value in kwargs.items()
+                    if isinstance(value, DeferredPrediction) and "_deferred" in value.__dict__}
+        if deferred:
+            others = [value for key, value in kwargs.items()
+                      if key not in deferred and isinstance(value, PolicyPrediction)]
+            skip = {key for key in deferred
+                    if _ted_cannot_win(kwargs[key].__dict__["_deferred"][1], others, tracker)}
+            TED_STATS["skipped"] += len(skip)
+            kwargs = {key: value for key, value in kwargs.items() if key not in skip}
+        return original_combine(self, tracker, domain, **kwargs)
+
+    def _predict_next_with_tracker(self: Any, tracker: Any) -> Any:
+        token = _DEFER_TED.set(True)
+        try:
+            return original_predict(self, tracker)
+        finally:
+            _DEFER_TED.reset(token)
+
+    for patched, original in ((predict_action_probabilities, original_ted),
+                              (combine_predictions_from_kwargs, original_combine),
+                              (_predict_next_with_tracker, original_predict)):
+        setattr(patched, PATCH_MARK, True)
+        setattr(patched, "original", original)
+    setattr(predict_action_probabilities, "deferred_class", DeferredPrediction)
+    TEDPolicy.predict_action_probabilities = predict_action_probabilities  # type: ignore[method-assign]
+    DefaultPolicyPredictionEnsemble.combine_predictions_from_kwargs = (  # type: ignore[method-assign]
+        combine_predictions_from_kwargs)
+    MessageProcessor._predict_next_with_tracker = _predict_next_with_tracker  # type: ignore[method-assign]
+
+
+# ------------------------------------------------------- 10. RulePolicy's first rule filter through an index
+
+RULE_KEYS_STATS = {"indexed": 0, "skipped_checks": 0}  # for tests/bot/test_rasa_patches.py
+# id(lookup) -> (lookup, number of keys, {(action name or None, intent or None): [(position, key)]})
+_RULE_INDEX: Dict[int, Tuple[Dict[Text, Any], int, Dict[Tuple[Optional[Text], Optional[Text]], List[Any]]]] = {}
+
+
+def _indexed_value(sub_state: Any, name: Text) -> Optional[Text]:
+    """The value a rule's state requires for `name`, or None when it requires none the index can use."""
+    from rasa.core.policies.rule_policy import SHOULD_NOT_BE_SET
+
+    value = sub_state.get(name) if isinstance(sub_state, dict) else None
+    return value if isinstance(value, str) and value and value != SHOULD_NOT_BE_SET else None
+
+
+def _rule_index(policy: Any, lookup: Dict[Text, Any]) -> Dict[Tuple[Optional[Text], Optional[Text]], List[Any]]:
+    from rasa.shared.core.constants import PREVIOUS_ACTION, USER
+    from rasa.shared.nlu.constants import ACTION_NAME, INTENT
+
+    entry = _RULE_INDEX.get(id(lookup))
+    if entry is not None and entry[0] is lookup and entry[1] == len(lookup):
+        return entry[2]
+    index: Dict[Tuple[Optional[Text], Optional[Text]], List[Any]] = {}
+    for position, key in enumerate(set(lookup.keys())):  # the order Rasa's first filter iterates in
+        last = policy._rule_key_to_state(key)[-1]
+        action = _indexed_value(last.get(PREVIOUS_ACTION), ACTION_NAME) if last.get(PREVIOUS_ACTION) else None
+        intent = _indexed_value(last.get(USER), INTENT) if last.get(PREVIOUS_ACTION) else None
+        index.setdefault((action, intent), []).append((position, key))
+    if len(_RULE_INDEX) >= 16:  # two lookups per loaded model
+        _RULE_INDEX.clear()
+    _RULE_INDEX[id(lookup)] = (lookup, len(lookup), index)
+    return index
+
+
+def _patch_rule_keys() -> None:
+    from rasa.core.policies.rule_policy import RulePolicy
+    from rasa.shared.core.constants import PREVIOUS_ACTION, USER
+    from rasa.shared.nlu.constants import ACTION_NAME, INTENT
+
+    original = RulePolicy._get_possible_keys
+    if getattr(original, PATCH_MARK, False):
+        return
+    is_applicable, key_to_state = RulePolicy._is_rule_applicable, RulePolicy.__dict__["_rule_key_to_state"]
+    if list(inspect.signature(original).parameters) != ["self", "lookup", "states"]:
+        raise UnsupportedRasaVersion("RulePolicy._get_possible_keys has another signature")
+
+    def _get_possible_keys(self: Any, lookup: Dict[Text, Text], states: List[Any]) -> Any:
+        if (not states or type(self)._is_rule_applicable is not is_applicable
+                or inspect.getattr_static(type(self), "_rule_key_to_state") is not key_to_state):
+            return original(self, lookup, states)
+        index = _rule_index(self, lookup)
+        state = states[-1]
+        previous = state.get(PREVIOUS_ACTION) or {}
+        action, intent = previous.get(ACTION_NAME), (state.get(USER) or {}).get(INTENT)
+        candidates = [entry for pair in {(action, intent), (action, None), (None, intent), (None, None)}
+                      for entry in index.get(pair, ())]
+        candidates.sort()  # Rasa's order
+        RULE_KEYS_STATS["indexed"] += 1
+        RULE_KEYS_STATS["skipped_checks"] += len(lookup) - len(candidates)
+        possible_keys = set(filter(lambda _key: self._is_rule_applicable(_key, 0, state),
+                                   [key for _, key in candidates]))
+        for i, state in enumerate(reversed(states[:-1]), start=1):  # Rasa's loop from its second pass on
+            possible_keys = set(filter(lambda _key: self._is_rule_applicable(_key, i, state), possible_keys))
+        return possible_keys
+
+    setattr(_get_possible_keys, PATCH_MARK, True)
+    setattr(_get_possible_keys, "original", original)
+    RulePolicy._get_possible_keys = _get_possible_keys  # type: ignore[method-assign]
+
+
 # What the start-up log line lists (tests/bot/test_rasa_patches_running.py looks for each in a real `rasa run`).
 PATCHES = ("RemoteAction._validate_action_result (compiled, per-event-type fast path)",
            "Event.resolve_by_type (cached)", "EndpointConfig.session (domain JSON reused)",
            "Slot.__copy__ (plain copy)",
            "Domain.states_for_tracker_history (shared within one prediction)",
            "debug-only deepcopies skipped while debug logging is off",
-           "a translated answer when the action server cannot run an action")
+           "a translated answer when the action server cannot run an action",
+           "TEDPolicy deferred (skipped when another policy decides)",
+           "RulePolicy._get_possible_keys (first pass through an index)")
 
 
 def apply() -> None:
@@ -513,6 +709,8 @@ def apply() -> None:
     _patch_shared_past_states()
     _patch_debug_copies()
     _patch_action_server_failures()
+    _patch_deferred_ted()
+    _patch_rule_keys()
     logger.info("Rasa %s patches applied: %s", PATCHED_FOR_RASA, ", ".join(PATCHES))
 
 

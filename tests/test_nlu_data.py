@@ -24,6 +24,8 @@ NLU_DIR = ROOT / "data" / "nlu"
 HOLDOUT_DIR = ROOT / "tests" / "nlu_holdout"
 # The acceptance sets of bench/bench_understanding.py (text<TAB>label files), held out just the same.
 ACCEPTANCE_DIR = ROOT / "tests" / "nlu_acceptance"
+# The development sets of bench/bench_topics_dev.py (tuned on, never trained on: held out from data/ the same way).
+DEV_DIR = ROOT / "tests" / "nlu_dev"
 CONVERSATION_DOC = ROOT / "docs" / "CONVERSATION.md"
 LANGUAGES = ("sv", "nb", "en")
 # faq/<topic> examples and the faq hold-out files belong to the knowledge-base colleague.
@@ -75,7 +77,7 @@ def holdout_messages() -> list[tuple[Path, Message]]:
 
 def acceptance_texts() -> list[str]:
     texts = []
-    for path in sorted(ACCEPTANCE_DIR.glob("*/*.tsv")):
+    for path in sorted([*ACCEPTANCE_DIR.glob("*/*.tsv"), *DEV_DIR.glob("*/*.tsv")]):
         if path.parent.name == "language":
             continue  # language identification sets: they judge bot/language.py, which data/nlu does not train
         column = 0
@@ -86,7 +88,7 @@ def acceptance_texts() -> list[str]:
 
 
 def held_out_texts() -> list[str]:
-    """Every line the model must never have seen: the hold-out files and the acceptance sets."""
+    """Every line the model must never have seen: the hold-out files, the acceptance and the development sets."""
     return [m.get("text") for _, m in holdout_messages()] + acceptance_texts()
 
 
@@ -219,6 +221,18 @@ def test_acceptance_sets_are_there_and_large_enough() -> None:
             lines = [line for line in (ACCEPTANCE_DIR / lang / name).read_text(encoding="utf-8").splitlines()
                      if line.strip() and not line.startswith("#")]
             assert len(lines) >= least, (lang, name, len(lines))
+
+
+def test_dev_sets_ask_about_every_topic() -> None:
+    """tests/nlu_dev (README there): at least four questions per policy topic in sv and nb, two in en, and no
+    topic the training data does not have."""
+    trained = {m.get("intent_response_key") for _, m in training_messages() if m.get("intent_response_key")}
+    for lang, least in (("sv", 4), ("nb", 4), ("en", 2)):
+        rows = [line.split("\t") for line in (DEV_DIR / lang / "policy.tsv").read_text(encoding="utf-8").splitlines()
+                if line.strip() and not line.startswith("#")]
+        counts = collections.Counter(row[1].split("|")[0].strip() for row in rows)
+        assert set(counts) <= trained, (lang, set(counts) - trained)
+        assert {t: counts[t] for t in trained if counts[t] < least} == {}, lang
 
 
 def test_holdout_has_no_duplicates() -> None:

@@ -127,3 +127,51 @@ async def test_detours_are_detours_with_the_real_nlu(agent: Any, lang: str) -> N
     text = PHRASES[lang]["everything"]
     intent, confidence, nlu = await parse(agent, text)
     assert await conv.say(text, intent, confidence, parse=nlu) == "ok" and conv.slots["case_description"] == text
+
+
+WRONG_FIELD = {
+    "sv": {"yes": "ja", "name": "Anna Lindqvist", "position": "Senior konsult, Amesto Solutions AB",
+           "incident": "jag mejlade ett kalkylark med kundnamn till fel person", "when": "i går kl 14",
+           "time": "för en timme sedan"},
+    "nb": {"yes": "ja", "name": "Kari Nordmann", "position": "Rådgiver, Amesto Accounthouse AS",
+           "incident": "jeg sendte et regneark med kundenavn til feil person", "when": "i går kl 14",
+           "time": "for en time siden"},
+    "en": {"yes": "yes", "name": "Jane Smith", "position": "Consultant, Amesto Solutions AS",
+           "incident": "I emailed a spreadsheet with customer names to the wrong person", "when": "yesterday at 2 pm",
+           "time": "an hour ago"},
+}
+
+
+async def say_parsed(agent: Any, conv: Conversation, text: str) -> str:
+    intent, confidence, nlu = await parse(agent, text)
+    return await conv.say(text, intent, confidence, parse=nlu)
+
+
+@pytest.mark.parametrize("lang", ["sv", "nb", "en"])
+async def test_wrong_field_answers_are_refused_or_moved_with_the_real_nlu(agent: Any, lang: str) -> None:
+    """Issue 10's wrong-field answers, tried with the real predictions: "ja" is no consent to withdraw, a name and
+    a position typed in the wrong order are swapped, and a time is no number of people."""
+    w = WRONG_FIELD[lang]
+    consent = Conversation(lang)
+    await consent.start(PHRASES[lang]["consent"], "withdraw_consent")
+    assert consent.slots["requested_slot"] == "case_description"
+    await say_parsed(agent, consent, w["yes"])
+    assert consent.slots["case_description"] is None and consent.slots["requested_slot"] == "case_description"
+
+    withdrawal = Conversation(lang)
+    await withdrawal.start(PHRASES[lang]["withdraw_application"], "withdraw_application")
+    if withdrawal.slots["requested_slot"] == "withdrawal_target":
+        await say_parsed(agent, withdrawal, "application")
+    assert withdrawal.slots["requested_slot"] == "application_position"
+    await say_parsed(agent, withdrawal, w["name"])
+    await say_parsed(agent, withdrawal, w["position"])
+    assert (withdrawal.slots["requester_name"], withdrawal.slots["application_position"]) == (w["name"], w["position"])
+
+    incident = Conversation(lang)
+    await incident.start(PHRASES[lang]["incident"], "report_incident")
+    for text in (w["incident"], w["when"], PHRASES[lang]["incident_data"]):
+        await say_parsed(agent, incident, text)
+    assert incident.slots["requested_slot"] == "incident_people_count"
+    await say_parsed(agent, incident, w["time"])
+    assert incident.slots["incident_people_count"] is None
+    assert incident.slots["requested_slot"] == "incident_people_count"

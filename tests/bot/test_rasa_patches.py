@@ -250,12 +250,23 @@ CONVERSATIONS = [
             "Anna Svensson", "anna@example.se", "ja", "tack"]),
     ("en", ["hello", "I want you to delete my data", "John Smith", "no", "what is a data breach?", "bye"]),
     ("nb", ["hei", "jeg vil klage", "hva gjør dere med personnummeret mitt?", "stopp"]),
+    ("en", ["I want a copy of my data", "Jane Doe", "start over", "Jane Doe", "stop", "/stop",
+            "how long do you keep my application?"]),
 ]
 
 
 @pytest.fixture(scope="module")
 def agent(trained_agent: Any) -> Any:  # the real model, loaded once per run (tests/conftest.py)
     return trained_agent
+
+
+def _ted_node(agent: Any) -> str:
+    from rasa.core.policies.ted_policy import TEDPolicy
+
+    schema = agent.processor.model_metadata.predict_schema
+    names = [name for name, node in schema.nodes.items() if node.uses is TEDPolicy]
+    assert len(names) == 1
+    return names[0]
 
 
 def _trackers_and_predictions(agent: Any) -> List[Any]:
@@ -270,7 +281,7 @@ def _trackers_and_predictions(agent: Any) -> List[Any]:
     from rasa.shared.core.trackers import DialogueStateTracker
 
     processor = agent.processor
-    target = processor.model_metadata.core_target
+    target, ted = processor.model_metadata.core_target, _ted_node(agent)
     steps: List[Any] = []
     for lang, texts in CONVERSATIONS:
         tracker = DialogueStateTracker(f"patch-{lang}", processor.domain.slots)
@@ -280,11 +291,13 @@ def _trackers_and_predictions(agent: Any) -> List[Any]:
             parsed = asyncio.run(processor.parse_message(message))
             tracker.update(UserUttered(text, parsed["intent"], parsed["entities"], parsed))
             for _ in range(6):
-                before = _shared_count()
+                before, skipped_before = _shared_count(), rasa_patches.TED_STATS["skipped"]
                 ours = processor._predict_next_with_tracker(tracker)
                 shared = _shared_count() - before
-                stock = processor.graph_runner.run(inputs={PLACEHOLDER_TRACKER: tracker}, targets=[target])[target]
-                steps.append((ours, stock, shared))
+                skipped = rasa_patches.TED_STATS["skipped"] - skipped_before
+                stock = processor.graph_runner.run(inputs={PLACEHOLDER_TRACKER: tracker},
+                                                   targets=[target, ted])  # Rasa's own graph: nothing deferred
+                steps.append((ours, stock[target], shared, skipped, stock[ted]))
                 action = processor.domain.action_names_or_texts[ours.max_confidence_index]
                 tracker.update(ActionExecuted(action, policy=ours.policy_name, confidence=ours.max_confidence))
                 if action == "action_listen":
@@ -296,13 +309,18 @@ def _shared_count() -> int:
     return rasa_patches.PAST_STATES_STATS["shared"]
 
 
-def test_predictions_with_shared_past_states_are_rasas_own(agent: Any) -> None:
+@pytest.fixture(scope="module")
+def steps(agent: Any) -> List[Any]:
+    return _trackers_and_predictions(agent)
+
+
+def test_predictions_with_shared_past_states_are_rasas_own(steps: List[Any]) -> None:
+    """Also with TEDPolicy deferred (patch 9): the same predictions as Rasa's own graph run."""
     from rasa.shared.core.domain import Domain
 
     assert getattr(Domain.states_for_tracker_history, rasa_patches.PATCH_MARK, False)
-    steps = _trackers_and_predictions(agent)
     assert len(steps) > 15
-    for ours, stock, _ in steps:
+    for ours, stock, *_ in steps:
         assert ours.probabilities == stock.probabilities
         assert (ours.policy_name, ours.policy_priority, ours.events, ours.optional_events,
                 ours.is_end_to_end_prediction, ours.is_no_user_prediction, ours.hide_rule_turn,
@@ -311,7 +329,8 @@ def test_predictions_with_shared_past_states_are_rasas_own(agent: Any) -> None:
                                           stock.is_no_user_prediction, stock.hide_rule_turn,
                                           stock.action_metadata)
     # MemoizationPolicy and TEDPolicy share one computation, RulePolicy's text and intent passes another.
-    assert all(shared >= 1 for _, _, shared in steps)
+    # (Where TED is skipped, patch 9, only RulePolicy's second pass after a user message is left to share.)
+    assert all(shared >= 1 for _, _, shared, skipped, _ in steps if not skipped)
 
 
 def test_past_states_are_shared_only_inside_a_prediction_and_only_for_the_same_events() -> None:
@@ -443,3 +462,124 @@ async def test_outside_the_processor_a_failed_remote_action_still_raises() -> No
                          DialogueStateTracker("direct", []), domain)
     assert isinstance(raised.value, RasaException)
     assert getattr(RemoteAction.run, rasa_patches.PATCH_MARK, False)
+
+
+# ------------------------------------------------------- 9. TEDPolicy skipped when another policy decides
+
+def test_ted_is_skipped_only_where_its_prediction_could_not_matter(steps: List[Any]) -> None:
+    from rasa.core.policies.ted_policy import TEDPolicy
+
+    assert getattr(TEDPolicy.predict_action_probabilities, rasa_patches.PATCH_MARK, False)
+    skipped = [step for step in steps if step[3]]
+    assert skipped and len(skipped) < len(steps)  # both paths ran: skipped, and computed by the ensemble
+    for ours, stock, _, skipped_here, ted in steps:
+        # What the proof assumes of TED's own prediction, checked on every step's real output.
+        assert (ted.events, ted.is_no_user_prediction, ted.is_end_to_end_prediction) == ([], False, False)
+        assert ted.max_confidence <= 1.0 and ted.policy_name == "TEDPolicy"
+        if skipped_here:
+            assert stock.policy_name != "TEDPolicy" and ours.policy_name == stock.policy_name
+
+
+def test_a_deferred_ted_prediction_reads_as_teds_own(agent: Any) -> None:
+    """Read outside the ensemble, the deferred prediction computes itself: the same as Rasa's own run."""
+    from rasa.engine.constants import PLACEHOLDER_TRACKER
+    from rasa.shared.core.events import ActionExecuted, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    processor, ted = agent.processor, _ted_node(agent)
+    tracker = DialogueStateTracker("deferred", processor.domain.slots)
+    for event in (ActionExecuted("action_listen"), UserUttered("hej", {"name": "greet", "confidence": 1.0})):
+        tracker.update(event)
+    stock = processor.graph_runner.run(inputs={PLACEHOLDER_TRACKER: tracker}, targets=[ted])[ted]
+    token = rasa_patches._DEFER_TED.set(True)
+    try:
+        deferred = processor.graph_runner.run(inputs={PLACEHOLDER_TRACKER: tracker}, targets=[ted])[ted]
+    finally:
+        rasa_patches._DEFER_TED.reset(token)
+    assert type(deferred).__name__ == "DeferredPrediction" and "_deferred" in vars(deferred)
+    assert not hasattr(deferred, "__dask_graph__")  # a protocol lookup (dask checks outputs so) computes nothing
+    assert "_deferred" in vars(deferred)
+    computed = rasa_patches.TED_STATS["computed"]
+    assert deferred == stock  # PolicyPrediction.__eq__: probabilities, name, priority, events, flags, ...
+    assert rasa_patches.TED_STATS["computed"] == computed + 1 and "_deferred" not in vars(deferred)
+
+
+def test_ted_cannot_win_only_against_a_certain_higher_priority_or_flagged_prediction() -> None:
+    from rasa.core.policies.policy import PolicyPrediction
+    from rasa.shared.core.events import ActionExecuted, ActionExecutionRejected, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    tracker = DialogueStateTracker("x", [])
+    for event in (ActionExecuted("action_listen"), UserUttered("hej", {"name": "greet", "confidence": 1.0})):
+        tracker.update(event)
+
+    def prediction(confidence: float, priority: int, **flags: bool) -> PolicyPrediction:
+        return PolicyPrediction([1.0 - confidence, confidence], "P", priority, **flags)
+
+    assert rasa_patches._ted_cannot_win(1, [prediction(1.0, 6)], tracker)
+    assert rasa_patches._ted_cannot_win(1, [prediction(0.2, 3), prediction(1.0, 6)], tracker)
+    assert not rasa_patches._ted_cannot_win(1, [prediction(0.99, 6)], tracker)  # TED could be more confident
+    assert not rasa_patches._ted_cannot_win(6, [prediction(1.0, 1)], tracker)  # a tie goes to the priority
+    assert not rasa_patches._ted_cannot_win(1, [prediction(1.0, 1)], tracker)  # equal priority: order decides
+    assert rasa_patches._ted_cannot_win(1, [prediction(0.3, 6, is_no_user_prediction=True)], tracker)
+    assert rasa_patches._ted_cannot_win(1, [prediction(0.3, 6, is_end_to_end_prediction=True)], tracker)
+    tracker.update(ActionExecutionRejected("utter_greet"))  # the ensemble zeroes it in every prediction first
+    assert not rasa_patches._ted_cannot_win(1, [prediction(1.0, 6)], tracker)
+
+
+# ------------------------------------------------------- 10. RulePolicy's first rule filter through an index
+
+def test_rule_keys_are_rasas_own_in_the_same_iteration_order(agent: Any) -> None:
+    """For every prefix of real conversations (predictions as in the steps above): the same set, iterated in
+    the same order (the rule policy breaks ties of `max(keys, key=len)` by that order), for both lookups."""
+    import asyncio
+
+    from rasa.core.channels.channel import UserMessage
+    from rasa.core.policies.rule_policy import RULES, RULES_FOR_LOOP_UNHAPPY_PATH, RulePolicy
+    from rasa.shared.core.events import ActionExecuted, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    assert getattr(RulePolicy._get_possible_keys, rasa_patches.PATCH_MARK, False)
+    original = getattr(RulePolicy._get_possible_keys, "original")
+    processor = agent.processor
+    rules = [node._component for node in processor.graph_runner._instantiated_nodes.values()
+             if type(node._component) is RulePolicy]
+    assert len(rules) == 1
+    policy, domain = rules[0], processor.domain
+    compared = 0
+    skipped = rasa_patches.RULE_KEYS_STATS["skipped_checks"]
+    for lang, texts in CONVERSATIONS:
+        tracker = DialogueStateTracker(f"rules-{lang}", domain.slots)
+        tracker.update(ActionExecuted("action_listen"))
+        for text in texts:
+            parsed = asyncio.run(processor.parse_message(UserMessage(text, metadata={"language": lang})))
+            tracker.update(UserUttered(text, parsed["intent"], parsed["entities"], parsed))
+            for _ in range(6):
+                for use_text in (True, False):
+                    states = policy._prediction_states(tracker, domain, use_text,
+                                                       rule_only_data=policy._get_rule_only_data())
+                    for lookup in (policy.lookup[RULES], policy.lookup[RULES_FOR_LOOP_UNHAPPY_PATH]):
+                        assert list(policy._get_possible_keys(lookup, states)) == list(original(policy, lookup,
+                                                                                                states))
+                        compared += 1
+                ours = processor._predict_next_with_tracker(tracker)
+                action = domain.action_names_or_texts[ours.max_confidence_index]
+                tracker.update(ActionExecuted(action, policy=ours.policy_name, confidence=ours.max_confidence))
+                if action == "action_listen":
+                    break
+    assert compared > 60
+    assert rasa_patches.RULE_KEYS_STATS["skipped_checks"] > skipped + 100 * compared  # the index did skip checks
+
+
+def test_a_rule_policy_with_its_own_applicability_check_keeps_rasas_filter() -> None:
+    from rasa.core.policies.rule_policy import RulePolicy
+
+    class Lenient(RulePolicy):
+        def _is_rule_applicable(self, rule_key: str, turn_index: int, conversation_state: Any) -> bool:
+            return True  # unlike Rasa's check, accepts a rule after another action
+
+    policy = Lenient.__new__(Lenient)
+    lookup = {'[{"prev_action": {"action_name": "utter_greet"}}]': "action_listen"}
+    states = [{"prev_action": {"action_name": "action_listen"}}] * 3
+    assert policy._get_possible_keys(lookup, states) == set(lookup)  # its own check ran: the index would drop it
+    assert RulePolicy._get_possible_keys(RulePolicy.__new__(RulePolicy), lookup, states) == set()
