@@ -92,6 +92,7 @@ from __future__ import annotations
 
 import ast
 import contextvars
+import functools
 import inspect
 import json
 import logging
@@ -580,14 +581,19 @@ def _patch_deferred_ted() -> None:
         return (type(ted) is TEDPolicy and ted.model is not None and not ted.only_e2e and TEXT not in ted.fake_features
                 and ted.config.get(MODEL_CONFIDENCE) == SOFTMAX and ted.config.get(LOSS_TYPE) == CROSS_ENTROPY)
 
-    def predict_action_probabilities(self: Any, tracker: Any, domain: Any, rule_only_data: Any = None,
+    # Both are graph run functions: Rasa validates their signature and type hints against the graph schema when
+    # it trains and loads a model, so they carry the originals' (functools.wraps; `typing.get_type_hints` then
+    # resolves the originals' annotations in the originals' module).
+    @functools.wraps(original_ted)
+    def predict_action_probabilities(self, tracker: Any, domain: Any, rule_only_data: Any = None,  # type: ignore[no-untyped-def]
                                      precomputations: Any = None, **kwargs: Any) -> Any:
         if not _DEFER_TED.get() or not _deferrable(self):
             return original_ted(self, tracker, domain, rule_only_data, precomputations, **kwargs)
         return DeferredPrediction(
             lambda: original_ted(self, tracker, domain, rule_only_data, precomputations, **kwargs), self.priority)
 
-    def combine_predictions_from_kwargs(self: Any, tracker: Any, domain: Any, **kwargs: Any) -> Any:
+    @functools.wraps(original_combine)
+    def combine_predictions_from_kwargs(self, tracker: Any, domain: Any, **kwargs: Any) -> Any:  # type: ignore[no-untyped-def]
         deferred = {key for key, value in kwargs.items()
                     if isinstance(value, DeferredPrediction) and "_deferred" in value.__dict__}
         if deferred:

@@ -583,3 +583,22 @@ def test_a_rule_policy_with_its_own_applicability_check_keeps_rasas_filter() -> 
     states = [{"prev_action": {"action_name": "action_listen"}}] * 3
     assert policy._get_possible_keys(lookup, states) == set(lookup)  # its own check ran: the index would drop it
     assert RulePolicy._get_possible_keys(RulePolicy.__new__(RulePolicy), lookup, states) == set()
+
+
+def test_the_model_configuration_is_valid_with_the_patches_active() -> None:
+    """Rasa validates every graph run function's signature and type hints when it trains or loads a model; a
+    patched run function (patch 9: TEDPolicy.predict_action_probabilities, the ensemble's
+    combine_predictions_from_kwargs) must pass that validation as the original did (seen: `rasa train` refused
+    "TEDPolicy needs the param 'self'")."""
+    from rasa.engine.recipes.recipe import Recipe
+    from rasa.engine.validation import validate
+    from rasa.shared.data import TrainingType
+    from rasa.shared.importers.importer import TrainingDataImporter
+
+    root = Path(__file__).resolve().parents[2]
+    importer = TrainingDataImporter.load_from_config(str(root / "config.yml"), str(root / "domain.yml"),
+                                                     [str(root / "data")])
+    config = importer.get_config()
+    model_configuration = Recipe.recipe_for_name(config.get("recipe")).graph_config_for_recipe(
+        config, {}, training_type=TrainingType.BOTH)
+    validate(model_configuration)  # raises GraphSchemaValidationException on a bad signature
