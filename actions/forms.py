@@ -48,8 +48,7 @@ MAX_WORDS_OF_NEW_REQUEST = 15
 REQUEST_CHOICE_SLOTS = {"right", "withdrawal_target", "field_to_correct"}
 # An address with more words than this around it is a description that mentions an address.
 MAX_WORDS_BESIDES_AN_EMAIL = 5
-# Questions a time is no answer to ("för en timme sedan" read as one person), and how long such a time is.
-TIME_IS_NO_ANSWER = ("incident_people_count", "incident_data_types", "incident_encrypted", "incident_contained")
+# How long a time typed where something else was asked can be ("för en timme sedan").
 MAX_WORDS_OF_A_TIME = 6
 
 
@@ -167,7 +166,7 @@ class FlowFormValidation(FormValidationAction):
         if said_stop and not looks_like_answer(slot, text, tracker.slots):
             turn.say("confirm_stop", buttons=stop_handoff_buttons(turn.lang)[:1])
             return {slot: None}
-        if (slot in TIME_IS_NO_ANSWER and len(text.split()) <= MAX_WORDS_OF_A_TIME and says_when(text)
+        if (turn.question.refuses_a_time and len(text.split()) <= MAX_WORDS_OF_A_TIME and says_when(text)
                 and not people_said(text) and yes_no_unknown(text) is None):
             turn.say("wrong_field_time", field=field_label(slot, turn.lang))
             return {slot: None}

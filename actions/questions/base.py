@@ -100,6 +100,8 @@ class Question:
     free_text: bool = False  # a description: a request inside it is not a new request unless it says so
     # "names and e-mails, do we have to tell them?": the answer part is kept and the question answered too.
     answer_may_come_with_a_question: bool = False
+    # A time is no answer to it ("för en timme sedan" read as one person): said so, and asked again.
+    refuses_a_time: bool = False
 
     def asked(self, tracker: Tracker, lang: str) -> Asked:
         if self.ask is not None:

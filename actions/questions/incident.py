@@ -121,7 +121,8 @@ def yes_no_unknown_question(slot: str, detail_key: str) -> Question:
         return t(f"ask_{slot}", lang), yes_no_unknown_buttons(lang)
 
     return Question(slot, validate_yes_no_unknown, ask=ask, expected="expect_yes_no_unknown",
-                    looks_like_answer=looks_like_yes_no, summary=named_by(YES_NO_UNKNOWN), detail_key=detail_key)
+                    looks_like_answer=looks_like_yes_no, summary=named_by(YES_NO_UNKNOWN), detail_key=detail_key,
+                    refuses_a_time=True)
 
 
 QUESTIONS = (
@@ -129,11 +130,11 @@ QUESTIONS = (
              looks_like_answer=looks_like_time, summary=show_time, typed=True),
     Question("incident_data_types", validate_incident_data_types, expected="expect_case_description",
              interrupted_by=LOOSE_TEXT_INTERRUPTIONS, detail_key="data_types", typed=True, free_text=True,
-             answer_may_come_with_a_question=True),
+             answer_may_come_with_a_question=True, refuses_a_time=True),
     Question("incident_people_count", validate_incident_people_count, expected="expect_incident_people_count",
              looks_like_answer=looks_like_count, interrupted_by=LOOSE_TEXT_INTERRUPTIONS, summary=show_count,
              detail_key="people_affected", typed=True,
-             answer_may_come_with_a_question=True),
+             answer_may_come_with_a_question=True, refuses_a_time=True),
     yes_no_unknown_question("incident_encrypted", "encrypted"),
     yes_no_unknown_question("incident_contained", "contained"),
 )
