@@ -577,12 +577,13 @@ def report(phases: List[Phase], processes: Dict[str, List[str]]) -> str:
 # ------------------------------------------------------------------------------------------------ py-spy
 
 
-async def profile(pyspy: str, bot: Bot, clients: int, seconds: int, timeout: float) -> Path:
-    """Record the Rasa process with py-spy while `clients` conversations run (not part of the table)."""
+async def profile(pyspy: str, bot: Bot, clients: int, seconds: int, timeout: float, process: str = "rasa") -> Path:
+    """Record one of our processes (Rasa by default) with py-spy while `clients` conversations run (not part
+    of the table)."""
     PROFILE_DIR.mkdir(parents=True, exist_ok=True)
-    out = PROFILE_DIR / f"profile-rasa-{clients}.txt"
+    out = PROFILE_DIR / f"profile-{process}-{clients}.txt"
     spy = await asyncio.create_subprocess_exec(
-        pyspy, "record", "--pid", str(bot.processes["rasa"]), "--duration", str(seconds), "--rate", "100",
+        pyspy, "record", "--pid", str(bot.processes[process]), "--duration", str(seconds), "--rate", "100",
         "--format", "raw", "--output", str(out), stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
     _, (_, spy_errors) = await asyncio.gather(run_clients(bot, clients, seconds + 5, "prof", timeout),
                                                spy.communicate())
@@ -683,6 +684,8 @@ def parse_args() -> argparse.Namespace:
                         " transcripts, and stop")
     parser.add_argument("--py-spy", metavar="PATH", help="py-spy binary: profile Rasa under load after the table")
     parser.add_argument("--profile-clients", type=int, default=10)
+    parser.add_argument("--profile-process", default="rasa", choices=("rasa", "actions", "backend"),
+                        help="which of our processes py-spy records")
     parser.add_argument("--profile-seconds", type=int, default=25)
     parser.add_argument("--summarise-profile", metavar="RAW", help="only summarise a py-spy raw profile and exit")
     args = parser.parse_args()
@@ -718,8 +721,10 @@ async def benchmark(args: argparse.Namespace, bots: List[Bot]) -> None:
     print(report(phases, processes), flush=True)
     if args.py_spy:
         ours = bots[0]
-        print(f"\npy-spy: Rasa under {args.profile_clients} conversations for {args.profile_seconds} s ...", flush=True)
-        out = await profile(args.py_spy, ours, args.profile_clients, args.profile_seconds, args.timeout)
+        print(f"\npy-spy: {args.profile_process} under {args.profile_clients} conversations for "
+              f"{args.profile_seconds} s ...", flush=True)
+        out = await profile(args.py_spy, ours, args.profile_clients, args.profile_seconds, args.timeout,
+                            args.profile_process)
         print(f"raw profile: {out}\n")
         print(summarise_profile(out), flush=True)
 

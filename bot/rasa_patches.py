@@ -16,10 +16,15 @@
    `inspect.isabstract`) for every event it deserialises: rebuilding a tracker from the store and reading
    an action-server response do that for every event. The answer for a type name is cached once found (the
    event classes are defined at import); unknown names still take Rasa's own path (default / ValueError).
-4. `EndpointConfig.session()` serialises request bodies with `json.dumps`; every action-server call carries
-   the whole domain (`Domain.as_dict()` returns the same dict each time), serialised again on every call.
-   The session now serialises with `_dumps`, which reuses the domain's JSON text and produces byte for byte
-   what `json.dumps` would (any other body: plain `json.dumps`).
+4. `EndpointConfig.session()` opens a new aiohttp session, and so a new TCP connection, for every action-server
+   call, and serialises its body with `json.dumps`; every call carries the whole tracker and the domain
+   (`Domain.as_dict()` returns the same dict each time), serialised again on every call. The sessions now share
+   one connector per event loop, which keeps connections alive for `POOL_KEEPALIVE_SECONDS` (1 s, a fifth of the
+   action server's keep-alive timeout: aiohttp never reuses a connection idle for longer, so the server cannot
+   have closed it for idleness; one that the server closed otherwise, by a restart, is not reused either, and
+   a call that still fails takes patch 8's path as before). Bodies are serialised with orjson into JSON that
+   parses to the same value as `json.dumps`' output (anything orjson refuses goes through `json.dumps`), and
+   the domain's JSON text is reused. Headers, auth and timeout are Rasa's.
 
 5. `DialogueStateTracker.__init__` copies every domain slot with `copy.copy` (from the store, for each
    `tracker.copy()`, for the slot-validation call): the generic copy goes through `__reduce_ex__` and
@@ -91,13 +96,17 @@ process reports them) and gives the same results as Rasa's own code.
 from __future__ import annotations
 
 import ast
+import asyncio
 import contextvars
 import functools
 import inspect
 import json
 import logging
+import weakref
 from typing import Any, Dict, List, Optional, Text, Tuple, Type
 
+import aiohttp
+import orjson
 import rasa
 from rasa.shared.exceptions import RasaException
 
@@ -215,13 +224,25 @@ def _patch_event_type_lookup() -> None:
 # Serialised domains: id(dict) -> (the dict itself, its JSON text). Holding the dict keeps its id unique.
 _DOMAIN_JSON: Dict[int, Tuple[Dict[Text, Any], Text]] = {}
 _DOMAIN_JSON_MAX = 4  # a process serves one model at a time; a reload brings a new domain dict
+# orjson: what json.dumps accepts it serialises to JSON that parses to the same value (non-str keys as
+# json.dumps writes them; its only other difference, NaN and infinities, is not JSON at all).
+_ORJSON_OPTIONS = orjson.OPT_NON_STR_KEYS
+
+
+def _to_json(obj: Any) -> Text:
+    """JSON text that parses to what `json.dumps(obj)` parses to, several times faster; anything orjson
+    refuses (an integer beyond 64 bits, a type it does not know) goes through `json.dumps` as before."""
+    try:
+        return orjson.dumps(obj, option=_ORJSON_OPTIONS).decode("utf-8")
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return json.dumps(obj)
 
 
 def _domain_json(domain: Dict[Text, Any]) -> Text:
     entry = _DOMAIN_JSON.get(id(domain))
     if entry is not None and entry[0] is domain:
         return entry[1]
-    text = json.dumps(domain)
+    text = _to_json(domain)
     if len(_DOMAIN_JSON) >= _DOMAIN_JSON_MAX:
         _DOMAIN_JSON.clear()
     _DOMAIN_JSON[id(domain)] = (domain, text)
@@ -229,33 +250,73 @@ def _domain_json(domain: Dict[Text, Any]) -> Text:
 
 
 def _dumps(obj: Any) -> Text:
-    """`json.dumps(obj)`, byte for byte, reusing the domain's JSON text in an action-server request body."""
+    """An endpoint request body as JSON (`_to_json`), reusing the domain's JSON text in an action-server call."""
     if isinstance(obj, dict) and isinstance(obj.get("domain"), dict) and "next_action" in obj and "tracker" in obj:
         keys = list(obj)
         if keys[-1] == "domain" and len(keys) > 1:
-            head = json.dumps({key: obj[key] for key in keys[:-1]})
-            # json.dumps' default separators: ", " between items, ": " after a key.
-            return f'{head[:-1]}, "domain": {_domain_json(obj["domain"])}}}'
-    return json.dumps(obj)
+            head = _to_json({key: obj[key] for key in keys[:-1]})
+            return f'{head[:-1]},"domain":{_domain_json(obj["domain"])}}}'
+    return _to_json(obj)
 
 
-def _patch_endpoint_json() -> None:
-    import aiohttp
-    from rasa.utils.endpoints import EndpointConfig
+# A pooled connection idle for longer than this is closed, never reused (aiohttp checks it when it takes one
+# from the pool). Well below the keep-alive timeout of the servers behind our endpoints (Sanic's, the action
+# server's: 5 s; HAProxy's in deploy/: see docs/SCALING.md), so the server never closes a connection we are
+# about to reuse. Messages of one turn, and of concurrent conversations, come milliseconds apart.
+POOL_KEEPALIVE_SECONDS = 1.0
+
+
+class _PooledConnector(aiohttp.TCPConnector):
+    """The connections Rasa's endpoint calls share within one event loop. It lives as long as its loop; what
+    is still pooled when the loop goes is closed quietly (aiohttp would report an "Unclosed connector")."""
+
+    def __del__(self, _warnings: Any = None) -> None:
+        if self._closed or not self._conns:
+            return
+        try:
+            self._close()
+        except RuntimeError:  # the loop is already closed: its transports went with it
+            pass
+
+
+_POOLS: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _PooledConnector]" = weakref.WeakKeyDictionary()
+
+
+def _pooled_connector() -> Optional[aiohttp.TCPConnector]:
+    """This event loop's shared connector, or None outside a running loop (then a session has its own)."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+    connector = _POOLS.get(loop)
+    if connector is None or connector.closed:
+        connector = _PooledConnector(keepalive_timeout=POOL_KEEPALIVE_SECONDS)
+        _POOLS[loop] = connector
+    return connector
+
+
+def _patch_endpoint_sessions() -> None:
+    from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
 
     original = EndpointConfig.session
     if getattr(original, PATCH_MARK, False):
         return
-
-    if "_json_serialize" not in getattr(aiohttp.ClientSession, "ATTRS", ()):
-        raise UnsupportedRasaVersion(f"aiohttp {aiohttp.__version__} keeps no ClientSession._json_serialize")
+    # Rasa 3.6.21's session(): these headers, this auth and this timeout, and aiohttp's own connector.
+    expected = ("headers=self.headers", "auth=auth", "timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT)")
+    source = inspect.getsource(original)
+    if not all(part in source for part in expected) or "connector" in source:
+        raise UnsupportedRasaVersion("EndpointConfig.session() is not the one the pooled sessions replace")
 
     def session(self: EndpointConfig) -> aiohttp.ClientSession:
-        made = original(self)
-        made._json_serialize = _dumps  # what `json_serialize=` sets; Rasa's session() does not pass one
-        return made
+        auth = (aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"])
+                if self.basic_auth else None)
+        connector = _pooled_connector()
+        return aiohttp.ClientSession(
+            headers=self.headers, auth=auth, timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
+            connector=connector, connector_owner=connector is None, json_serialize=_dumps)
 
     setattr(session, PATCH_MARK, True)
+    setattr(session, "original", original)
     EndpointConfig.session = session  # type: ignore[method-assign]
 
 
@@ -696,7 +757,7 @@ def _patch_rule_keys() -> None:
 
 # What the start-up log line lists (tests/bot/test_rasa_patches_running.py looks for each in a real `rasa run`).
 PATCHES = ("RemoteAction._validate_action_result (compiled, per-event-type fast path)",
-           "Event.resolve_by_type (cached)", "EndpointConfig.session (domain JSON reused)",
+           "Event.resolve_by_type (cached)", "EndpointConfig.session (pooled connections, orjson bodies, domain JSON reused)",
            "Slot.__copy__ (plain copy)",
            "Domain.states_for_tracker_history (shared within one prediction)",
            "debug-only deepcopies skipped while debug logging is off",
@@ -710,7 +771,7 @@ def apply() -> None:
     _require_version()
     _patch_action_result_validation()
     _patch_event_type_lookup()
-    _patch_endpoint_json()
+    _patch_endpoint_sessions()
     _patch_slot_copy()
     _patch_shared_past_states()
     _patch_debug_copies()

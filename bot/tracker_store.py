@@ -332,6 +332,33 @@ class _Erasure(_ErasureBase):
 
 # ------------------------------------------------------------------------------------------- the store
 
+class _Statements:
+    """The queries every turn runs, built once with the sender as a bound parameter: building a statement
+    (and its cache key) on each call cost more than running it (py-spy, issue 11)."""
+
+    def __init__(self, E: Any) -> None:
+        sender = sa.bindparam("sender_id")
+        session_start = (
+            sa.select(sa.func.max(E.timestamp))
+            .where(E.sender_id == sender, E.type_name == SessionStarted.type_name)
+            .scalar_subquery()
+        )
+        # Rasa's `_event_query`: events at or after the latest SessionStarted, or all when there is none.
+        in_session = sa.or_(E.timestamp >= session_start, session_start.is_(None))
+        self.session_events = sa.select(E.data).where(E.sender_id == sender, in_session).order_by(E.id)
+        self.all_events = sa.select(E.data).where(E.sender_id == sender).order_by(E.id)
+        self.count_and_erasure = sa.select(
+            sa.select(sa.func.count(E.id)).where(E.sender_id == sender, in_session).scalar_subquery(),
+            sa.select(_Erasure.erased_at).where(_Erasure.sender_hash == sa.bindparam("sender_hash")).scalar_subquery(),
+        )
+        self.token_rows = sa.select(E.data).where(E.sender_id == sender, E.data.like(_TOKEN_LIKE))
+        self.slot_rows = (
+            sa.select(E.id, E.type_name, E.action_name, E.data.like(_TOKEN_LIKE).label("live"))
+            .where(E.sender_id == sender, E.type_name.in_((SlotSet.type_name,) + _SLOT_RESETTING_TYPES))
+            .order_by(E.id)
+        )
+
+
 class RedactingSQLTrackerStore(SQLTrackerStore):
     """SQLTrackerStore that writes no personal data in clear; see the module docstring for the design.
 
@@ -369,6 +396,7 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         if self.engine.dialect.name == "sqlite":
             self._use_sqlite_settings()
         _ErasureBase.metadata.create_all(self.engine)
+        self._statements = _Statements(self.SQLEvent)
         self.redact_slots = (parse_slot_list(redact_slots) if redact_slots not in (None, "")
                              else redact_slot_names_from_env())
         self.code_slots = parse_slot_list(code_slots, DEFAULT_CODE_SLOTS) if code_slots else DEFAULT_CODE_SLOTS
@@ -436,7 +464,7 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         """(slot, value) -> creation time of the tokens this conversation still holds."""
         E = self.SQLEvent
         times: Dict[tuple, int] = {}
-        for (data,) in session.query(E.data).filter(E.sender_id == sender_id, E.data.like(_TOKEN_LIKE)):
+        for (data,) in session.execute(self._statements.token_rows, {"sender_id": sender_id}):
             row = json.loads(data)
             try:
                 value = self._decrypt(row[TOKEN_KEY])
@@ -565,30 +593,19 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
 
         The count is Rasa's own (`_event_query(...).count()`: events at or after the latest SessionStarted, or
         all when there is none); asked together with the tombstone so a turn's save costs one round trip."""
-        E = self.SQLEvent
-        session_start = (
-            sa.select(sa.func.max(E.timestamp))
-            .where(E.sender_id == sender_id, E.type_name == SessionStarted.type_name)
-            .scalar_subquery()
-        )
-        stored = (
-            sa.select(sa.func.count(E.id))
-            .where(E.sender_id == sender_id, sa.or_(E.timestamp >= session_start, session_start.is_(None)))
-            .scalar_subquery()
-        )
-        erased = (
-            sa.select(_Erasure.erased_at).where(_Erasure.sender_hash == _sender_hash(sender_id)).scalar_subquery()
-        )
-        count, erased_at = session.execute(sa.select(stored, erased)).one()
+        count, erased_at = session.execute(
+            self._statements.count_and_erasure, {"sender_id": sender_id, "sender_hash": _sender_hash(sender_id)}
+        ).one()
         return int(count or 0), erased_at
 
     async def _retrieve(
         self, sender_id: Text, fetch_events_from_all_sessions: bool
     ) -> Optional[DialogueStateTracker]:
         with self.session_scope() as session:
-            # Rasa's query (filters, order by id), reading only the data column: no ORM object per row.
-            query = self._event_query(session, sender_id, fetch_events_from_all_sessions)
-            events = [self._read_row(json.loads(data)) for (data,) in query.with_entities(self.SQLEvent.data)]
+            # Rasa's query (`_event_query`: filters, order by id), reading only the data column: no ORM object
+            # per row, and the statement built once.
+            query = self._statements.all_events if fetch_events_from_all_sessions else self._statements.session_events
+            events = [self._read_row(json.loads(data)) for (data,) in session.execute(query, {"sender_id": sender_id})]
         if self.domain and events:
             return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
         return None
@@ -627,13 +644,7 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
 
     def _scrub_superseded(self, session: Any, sender_id: str) -> int:
         """Only the newest value of each slot in the current session may keep its token."""
-        E = self.SQLEvent
-        rows = (
-            session.query(E.id, E.type_name, E.action_name, E.data.like(_TOKEN_LIKE).label("live"))
-            .filter(E.sender_id == sender_id, E.type_name.in_((SlotSet.type_name,) + _SLOT_RESETTING_TYPES))
-            .order_by(E.id)
-            .all()
-        )
+        rows = session.execute(self._statements.slot_rows, {"sender_id": sender_id}).all()
         newest: Dict[str, int] = {}
         stale: List[int] = []
         for row_id, type_name, slot, live in rows:

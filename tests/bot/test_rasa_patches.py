@@ -165,20 +165,32 @@ def test_a_tracker_rebuilt_from_its_events_is_the_same() -> None:
 
 # ------------------------------------------------------------------------------ the domain's JSON
 
-def test_request_bodies_are_serialised_byte_for_byte_as_json_dumps() -> None:
+def test_request_bodies_parse_to_what_json_dumps_gives() -> None:
     import json
 
     from rasa.shared.core.domain import Domain
 
     domain = Domain.load(str(rasa_patches_root() / "domain.yml")).as_dict()
-    body = {"next_action": "action_x", "sender_id": "s", "tracker": {"events": [{"event": "user", "text": "å"}]},
-            "version": rasa.__version__, "domain": domain}
+    tracker = {"events": [{"event": "user", "text": "Hej, jag heter Åsa Öberg — \"citat\" \\ / \u2028",
+                           "parse_data": {"intent": {"name": "greet", "confidence": 0.9312345678901234},
+                                          "entities": [], "ints": {1: "a", 2.5: "b"}}, "timestamp": 1765160000.123456},
+                          {"event": "slot", "name": "n", "value": [1, None, True, 1e-7, -0.0, 12345678901234567]}],
+               "latest_message": {"text": "ø", "metadata": {}}}
+    body = {"next_action": "action_x", "sender_id": "s", "tracker": tracker, "version": rasa.__version__,
+            "domain": domain}
     for _ in range(2):  # the first call fills the cache, the second uses it
-        assert rasa_patches._dumps(body) == json.dumps(body)
-    other = {"domain": domain, "next_action": "a", "tracker": {}}  # the domain not last: plain json.dumps
-    assert rasa_patches._dumps(other) == json.dumps(other)
+        assert json.loads(rasa_patches._dumps(body)) == json.loads(json.dumps(body))
+    other = {"domain": domain, "next_action": "a", "tracker": {}}  # the domain not last: serialised whole
+    assert json.loads(rasa_patches._dumps(other)) == json.loads(json.dumps(other))
     for plain in ({"a": 1}, [1, 2], "x", {"next_action": "a", "tracker": {}, "domain": "not a dict"}):
-        assert rasa_patches._dumps(plain) == json.dumps(plain)
+        assert json.loads(rasa_patches._dumps(plain)) == json.loads(json.dumps(plain))
+
+
+def test_what_orjson_refuses_goes_through_json_dumps() -> None:
+    import json
+
+    huge = {"next_action": "a", "tracker": {"n": 2 ** 70}}  # beyond 64 bits: orjson refuses it
+    assert rasa_patches._dumps(huge) == json.dumps(huge)
 
 
 def test_a_changed_domain_is_serialised_again() -> None:
@@ -190,15 +202,61 @@ def test_a_changed_domain_is_serialised_again() -> None:
     assert json.loads(rasa_patches._dumps(b))["domain"] == {"slots": {"b": 2}}
 
 
-async def test_endpoint_sessions_serialise_with_the_patched_dumps() -> None:
+async def test_endpoint_sessions_serialise_with_the_patched_dumps_and_share_a_connector() -> None:
     from rasa.utils.endpoints import EndpointConfig
 
     assert getattr(EndpointConfig.session, rasa_patches.PATCH_MARK, False)
-    session = EndpointConfig("http://127.0.0.1:9/webhook").session()
+    endpoint = EndpointConfig("http://127.0.0.1:9/webhook", basic_auth={"username": "u", "password": "p"},
+                              headers={"X-Test": "1"})
+    first, second = endpoint.session(), EndpointConfig("http://127.0.0.1:8/other").session()
+    shared = first.connector
     try:
-        assert session.json_serialize is rasa_patches._dumps
+        assert first.json_serialize is rasa_patches._dumps
+        assert first.connector is second.connector  # one pool per event loop
+        assert isinstance(first.connector, rasa_patches._PooledConnector)
+        assert first.connector._keepalive_timeout == rasa_patches.POOL_KEEPALIVE_SECONDS
+        assert first.auth is not None and first.auth.login == "u"
+        assert first.headers["X-Test"] == "1"
+        assert first.timeout.total == 300  # Rasa's DEFAULT_REQUEST_TIMEOUT
     finally:
-        await session.close()
+        await first.close()
+        await second.close()
+    assert shared is not None and not shared.closed  # the sessions do not own the shared connector
+
+
+async def test_consecutive_calls_to_an_endpoint_reuse_one_connection() -> None:
+    """A real HTTP server counts the TCP connections it accepted: Rasa's request() twice, one connection; after
+    the keep-alive time a new one (an idle connection is never reused past POOL_KEEPALIVE_SECONDS)."""
+    import asyncio
+
+    from aiohttp import web
+    from rasa.utils.endpoints import EndpointConfig
+
+    connections: list = []
+
+    async def handler(request: web.Request) -> web.Response:
+        body = await request.json()
+        return web.json_response({"echo": body["n"], "peer": request.transport.get_extra_info("peername")[1]})
+
+    app = web.Application()
+    app.router.add_post("/webhook", handler)
+    runner = web.AppRunner(app, keepalive_timeout=5.0)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    try:
+        endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook")
+        for n in range(3):
+            answer = await endpoint.request(json={"n": n}, method="post")
+            assert answer["echo"] == n
+            connections.append(answer["peer"])
+        assert len(set(connections)) == 1, connections
+        await asyncio.sleep(rasa_patches.POOL_KEEPALIVE_SECONDS + 0.3)
+        answer = await endpoint.request(json={"n": 9}, method="post")
+        assert answer["peer"] not in connections  # the idle one was not reused
+    finally:
+        await runner.cleanup()
 
 
 def rasa_patches_root() -> "Path":
