@@ -67,8 +67,9 @@ class LanguageDetector(GraphComponent, EntityExtractorMixin):
         if requested:
             found.append({"entity": ENTITY_REQUESTED, "value": requested, "start": 0, "end": end,
                           "confidence_entity": 1.0})
-        detection = language.detect(text)
-        if detection.language and detection.confidence >= float(self._config["min_confidence"]):
+        min_confidence = float(self._config["min_confidence"])
+        detection = language.detect(text, min_confidence)
+        if detection.language and detection.confidence >= min_confidence:
             found.append({"entity": ENTITY_DETECTED, "value": detection.language, "start": 0, "end": end,
                           "confidence_entity": round(detection.confidence, 4)})
         return found

@@ -983,3 +983,51 @@ def test_the_project_domain_keeps_the_danish_note_slot() -> None:
     slot = domain["slots"]["danish_noted"]
     assert slot["type"] == "bool" and slot["influence_conversation"] is False
     assert slot["mappings"] == [{"type": "custom"}]
+
+
+# --------------------------------------------------------------------------------------------------
+# langdetect asked only when its vote can matter (issue 11)
+# --------------------------------------------------------------------------------------------------
+
+
+def _with_langdetect_always(text: str, min_confidence: float) -> Optional[str]:
+    """What detect() answered before the skip: langdetect's vote always counted on long messages."""
+    found = language._decide(language._analyse(text))
+    return found.language if found.confidence >= min_confidence else None
+
+
+def _eval_texts() -> List[str]:
+    texts = []
+    for path in sorted((ROOT / "tests" / "language_eval").glob("*.tsv")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip() and not line.startswith("#"):
+                texts.append(line.split("\t")[0])
+    return texts
+
+
+@pytest.mark.parametrize("min_confidence", [language.MIN_CONFIDENCE, 0.8])
+def test_skipping_langdetect_never_changes_the_answer(min_confidence: float) -> None:
+    texts = _eval_texts()
+    long_ones = skipped = 0
+    for text in texts:
+        found = detect(text, min_confidence)
+        answer = found.language if found.confidence >= min_confidence else None
+        assert answer == _with_langdetect_always(text, min_confidence), text
+        analysis, _clean, not_english = language._base_analysis(text)
+        if analysis.n_words >= language.LANGDETECT_MIN_WORDS:
+            long_ones += 1
+            skipped += language._langdetect_cannot_change(analysis, not_english, min_confidence)
+    assert len(texts) > 1000 and long_ones > 200
+    # The skip is real: most long messages are clear without langdetect (at a stricter threshold, fewer).
+    assert skipped > long_ones * (0.6 if min_confidence == language.MIN_CONFIDENCE else 0.3), (skipped, long_ones)
+
+
+def test_langdetect_is_asked_when_its_vote_could_change_the_language(monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: List[str] = []
+    real = language.langdetect_scores
+    monkeypatch.setattr(language, "langdetect_scores", lambda text: asked.append(text) or real(text))
+    detect("jag vill veta hur länge ni sparar mina uppgifter och varför ni gör det")  # clearly Swedish
+    assert asked == []
+    # Swedish and Norwegian words in equal measure: the vote could decide, so it is asked.
+    detect("hej jeg vil gerne vite hur lenge ni sparar mine opplysninger tack")
+    assert len(asked) == 1

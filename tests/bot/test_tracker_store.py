@@ -514,3 +514,22 @@ def test_teams_metadata_user_name_is_redacted() -> None:
     out = redact_event_dict(data)
     assert out["metadata"]["user"] == {"id": "29:1", "name": "[name]", "email": "[email]"}
     assert out["metadata"]["user_name"] == "[name]" and out["event"] == "user"
+
+
+def test_stored_rows_are_read_as_json_loads_reads_them() -> None:
+    """`_parse_row` (orjson, for speed) gives json.loads' values for whatever json.dumps wrote, its refusals too."""
+    import json
+    import math
+
+    from bot.tracker_store import _parse_row
+
+    rows = [{"event": "user", "text": "Hej Åsa, \"citat\" \\ / \u2028 ø", "timestamp": 1765160000.123456,
+             "parse_data": {"intent": {"confidence": 0.9312345678901234}, "n": [1, -0.0, 1e-7, None, True]}},
+            {"event": "slot", "name": "n", "value": 2 ** 70},  # beyond 64 bits: orjson refuses, json reads it
+            {"event": "slot", "name": "lone", "value": "\ud800"},  # a lone surrogate, escaped by json.dumps
+            {"x": float("inf")}]
+    for row in rows:
+        text = json.dumps(row)
+        assert _parse_row(text) == json.loads(text)
+    nan = _parse_row(json.dumps({"v": float("nan")}))["v"]
+    assert math.isnan(nan)
