@@ -261,8 +261,9 @@ def _dumps(obj: Any) -> Text:
 
 # A pooled connection idle for longer than this is closed, never reused (aiohttp checks it when it takes one
 # from the pool). Well below the keep-alive timeout of the servers behind our endpoints (Sanic's, the action
-# server's: 5 s; HAProxy's in deploy/: see docs/SCALING.md), so the server never closes a connection we are
-# about to reuse. Messages of one turn, and of concurrent conversations, come milliseconds apart.
+# server's: 5 s; HAProxy's in deploy/haproxy.cfg: its `timeout http-request`, 10 s), so the server never closes
+# a connection we are about to reuse. The calls of one turn, and of concurrent conversations, come
+# milliseconds apart. HAProxy still balances each request on its own (HTTP mode).
 POOL_KEEPALIVE_SECONDS = 1.0
 
 
