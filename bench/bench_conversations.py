@@ -322,6 +322,7 @@ class Tally:
     """What one phase saw from the clients' side."""
 
     latencies: List[float] = field(default_factory=list)
+    by_step: Dict[str, List[float]] = field(default_factory=lambda: collections.defaultdict(list))
     errors: Counter[str] = field(default_factory=collections.Counter)
     empty: int = 0  # 200 with no message at all
     filings: int = 0  # ours: filings that ended with the code accepted
@@ -331,7 +332,7 @@ class Tally:
 
 
 async def send(session: aiohttp.ClientSession, bot: Bot, sender: str, text: str, lang: str,
-               tally: Tally) -> Optional[str]:
+               tally: Tally, step: str = "") -> Optional[str]:
     """One message; returns the bot's replies as one text, or None when the request failed."""
     body = {"sender": sender, "message": text, "metadata": {"language": lang}}
     started = time.perf_counter()
@@ -346,6 +347,8 @@ async def send(session: aiohttp.ClientSession, bot: Bot, sender: str, text: str,
         tally.errors[type(error).__name__] += 1
         return None
     tally.latencies.append(time.perf_counter() - started)
+    if step:
+        tally.by_step[step].append(tally.latencies[-1])
     if status != 200:
         tally.errors[f"http {status}"] += 1
         return None
@@ -374,7 +377,7 @@ async def _play_steps(session: aiohttp.ClientSession, bot: Bot, script: Script, 
                       tally: Tally, lines: Optional[List[str]]) -> None:
     reference: Optional[str] = None
     address = f"bench.{uuid.uuid4().hex[:10]}@example.com"  # synthetic, unique: each filing is a new case
-    for kind, text in script.steps:
+    for number, (kind, text) in enumerate(script.steps, 1):
         if time.monotonic() >= deadline:
             return
         if kind == "email":
@@ -388,7 +391,7 @@ async def _play_steps(session: aiohttp.ClientSession, bot: Bot, script: Script, 
                     tally.failed_filings += 1
                     return
                 text = code
-        said = await send(session, bot, sender, text, script.lang, tally)
+        said = await send(session, bot, sender, text, script.lang, tally, f"{script.name} {number}: {kind}")
         if lines is not None:
             lines.append(f"  user: {text}\n  bot : " + (said or "(failed)").replace("\n", "\n        "))
         if said is None:
@@ -571,6 +574,27 @@ def report(phases: List[Phase], processes: Dict[str, List[str]]) -> str:
         for proc in processes[name]:
             lines.append(f"| {name} {proc} | {mine[0].rss_before[proc]:.0f} | {mine[-1].rss_after[proc]:.0f} |"
                          f" {max(p.rss_after[proc] for p in mine):.0f} |")
+    return "\n".join(lines + ["", steps_report(phases)])
+
+
+def steps_report(phases: List[Phase]) -> str:
+    """Where the tail is: ours' latency by step of the scripts (all languages), at the largest client count,
+    slowest p95 first, with the stock bot's for the same step."""
+    count = max(p.clients for p in phases)
+    by_bot: Dict[str, Dict[str, List[float]]] = {"ours": collections.defaultdict(list),
+                                                  "stock": collections.defaultdict(list)}
+    for phase in phases:
+        if phase.clients == count:
+            for step, values in phase.tally.by_step.items():
+                by_bot[phase.bot][step].extend(values)
+    ours = by_bot["ours"]
+    lines = [f"Latency by step at {count} conversations (ours; stock for the same texts):", "",
+             "| step | messages | p50 ours / stock | p95 ours / stock |", "| --- | --- | --- | --- |"]
+    for step in sorted(ours, key=lambda s: -percentile(ours[s], .95)):
+        stock = by_bot["stock"].get(step) or []
+        lines.append(f"| {step} | {len(ours[step])} | {ms(percentile(ours[step], .5))} / "
+                     f"{ms(percentile(stock, .5)) if stock else '-'} | {ms(percentile(ours[step], .95))} / "
+                     f"{ms(percentile(stock, .95)) if stock else '-'} |")
     return "\n".join(lines)
 
 
