@@ -73,3 +73,49 @@ def test_a_stored_model_loads_ready_and_ranks_the_same(trained: ltm.Pipeline, tm
     assert loaded.steps[-1][1].coef_.flags["F_CONTIGUOUS"]
     texts = [t for t, _ in EXAMPLES] + UNSEEN
     assert np.array_equal(_probabilities(loaded, texts), _probabilities(stock, texts))
+
+
+def test_the_one_text_path_gives_sklearns_probabilities_bit_for_bit(trained: ltm.Pipeline) -> None:
+    """`predict_proba` (the features without sklearn's per-call checks) against `Pipeline.predict_proba`."""
+    assert ltm._fast_path(trained) is not None  # the path under test is taken
+    texts = [t for t, _ in EXAMPLES] + UNSEEN + ["", " ", "a" * 500, "hur hur hur hur länge länge"]
+    for text in texts:
+        normalised = ltm.normalise(text)
+        assert np.array_equal(ltm.predict_proba(trained, normalised), trained.predict_proba([normalised])[0]), text
+
+
+def test_the_one_text_path_on_the_trained_models(tmp_path: Path) -> None:
+    """The same for the two classifiers of the trained model `rasa run` loads (the real vocabularies), on every
+    training text of data/nlu and a few hundred variations of them."""
+    import tarfile
+
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    from tests.e2e_stack import model_or_skip
+
+    with tarfile.open(model_or_skip()) as model:
+        members = [m for m in model.getmembers() if m.name.endswith("/" + ltm.MODEL_FILE)]
+        model.extractall(tmp_path, members=members)
+    directories = sorted({(tmp_path / m.name).parent for m in members})
+    assert len(directories) == 2  # intents and policy topics
+    data = load_data(str(Path(__file__).resolve().parents[2] / "data" / "nlu"))
+    texts = [m.get("text") for m in data.training_examples if m.get("text")][::6]
+    texts += [t.upper() + " tack!" for t in texts[:100]] + [t[::-1] for t in texts[:100]]
+    for directory in directories:
+        pipeline, _extras = ltm.load(directory)
+        assert pipeline is not None and ltm._fast_path(pipeline) is not None
+        for text in texts:
+            normalised = ltm.normalise(text)
+            expected = pipeline.predict_proba([normalised])[0]
+            assert np.array_equal(ltm.predict_proba(pipeline, normalised), expected), text
+
+
+def test_an_unusual_pipeline_takes_sklearns_own_path() -> None:
+    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline, make_union
+
+    other = Pipeline([("features", make_union(CountVectorizer())), ("classifier", LogisticRegression())])
+    other.fit([t for t, _ in EXAMPLES], [label for _, label in EXAMPLES])
+    assert ltm._fast_path(other) is None
+    assert np.array_equal(ltm.predict_proba(other, "hej"), other.predict_proba(["hej"])[0])
