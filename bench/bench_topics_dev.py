@@ -1,4 +1,6 @@
-"""Policy-topic development bench: right topic / wrong topic / unsure on tests/nlu_dev, and the confusions.
+"""Policy-topic development bench: right topic / wrong topic / unsure on tests/nlu_dev, and the confusions;
+with a trained model also the request development set (right flow started or offered) and the negatives
+(customer-service and everyday messages: a case opened).
 
 The development set (tests/nlu_dev/<lang>/policy.tsv, written apart from data/, never trained on) is what the
 FAQ training data and the topic thresholds are tuned on; the acceptance sets stay the judge
@@ -6,7 +8,9 @@ FAQ training data and the topic thresholds are tuned on; the acceptance sets sta
 actions/routing.py's `route`), so "wrong" is a confident answer on another topic, or a case opened, and
 "unsure" is a "did you mean" question or the search answer.
 
-    # a trained model (full or `rasa train nlu`): the whole NLU pipeline, the routing the actions do
+    # a trained model (full or `rasa train nlu`): the whole NLU pipeline, the routing the actions do; also
+    # tests/nlu_dev/<lang>/requests.tsv and negatives.tsv, judged as bench_understanding judges requests and
+    # customer-service messages
     .venv/bin/python bench/bench_topics_dev.py /tmp/topics_models/nlu.tar.gz
     # no model: trains the topic classifier alone from data/nlu in seconds (every message taken as `faq`),
     # and sweeps the thresholds on the dev set and on a k-fold split of the training questions
@@ -52,6 +56,43 @@ def load_dev(languages: Sequence[str] = LANGUAGES) -> List[Case]:
             cases += [Case(row[0], tuple(e.strip() for e in row[1].split("|")), lang, "policy")
                       for row in read_tsv(path) if len(row) > 1]
     return cases
+
+
+def load_requests(languages: Sequence[str] = LANGUAGES) -> List[Case]:
+    """tests/nlu_dev/<lang>/requests.tsv (`text<TAB>intent[|intent]`) and negatives.tsv (`text<TAB>none`),
+    as the Cases bench_understanding judges: requests, and negatives judged as customer-service messages."""
+    cases = []
+    for lang in languages:
+        for name, kind in (("requests.tsv", "requests"), ("negatives.tsv", "customer_service")):
+            path = DEV / lang / name
+            if not path.exists():
+                continue
+            for row in read_tsv(path):
+                expected = tuple(e.strip() for e in row[1].split("|")) if kind == "requests" and len(row) > 1 else ()
+                cases.append(Case(row[0], expected, lang, kind))
+    return cases
+
+
+def report_requests(cases: List[Case], parses: List[Dict[str, Any]], show: bool = True) -> None:
+    """Requests: right flow started or offered (started); negatives: a case opened (any flow started)."""
+    print("\n== tests/nlu_dev requests and negatives (whole pipeline)")
+    print("lang | requests: right flow started or offered (started) | negatives: case opened (any flow started)")
+    judged = [(case, judge(case, parse, routing.route(parse)), routing.route(parse))
+              for case, parse in zip(cases, parses)]
+    for lang in LANGUAGES:
+        req = [r for c, r, _d in judged if c.language == lang and c.kind == "requests"]
+        neg = [r for c, r, _d in judged if c.language == lang and c.kind == "customer_service"]
+        if not (req or neg):
+            continue
+        right = sum(r in ("ok", "offered") for r in req)
+        print(f"{lang}   | {right / max(1, len(req)):.3f} ({right}/{len(req)}) ({sum(r == 'ok' for r in req)} started) | "
+              f"{sum(r == 'case_opened' for r in neg)}/{len(neg)} "
+              f"({sum(r in ('case_opened', 'status_opened') for r in neg)})")
+    if show:
+        for case, result, decided in judged:
+            if result in ("missed", "wrong_start", "case_opened", "status_opened"):
+                print(f"  [{case.language} {case.kind} {result}] {case.text!r}: {'|'.join(case.expected) or '-'} -> "
+                      f"{decided.kind} {decided.intent} {decided.offers}")
 
 
 def training_questions() -> List[Tuple[str, str, str]]:
@@ -187,9 +228,12 @@ def main(argv: Optional[List[str]] = None) -> int:
         import structlog
 
         structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
-        parses = asyncio.run(parse_with_model(Path(args.model), cases))
+        requests = load_requests()
+        parses = asyncio.run(parse_with_model(Path(args.model), cases + requests))
+        parses, request_parses = parses[:len(cases)], parses[len(cases):]
         report(results(cases, parses), f"tests/nlu_dev with {args.model} (whole NLU pipeline)", not args.quiet)
         sweep(cases, parses, "tests/nlu_dev, whole pipeline")
+        report_requests(requests, request_parses, not args.quiet)
     rows = training_questions() if (args.direct or args.folds) else []
     if args.direct:
         parses = direct_parses(rows, cases)

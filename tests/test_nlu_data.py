@@ -235,6 +235,23 @@ def test_dev_sets_ask_about_every_topic() -> None:
         assert {t: counts[t] for t in trained if counts[t] < least} == {}, lang
 
 
+def test_dev_request_sets_are_there_with_known_intents() -> None:
+    """tests/nlu_dev/<lang>/requests.tsv (at least 40, every label a trained case intent) and negatives.tsv (at
+    least 20, labelled `none`): bench_topics_dev.py's check that topic changes cost no requests."""
+    trained = {m.get("intent") for _, m in training_messages()}
+    for lang in LANGUAGES:
+        for name, least in (("requests.tsv", 40), ("negatives.tsv", 20)):
+            rows = [line.split("\t") for line in (DEV_DIR / lang / name).read_text(encoding="utf-8").splitlines()
+                    if line.strip() and not line.startswith("#")]
+            assert len(rows) >= least, (lang, name, len(rows))
+            assert all(len(row) == 2 for row in rows), (lang, name)
+            labels = {label.strip() for row in rows for label in row[1].split("|")}
+            if name == "negatives.tsv":
+                assert labels == {"none"}, (lang, labels)
+            else:
+                assert labels <= trained - {"faq", "customer_service", "out_of_scope"}, (lang, labels - trained)
+
+
 def test_holdout_has_no_duplicates() -> None:
     counts = collections.Counter(normalise(m.get("text")) for _, m in holdout_messages())
     assert not [t for t, n in counts.items() if n > 1]
