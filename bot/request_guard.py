@@ -20,18 +20,20 @@ from bot.request_rules import (
     guarded_intent,
     names_personal_data,
     promote_named_request,
+    question_about_a_right,
 )
 
 # The rule's names are importable from here too (the component and its rule read as one thing to callers).
 __all__ = ["RequestGuard", "CUSTOMER_SERVICE", "ERASING_VERBS", "OUT_OF_SCOPE", "erasure_said_as_access",
-           "guard_ranking", "guarded_intent", "names_personal_data", "promote_named_request"]
+           "guard_ranking", "guarded_intent", "names_personal_data", "promote_named_request",
+           "question_about_a_right"]
 
 try:  # The Rasa component; the rule above stays importable without Rasa (action server, CLI, tests).
     from rasa.engine.graph import ExecutionContext, GraphComponent
     from rasa.engine.recipes.default_recipe import DefaultV1Recipe
     from rasa.engine.storage.resource import Resource
     from rasa.engine.storage.storage import ModelStorage
-    from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+    from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
     from rasa.shared.nlu.training_data.message import Message
 except ImportError:  # pragma: no cover - only the action server lacks Rasa
     GraphComponent = object  # type: ignore[misc,assignment]
@@ -73,6 +75,14 @@ if DefaultV1Recipe is not None:
                     if named[0].get("name") != new_intent.get("name"):
                         removed = new_intent.get("name")
                     new_intent, ranking = named
+                asked = question_about_a_right(new_intent, ranking, text)
+                if asked is not None:
+                    removed = new_intent.get("name")
+                    new_intent, ranking, topic = asked
+                    # The topic the answer is about, as a topic button would choose it (actions/routing).
+                    message.set(ENTITIES, message.get(ENTITIES, []) + [{
+                        "entity": "faq_topic", "value": topic, "start": 0, "end": len(text),
+                        "extractor": type(self).__name__}], add_to_output=True)
                 if removed or reranked:
                     message.set(INTENT, new_intent, add_to_output=True)
                     message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)

@@ -199,6 +199,11 @@ LEAVING_WORDS = ERASING_VERBS + _stems("guard_requests", "leaving")
 COMPLAINT_ACTS = _stems("guard_requests", "complaint_act")
 COMPLAINT_HEADINGS = _stems("guard_requests", "complaint_heading")
 SUPERVISORY_AUTHORITY_WORDS = _stems("guard_requests", "supervisory_authority")
+RIGHT_QUESTION_PHRASES = _stems("guard_requests", "asks_a_right")
+WHERE_TO_COMPLAIN_PHRASES = _stems("guard_requests", "asks_where_to_complain")
+# The requests a "do I have the right to ...?" may be about; the rights overview answers each of them.
+RIGHTS_REQUESTS = frozenset({"request_access", "request_erasure", "request_rectification", "request_restriction",
+                             "request_objection", "request_portability", "withdraw_consent"})
 # "Where / how can I complain?" asks for the routes (answered with the authorities named), it files nothing.
 # (bot/lexicon/question_words.txt, tag `route`)
 ROUTE_QUESTION_WORDS = frozenset(fold(word) for word in tagged("question_words", "route"))
@@ -266,3 +271,28 @@ def promote_named_request(
         return intent, [intent, offered, *(r for r in ranking if r.get("name") not in dropped)]
     top = {"name": named, "confidence": max(float(intent.get("confidence") or 0.0), NAMED_REQUEST_MIN_CONFIDENCE)}
     return top, [top, *(r for r in ranking if r.get("name") not in dropped)]
+
+
+def question_about_a_right(
+    intent: Dict[str, Any], ranking: List[Dict[str, Any]], text: str
+) -> Optional[Tuple[Dict[str, Any], List[Dict[str, Any]], str]]:
+    """(intent, ranking, topic) for a request asked as a question about the right itself, or None.
+
+    "Har jag rätt till dataportabilitet?", "kor kan eg klage?": the classifier hears the request (portability,
+    a complaint), but the person asks what they may do, and a form asking for their name answers nothing (issue
+    9: answer in one line and offer the request). Such a message becomes the policy answer on `topic` (the
+    rights overview; for a complaint, both routes: to us, or to the supervisory authority), with the request
+    ranked right below it, so the answer offers it as a button (actions/routing.offer_for_question). The
+    confidences keep the FallbackClassifier from asking "did you mean" (as in `promote_named_request`)."""
+    name = intent.get("name")
+    words, joined = words_of(text)
+    if name == "file_complaint" and _matches(words, joined, WHERE_TO_COMPLAIN_PHRASES):
+        topic = "complaint_authority"
+    elif name in RIGHTS_REQUESTS and _matches(words, joined, RIGHT_QUESTION_PHRASES):
+        topic = "rights_overview"
+    else:
+        return None
+    confidence = max(float(intent.get("confidence") or 0.0), NAMED_REQUEST_MIN_CONFIDENCE)
+    faq = {"name": "faq", "confidence": confidence}
+    offered = {"name": name, "confidence": round(max(0.0, min(0.5, confidence - 0.15)), 4)}
+    return faq, [faq, offered, *(r for r in ranking if r.get("name") not in ("faq", name))], topic

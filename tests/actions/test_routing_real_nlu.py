@@ -109,3 +109,24 @@ async def test_a_topic_button_payload_answers_that_topic(agent: Any, policy_exec
     result = await policy_executor.run(action_request("action_answer_faq", message, {"language": "nb"}))
     (reply,) = result["responses"]
     assert reply["text"] == get_knowledge_base().topics["credit_check"]["answer"]["nb"]
+
+
+@pytest.mark.parametrize(
+    "text, topic, offered",
+    [
+        ("har jag rätt att få ut mina uppgifter i ett format jag kan flytta?", "rights_overview",
+         "request_portability"),
+        ("har eg rett til å få retta feil i opplysningane om meg?", "rights_overview", "request_rectification"),
+        ("do I have the right to have everything about me erased?", "rights_overview", "request_erasure"),
+        ("var kan jag klaga om jag tycker att ni hanterar mina uppgifter fel?", "complaint_authority",
+         "file_complaint"),
+        ("kor kan eg klage om de ikkje svarer meg?", "complaint_authority", "file_complaint"),
+        ("where can I complain about how you handled my data?", "complaint_authority", "file_complaint"),
+    ],
+)
+async def test_a_question_about_a_right_is_answered_and_the_request_offered(
+        agent: Any, text: str, topic: str, offered: str) -> None:
+    """Issue 9: a request asked as a question about the right itself gets the answer (for a complaint: both
+    routes, us or the authority) and the request as a button, not a form asking for a name."""
+    decided = route(await agent.parse_message(text))
+    assert decided.kind == "answer" and decided.topic == topic and offered in decided.offers, (text, decided)

@@ -194,7 +194,7 @@ FILE_TAGS = {
                       "request_restriction", "request_portability", "consent", "objection", "incident", "misconduct",
                       "case", "complaint"},
     "guard_requests": {"access", "recruitment_database", "leaving", "complaint_act", "complaint_heading",
-                       "supervisory_authority"},
+                       "supervisory_authority", "asks_a_right", "asks_where_to_complain"},
 }
 
 

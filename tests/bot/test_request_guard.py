@@ -186,3 +186,42 @@ def test_a_policy_question_about_leaving_the_database_is_answered_with_the_reque
     assert top == intent
     assert [r["name"] for r in new_ranking] == ["faq", "withdraw_application", "greet"]
     assert 0.1 <= new_ranking[1]["confidence"] <= top["confidence"] - 0.1  # offered, and no ambiguity
+
+
+@pytest.mark.parametrize("text, intent, topic", [
+    ("Har jag rätt till dataportabilitet?", "request_portability", "rights_overview"),
+    ("har man ratt att slippa reklam", "request_objection", "rights_overview"),
+    ("har æ rett til å sjå ka dokker har om mæ", "request_access", "rights_overview"),
+    ("Am I entitled to a copy of my data?", "request_access", "rights_overview"),
+    ("vart vänder jag mig om ni inte svarar", "file_complaint", "complaint_authority"),
+    ("hvem kan jeg klage til?", "file_complaint", "complaint_authority"),
+    ("Who do I complain to?", "file_complaint", "complaint_authority"),
+])
+def test_a_question_about_a_right_becomes_the_answer_with_the_request_below(text: str, intent: str, topic: str) -> None:
+    from bot.request_rules import NAMED_REQUEST_MIN_CONFIDENCE, question_about_a_right
+
+    ranking = [{"name": intent, "confidence": 0.83}, {"name": "faq", "confidence": 0.1},
+               {"name": "greet", "confidence": 0.07}]
+    asked = question_about_a_right(ranking[0], ranking, text)
+    assert asked is not None, text
+    new_intent, new_ranking, found = asked
+    assert found == topic and new_intent == {"name": "faq", "confidence": 0.83}
+    assert [r["name"] for r in new_ranking] == ["faq", intent, "greet"]
+    # The FallbackClassifier (0.4, ambiguity 0.1) takes the answer as it is.
+    assert new_ranking[0]["confidence"] - new_ranking[1]["confidence"] >= 0.15
+    low = question_about_a_right({"name": intent, "confidence": 0.2}, ranking, text)
+    assert low is not None and low[0]["confidence"] == NAMED_REQUEST_MIN_CONFIDENCE
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("jag vill ha ut mina uppgifter", "request_access"),  # a request, not a question about the right
+    ("radera allt om mig", "request_erasure"),
+    ("jeg vil klage på hvordan dere behandlet søknaden min", "file_complaint"),
+    ("har jag rätt till semester?", "report_incident"),  # not a rights request: left alone
+    ("where can I complain?", "request_erasure"),  # a complaint question only turns a complaint around
+])
+def test_requests_and_other_intents_are_left_alone(text: str, intent: str) -> None:
+    from bot.request_rules import question_about_a_right
+
+    assert question_about_a_right({"name": intent, "confidence": 0.9}, [{"name": intent, "confidence": 0.9}],
+                                  text) is None
