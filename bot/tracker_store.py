@@ -472,7 +472,6 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
 
     def _live_value_times(self, session: Any, sender_id: str) -> Dict[tuple, int]:
         """(slot, value) -> creation time of the tokens this conversation still holds."""
-        E = self.SQLEvent
         times: Dict[tuple, int] = {}
         for (data,) in session.execute(self._statements.token_rows, {"sender_id": sender_id}):
             row = json.loads(data)
