@@ -291,7 +291,8 @@ def _pooled_connector() -> Optional[aiohttp.TCPConnector]:
         return None
     connector = _POOLS.get(loop)
     if connector is None or connector.closed:
-        connector = _PooledConnector(keepalive_timeout=POOL_KEEPALIVE_SECONDS)
+        # No cap on open connections (limit=0), as before, when every call had its own connector.
+        connector = _PooledConnector(keepalive_timeout=POOL_KEEPALIVE_SECONDS, limit=0)
         _POOLS[loop] = connector
     return connector
 

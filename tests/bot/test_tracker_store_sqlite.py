@@ -112,6 +112,10 @@ async def test_the_stored_count_is_rasas_count(any_store: RedactingSQLTrackerSto
     def both() -> List[object]:
         with store.session_scope() as session:
             rasa = store._event_query(session, sender, fetch_events_from_all_sessions=False).count()
+            # The rows the store reads back are Rasa's query's rows, in its order, for both kinds of read.
+            for every, ours in ((False, store._statements.session_events), (True, store._statements.all_events)):
+                expected = [row.data for row in store._event_query(session, sender, every)]
+                assert [data for (data,) in session.execute(ours, {"sender_id": sender})] == expected
             return [rasa, *store._stored_count_and_erasure(session, sender)]
 
     assert both() == [0, 0, None]
