@@ -23,7 +23,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from actions.goals import START_INTENT_GOALS
 from actions.words import OBJECTING_VERBS
-from bot.request_rules import ERASING_VERBS, names_personal_data, words_of
+from bot.request_rules import CHOSEN_TOPIC_ENTITY, ERASING_VERBS, names_personal_data, words_of
 
 # The policy topic (bot/faq_topics.py) is trusted from this confidence on ... (0.3 with the margin below: on
 # tests/nlu_holdout's 279 policy questions 246 were answered with the right topic and 6 with a wrong one, and
@@ -41,7 +41,6 @@ TOPIC_CLARIFY_MIN_TOP = float(os.environ.get("PRIVACY_TOPIC_CLARIFY_MIN_TOP", "0
 TOPIC_CLARIFY_MIN_CONFIDENCE = float(os.environ.get("PRIVACY_TOPIC_CLARIFY_MIN_CONFIDENCE", "0.1"))
 TOPIC_CLARIFY_MAX_CANDIDATES = 2
 # The entity a topic button's payload carries (`/faq{"faq_topic": "cookies"}`): the user chose the topic.
-CHOSEN_TOPIC_ENTITY = "faq_topic"
 _TOPIC_NAME = re.compile(r"[a-z][a-z_]{0,63}")
 # A request intent ranked below `faq` is offered as a button after the answer from this confidence on.
 OFFER_MIN_CONFIDENCE = float(os.environ.get("PRIVACY_OFFER_MIN_CONFIDENCE", "0.1"))

@@ -485,9 +485,12 @@ def _with_langdetect(analysis: _Analysis, clean: str, not_english: bool) -> _Ana
     return replace(analysis, evidence=evidence)
 
 
-def _analyse(text: str) -> _Analysis:
+def _analyse(text: str, min_confidence: Optional[float] = None) -> _Analysis:
+    """All the voices. With `min_confidence` (detect's threshold), langdetect's only when it could change
+    detect's answer (`_langdetect_cannot_change`); without, whenever the message is long enough (best_guess)."""
     analysis, clean, not_english = _base_analysis(text)
-    if analysis.n_words >= LANGDETECT_MIN_WORDS:
+    if analysis.n_words >= LANGDETECT_MIN_WORDS and (
+            min_confidence is None or not _langdetect_cannot_change(analysis, not_english, min_confidence)):
         analysis = _with_langdetect(analysis, clean, not_english)
     return analysis
 
@@ -530,11 +533,7 @@ def detect(text: str, min_confidence: float = MIN_CONFIDENCE) -> Detection:
     `min_confidence`: the caller's own threshold (at least MIN_CONFIDENCE); langdetect is only asked when its
     vote could change the language or which side of that threshold the confidence falls (then `confidence`
     and `scores` are computed without it)."""
-    analysis, clean, not_english = _base_analysis(text)
-    if analysis.n_words >= LANGDETECT_MIN_WORDS and not _langdetect_cannot_change(
-            analysis, not_english, max(min_confidence, MIN_CONFIDENCE)):
-        analysis = _with_langdetect(analysis, clean, not_english)
-    return _decide(analysis)
+    return _decide(_analyse(text, max(min_confidence, MIN_CONFIDENCE)))
 
 
 def _decide(analysis: _Analysis) -> Detection:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Text
 
 from bot.request_rules import (
+    CHOSEN_TOPIC_ENTITY,
     CUSTOMER_SERVICE,
     ERASING_VERBS,
     OUT_OF_SCOPE,
@@ -81,7 +82,7 @@ if DefaultV1Recipe is not None:
                     new_intent, ranking, topic = asked
                     # The topic the answer is about, as a topic button would choose it (actions/routing).
                     message.set(ENTITIES, message.get(ENTITIES, []) + [{
-                        "entity": "faq_topic", "value": topic, "start": 0, "end": len(text),
+                        "entity": CHOSEN_TOPIC_ENTITY, "value": topic, "start": 0, "end": len(text),
                         "extractor": type(self).__name__}], add_to_output=True)
                 if removed or reranked:
                     message.set(INTENT, new_intent, add_to_output=True)

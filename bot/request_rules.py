@@ -36,6 +36,9 @@ def _stems(name: str, tag: str) -> Tuple[str, ...]:
 
 CUSTOMER_SERVICE = "customer_service"
 OUT_OF_SCOPE = "out_of_scope"
+# The entity that names the policy topic to answer: a topic button's payload, or the guard's own rule
+# (question_about_a_right); actions/routing reads it.
+CHOSEN_TOPIC_ENTITY = "faq_topic"
 
 # Word stems, as data in bot/lexicon/guard_*.txt (the files' headers say what each list is for), folded (lower case,
 # å/ä→a, ö/ø→o, æ→ae). A stem matches a word that starts with it, or, for stems of 5+ letters, a word that
@@ -249,6 +252,12 @@ def request_named_in_words(text: str) -> Optional[str]:
     return None
 
 
+def _offered_below(request: str, answer_confidence: float) -> Dict[str, Any]:
+    """A request ranked right below a policy answer: low enough (at most 0.5, 0.15 under the answer) that the
+    FallbackClassifier does not call the message ambiguous, and present, so the answer offers it as a button."""
+    return {"name": request, "confidence": round(max(0.0, min(0.5, answer_confidence - 0.15)), 4)}
+
+
 def promote_named_request(
     intent: Dict[str, Any], ranking: List[Dict[str, Any]], text: str
 ) -> Optional[Tuple[Dict[str, Any], List[Dict[str, Any]]]]:
@@ -266,8 +275,7 @@ def promote_named_request(
     if replaced == "faq" and is_question(text):
         # "How do I get out of the recruitment database?": answered, with the request offered right below it
         # (actions/routing.offer_for_question); the faq confidence stays clearly ahead of the offer.
-        faq_confidence = float(intent.get("confidence") or 0.0)
-        offered = {"name": named, "confidence": round(max(0.0, min(0.5, faq_confidence - 0.15)), 4)}
+        offered = _offered_below(named, float(intent.get("confidence") or 0.0))
         return intent, [intent, offered, *(r for r in ranking if r.get("name") not in dropped)]
     top = {"name": named, "confidence": max(float(intent.get("confidence") or 0.0), NAMED_REQUEST_MIN_CONFIDENCE)}
     return top, [top, *(r for r in ranking if r.get("name") not in dropped)]
@@ -294,5 +302,5 @@ def question_about_a_right(
         return None
     confidence = max(float(intent.get("confidence") or 0.0), NAMED_REQUEST_MIN_CONFIDENCE)
     faq = {"name": "faq", "confidence": confidence}
-    offered = {"name": name, "confidence": round(max(0.0, min(0.5, confidence - 0.15)), 4)}
-    return faq, [faq, offered, *(r for r in ranking if r.get("name") not in ("faq", name))], topic
+    rest = [r for r in ranking if r.get("name") not in ("faq", name)]
+    return faq, [faq, _offered_below(name, confidence), *rest], topic
