@@ -128,10 +128,24 @@ async def parse_with_model(model: Path, cases: List[Case]) -> List[Dict[str, Any
     return [await agent.parse_message(case.text) for case in cases]
 
 
+def topic_options() -> Dict[str, float]:
+    """The FaqTopicClassifier's classifier options as config.yml sets them (C, svm_weight, svm_C), so that
+    --direct measures the classifier the model is trained with."""
+    import yaml
+
+    from bot.linear_text_model import LinearClassifierComponent
+
+    config = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
+    entry = next((e for e in config.get("pipeline") or [] if e.get("name") == "bot.faq_topics.FaqTopicClassifier"),
+                 {})
+    options = {**LinearClassifierComponent.get_default_config(), **entry}
+    return {"c": float(options["C"]), "svm_weight": float(options["svm_weight"]), "svm_c": float(options["svm_C"])}
+
+
 def direct_parses(train_rows: List[Tuple[str, str, str]], cases: List[Case]) -> List[Dict[str, Any]]:
     from bot import linear_text_model
 
-    pipeline = linear_text_model.train([r[0] for r in train_rows], [r[1] for r in train_rows])
+    pipeline = linear_text_model.train([r[0] for r in train_rows], [r[1] for r in train_rows], **topic_options())
     return [parse_from_ranking(linear_text_model.rank(pipeline, c.text, 10)) for c in cases]
 
 

@@ -119,3 +119,45 @@ def test_an_unusual_pipeline_takes_sklearns_own_path() -> None:
     other.fit([t for t, _ in EXAMPLES], [label for _, label in EXAMPLES])
     assert ltm._fast_path(other) is None
     assert np.array_equal(ltm.predict_proba(other, "hej"), other.predict_proba(["hej"])[0])
+
+
+@pytest.fixture(scope="module")
+def ensemble() -> ltm.Pipeline:
+    """The regression with the calibrated SVM (svm_weight > 0, as the policy topics use it); twice the
+    examples, so every label has the 5 its calibration folds need."""
+    pipeline = ltm.train([t for t, _ in EXAMPLES * 2], [label for _, label in EXAMPLES * 2], svm_weight=0.6)
+    assert pipeline is not None
+    return pipeline
+
+
+def test_the_ensemble_is_the_weighted_average_of_its_two_models(ensemble: ltm.Pipeline) -> None:
+    from sklearn.ensemble import VotingClassifier
+
+    voting = ensemble.steps[-1][1]
+    assert isinstance(voting, VotingClassifier) and list(voting.weights) == [0.4, 0.6]
+    assert all(m.coef_.flags["F_CONTIGUOUS"] for m in ltm._linear_models(voting))
+    assert len(ltm._linear_models(voting)) == 1 + ltm.SVM_CALIBRATION_FOLDS
+    features = ensemble.steps[0][1].transform([ltm.normalise(t) for t in UNSEEN])
+    lr, svm = voting.estimators_
+    expected = 0.4 * lr.predict_proba(features) + 0.6 * svm.predict_proba(features)
+    assert np.allclose(ensemble.predict_proba([ltm.normalise(t) for t in UNSEEN]), expected)
+
+
+def test_the_ensembles_one_text_path_and_a_stored_ensemble_give_the_same_numbers(
+        ensemble: ltm.Pipeline, tmp_path: Path) -> None:
+    assert ltm._fast_path(ensemble) is not None
+    texts = [t for t, _ in EXAMPLES] + UNSEEN + ["", "a" * 500]
+    for text in texts:
+        normalised = ltm.normalise(text)
+        assert np.array_equal(ltm.predict_proba(ensemble, normalised), ensemble.predict_proba([normalised])[0]), text
+    ltm.save(tmp_path, ensemble, {})
+    loaded, _extras = ltm.load(tmp_path)  # skops: only the TRUSTED_TYPES beyond its defaults
+    assert loaded is not None
+    assert np.array_equal(_probabilities(loaded, texts), _probabilities(ensemble, texts))
+
+
+def test_too_few_examples_for_the_calibration_folds_train_the_regression_alone() -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    pipeline = ltm.train([t for t, _ in EXAMPLES], [label for _, label in EXAMPLES], svm_weight=0.6)
+    assert pipeline is not None and isinstance(pipeline.steps[-1][1], LogisticRegression)
