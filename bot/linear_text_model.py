@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 from rasa.engine.graph import ExecutionContext
@@ -53,10 +53,11 @@ DEFAULT_C = 30.0
 # same features, its scores made probabilities by sigmoid calibration over 5 folds, averaged with the
 # regression's probabilities, svm_weight : 1 - svm_weight. Measured with the topic classifier alone on a 5-fold
 # split of the ~4,350 FAQ questions and on tests/nlu_dev at the routing's 0.3 / 0.2 (bench/bench_topics_dev.py
-# --direct --folds 5, which trains with config.yml's options; the other variants in the commit): weight 0.6, SVM C 4 answered 1269 / 1292 / 1241 (sv / nb / en) right with 46 / 44
-# / 59 wrong, against the regression's 1246 / 1263 / 1207 and 56 / 47 / 66; dev 305 right, 3 wrong against
-# 301 and 4. The SVM alone (C 4) was between the two; ComplementNB, SGD modified_huber, isotonic calibration
-# and smaller C were worse. Off (0) by default: the intent classifier is today's regression.
+# --direct --folds 5, which trains with config.yml's options; the other variants in the commit): weight 0.6,
+# SVM C 4 answered 1269 / 1292 / 1241 (sv / nb / en) right with 46 / 44 / 59 wrong, against the regression's
+# 1246 / 1263 / 1207 and 56 / 47 / 66; dev 305 right, 3 wrong against 301 and 4. The SVM alone (C 4) was
+# between the two; ComplementNB, SGD modified_huber, isotonic calibration and smaller C were worse.
+# Off (0) by default: the intent classifier is today's regression.
 DEFAULT_SVM_WEIGHT = 0.0
 DEFAULT_SVM_C = 4.0
 SVM_CALIBRATION_FOLDS = 5
@@ -157,7 +158,8 @@ def _tfidf_row(vectorizer: TfidfVectorizer, text: str) -> Any:
     return row
 
 
-def _fast_path(pipeline: Pipeline) -> Optional[Tuple[List[TfidfVectorizer], LogisticRegression]]:
+def _fast_path(
+        pipeline: Pipeline) -> Optional[Tuple[List[TfidfVectorizer], Union[LogisticRegression, VotingClassifier]]]:
     """(the union's vectorizers, the classifier) when the pipeline is one `build` makes, else None."""
     if len(pipeline.steps) != 2:
         return None
